@@ -1,0 +1,53 @@
+#include "options.hpp"
+#include "server.hpp"
+#include "startup_error.hpp"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#ifndef YUNITY_PLUGIN_RELDIR
+#error "YUNITY_PLUGIN_RELDIR must name the plugin directory relative to the executable's directory"
+#endif
+
+namespace {
+
+// Plugins are found relative to the executable, so the build tree and any install prefix work alike.
+std::filesystem::path default_plugin_dir() {
+    auto exe = boost::dll::program_location();
+    return std::filesystem::path(exe.parent_path().string()) / YUNITY_PLUGIN_RELDIR;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto logger = spdlog::stderr_color_mt("core");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
+    try {
+        auto options = yunity::core::parse_options(argc, argv, [](const char* n) { return std::getenv(n); });
+        if (options.action == yunity::core::Options::Action::help) {
+            std::cout << options.help_text;
+            return 0;
+        }
+        if (options.action == yunity::core::Options::Action::version) {
+            std::cout << "yunity-sockets " YUNITY_VERSION " (plugin API " << yunity::api_version
+                      << ", " YUNITY_BUILD_SIGNATURE ")\n";
+            return 0;
+        }
+        spdlog::set_level(spdlog::level::from_str(options.log_level));
+        yunity::core::Server server(std::move(options), default_plugin_dir());
+        server.run();
+        return 0;
+    } catch (const yunity::core::StartupError& e) {
+        spdlog::critical("{}", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        spdlog::critical("fatal: {}", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <yunity/registry.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace yunity::core {
+
+// The core's registry of connections, sessions and users, and the membership state machine:
+// - a connection holds at most one session id; authenticating with another moves it (it leaves its user
+//   at once and joins the new session's user as soon as that is known);
+// - a session resolves to a user or to none; the latest answer wins and applies to every connection holding
+//   the session, so a logout removes them from the user and a later login brings them back without a new
+//   authenticate (the session id is kept).
+class Registry final : public RegistryView {
+public:
+    // What a change did to one connection, so the caller can announce it.
+    struct Change {
+        ConnectionId connection;
+        std::optional<std::string> session_id;
+        std::optional<std::string> user;
+    };
+
+    void open(ConnectionInfo info);
+    void close(ConnectionId id);
+    void set_transport(ConnectionId id, std::string transport);
+    // Returns the connection's new state, or nothing when the connection is unknown.
+    std::optional<Change> authenticate(ConnectionId id, const std::string& session_id);
+    // Applies a resolver's answer; returns the connections whose user changed.
+    std::vector<Change> resolve(const std::string& session_id, std::optional<std::string> user);
+    // Every connection of these users, each once, whatever repeats in `users`.
+    std::vector<ConnectionId> connections_of(const std::vector<std::string>& users) const;
+
+    std::size_t connection_count() const override { return connections_.size(); }
+    std::size_t session_count() const override { return sessions_.size(); }
+    std::size_t user_count() const override { return users_.size(); }
+    std::size_t authenticated_count() const override { return authenticated_; }
+    const ConnectionInfo* find(ConnectionId id) const override;
+    ConnectionId for_each_connection(ConnectionId after,
+                                     const std::function<bool(const ConnectionInfo&)>& visit) const override;
+    void for_each_session(const std::function<void(const std::string&)>& visit) const override;
+    bool has_session(std::string_view session_id) const override;
+
+private:
+    struct Session {
+        std::vector<ConnectionId> connections;
+        // The last answer of a resolver; empty until the first one, so a new connection on a known session
+        // joins its user at once.
+        std::optional<std::optional<std::string>> user;
+    };
+
+    void join_user(ConnectionInfo& c, const std::optional<std::string>& user);
+    void leave_session(ConnectionInfo& c);
+
+    std::map<ConnectionId, ConnectionInfo> connections_;  // ordered: the admin report resumes by id
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    template <class T>
+    using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+    StringMap<Session> sessions_;
+    StringMap<std::vector<ConnectionId>> users_;
+    std::size_t authenticated_ = 0;
+};
+
+}  // namespace yunity::core

@@ -1,0 +1,50 @@
+#include "router.hpp"
+
+namespace yunity::core {
+
+Router::Router(Bus& bus, Registry& registry, Metrics& metrics, std::shared_ptr<spdlog::logger> logger)
+    : bus_(bus),
+      registry_(registry),
+      logger_(std::move(logger)),
+      notifications_(metrics.counter("yunity_notifications_routed_total",
+                                     "Notifications the core routed to their users' connections")),
+      deliveries_(metrics.counter("yunity_deliveries_routed_total",
+                                  "Connections the core addressed, summed over notifications")) {}
+
+void Router::subscribe() {
+    using namespace events;
+    bus_.subscribe<ConnectionOpened>("core", [this](const ConnectionOpened& e) {
+        ConnectionInfo info;
+        info.id = e.connection;
+        info.public_id = e.public_id;
+        info.transport = e.transport;
+        info.protocol = e.protocol;
+        info.handshake = e.handshake;
+        registry_.open(std::move(info));
+    });
+    bus_.subscribe<ConnectionClosed>("core", [this](const ConnectionClosed& e) { registry_.close(e.connection); });
+    bus_.subscribe<TransportChanged>("core", [this](const TransportChanged& e) {
+        registry_.set_transport(e.connection, e.transport);
+    });
+    bus_.subscribe<Authenticate>("core", [this](const Authenticate& e) {
+        if (auto change = registry_.authenticate(e.connection, e.session_id)) announce(*change);
+    });
+    bus_.subscribe<SessionResolved>("core", [this](const SessionResolved& e) {
+        for (const auto& change : registry_.resolve(e.session_id, e.user)) announce(change);
+    });
+    bus_.subscribe<Notification>("core", [this](const Notification& e) {
+        notifications_.fetch_add(1, std::memory_order_relaxed);
+        auto targets = registry_.connections_of(e.users);
+        if (targets.empty()) return;
+        deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
+        bus_.publish(Deliver{std::move(targets), "message", e.payload});
+    });
+}
+
+void Router::announce(const Registry::Change& change) {
+    logger_->debug("connection #{} session {} user {}", change.connection, change.session_id.value_or("(none)"),
+                   change.user.value_or("(none)"));
+    bus_.publish(events::MembershipChanged{change.connection, change.session_id, change.user});
+}
+
+}  // namespace yunity::core

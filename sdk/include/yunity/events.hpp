@@ -1,0 +1,188 @@
+// The typed events that flow between plugins over the bus.
+//
+// Every event is a plain value struct with an explicit, never reused kind number: the bus keys on that number
+// rather than on std::type_index, whose identity is not reliable across shared libraries. Connections are
+// named by id, never by pointer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace yunity {
+
+using EventKind = std::uint32_t;
+// Unique within one process, never reused; assigned by the transport that accepted the connection.
+using ConnectionId = std::uint64_t;
+
+// What a client presented when it connected; kept for the admin report and for plugins that authenticate by
+// cookie or header.
+struct Handshake {
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case, in arrival order
+    std::vector<std::pair<std::string, std::string>> query;    // the application's query parameters, decoded
+    std::string address;                                        // the peer's IP address
+    std::string url;                                            // the request target as sent
+    std::int64_t issued_ms = 0;                                 // epoch milliseconds of the handshake
+    bool xdomain = false;                                       // an Origin header was sent
+    bool secure = false;                                        // TLS
+    const std::string* header(std::string_view lower_name) const {
+        for (const auto& [k, v] : headers)
+            if (k == lower_name) return &v;
+        return nullptr;
+    }
+};
+
+enum class CloseReason : std::uint8_t {
+    client_close = 0,
+    transport_error = 1,
+    ping_timeout = 2,
+    server_shutdown = 3,
+    too_slow = 4,
+    protocol_error = 5,
+    transport_replaced = 6,
+};
+
+inline const char* to_string(CloseReason r) {
+    switch (r) {
+        case CloseReason::client_close: return "client close";
+        case CloseReason::transport_error: return "transport error";
+        case CloseReason::ping_timeout: return "ping timeout";
+        case CloseReason::server_shutdown: return "server shutdown";
+        case CloseReason::too_slow: return "too slow";
+        case CloseReason::protocol_error: return "protocol error";
+        case CloseReason::transport_replaced: return "transport replaced";
+    }
+    return "unknown";
+}
+
+namespace events {
+
+// A client connection was accepted and completed its handshake.
+struct ConnectionOpened {
+    static constexpr EventKind kind = 1;
+    ConnectionId connection = 0;
+    std::string public_id;    // the id the client sees as its own (socket.io's socket.id)
+    std::string transport;    // "polling" or "websocket"
+    int protocol = 0;         // e.g. the Engine.IO version, 3 or 4
+    std::shared_ptr<const Handshake> handshake;
+};
+
+// A connection went away; it is no longer addressable.
+struct ConnectionClosed {
+    static constexpr EventKind kind = 2;
+    ConnectionId connection = 0;
+    CloseReason reason = CloseReason::client_close;
+};
+
+// A client asked to be known by a session id (socket.io's `authenticate` event, or a session cookie).
+struct Authenticate {
+    static constexpr EventKind kind = 3;
+    ConnectionId connection = 0;
+    std::string session_id;
+};
+
+// A session resolver's answer: the session belongs to `user`, or to nobody. Applies to every connection
+// currently holding that session; resolvers publish answers in the order their backend produced them, so the
+// latest answer is the session's state.
+struct SessionResolved {
+    static constexpr EventKind kind = 4;
+    std::string session_id;
+    std::optional<std::string> user;
+};
+
+// A notification from a source, for a list of users. `payload` is the compact JSON object to send as the
+// `message` event's argument (the published object minus `users`), serialized once.
+struct Notification {
+    static constexpr EventKind kind = 5;
+    std::vector<std::string> users;
+    std::shared_ptr<const std::string> payload;
+};
+
+// The core's answer to a notification: send `event` with the JSON argument `payload` to these connections.
+// Each connection appears once; transports ignore ids that are not theirs.
+struct Deliver {
+    static constexpr EventKind kind = 6;
+    std::vector<ConnectionId> connections;
+    std::string event = "message";
+    std::shared_ptr<const std::string> payload;
+};
+
+// A connection switched transport (the polling → websocket upgrade).
+struct TransportChanged {
+    static constexpr EventKind kind = 7;
+    ConnectionId connection = 0;
+    std::string transport;
+};
+
+// A source or resolver's link to its backend went up or down; readiness follows these.
+struct SourceState {
+    static constexpr EventKind kind = 8;
+    std::string source;  // the reporting plugin's name
+    bool ready = false;
+    std::string detail;
+};
+
+// A connection's session or user changed in the core's registry (after Authenticate or SessionResolved).
+struct MembershipChanged {
+    static constexpr EventKind kind = 9;
+    ConnectionId connection = 0;
+    std::optional<std::string> session_id;
+    std::optional<std::string> user;
+};
+
+}  // namespace events
+
+// A short human-readable summary of an event, for logs; "kind N" for kinds this SDK does not know.
+inline std::string describe(EventKind kind, const void* event) {
+    using namespace events;
+    auto opt = [](const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("none"); };
+    switch (kind) {
+        case ConnectionOpened::kind: {
+            auto& e = *static_cast<const ConnectionOpened*>(event);
+            return "ConnectionOpened #" + std::to_string(e.connection) + " " + e.public_id + " " + e.transport +
+                   " v" + std::to_string(e.protocol) + (e.handshake ? " from " + e.handshake->address : "");
+        }
+        case ConnectionClosed::kind: {
+            auto& e = *static_cast<const ConnectionClosed*>(event);
+            return "ConnectionClosed #" + std::to_string(e.connection) + " (" + to_string(e.reason) + ")";
+        }
+        case Authenticate::kind: {
+            auto& e = *static_cast<const Authenticate*>(event);
+            return "Authenticate #" + std::to_string(e.connection) + " session \"" + e.session_id + "\"";
+        }
+        case SessionResolved::kind: {
+            auto& e = *static_cast<const SessionResolved*>(event);
+            return "SessionResolved \"" + e.session_id + "\" -> " + opt(e.user);
+        }
+        case Notification::kind: {
+            auto& e = *static_cast<const Notification*>(event);
+            return "Notification for " + std::to_string(e.users.size()) + " users, " +
+                   std::to_string(e.payload ? e.payload->size() : 0) + " bytes";
+        }
+        case Deliver::kind: {
+            auto& e = *static_cast<const Deliver*>(event);
+            return "Deliver " + e.event + " to " + std::to_string(e.connections.size()) + " connections";
+        }
+        case TransportChanged::kind: {
+            auto& e = *static_cast<const TransportChanged*>(event);
+            return "TransportChanged #" + std::to_string(e.connection) + " to " + e.transport;
+        }
+        case SourceState::kind: {
+            auto& e = *static_cast<const SourceState*>(event);
+            return "SourceState " + e.source + (e.ready ? " ready" : " not ready") +
+                   (e.detail.empty() ? "" : ": " + e.detail);
+        }
+        case MembershipChanged::kind: {
+            auto& e = *static_cast<const MembershipChanged*>(event);
+            return "MembershipChanged #" + std::to_string(e.connection) + " session " + opt(e.session_id) +
+                   " user " + opt(e.user);
+        }
+    }
+    return "kind " + std::to_string(kind);
+}
+
+}  // namespace yunity
