@@ -4,11 +4,21 @@
 
 namespace yunity::core {
 
+namespace {
+
+MetricsRegistry::Family make_family(std::string_view help) {
+    MetricsRegistry::Family f;
+    f.help = help;
+    return f;
+}
+
+}  // namespace
+
 std::atomic<std::uint64_t>& MetricsRegistry::counter(std::string_view name, std::string_view help,
                                                      std::string_view labels) {
     std::lock_guard lock(mutex_);
     auto fam = families_.find(name);
-    if (fam == families_.end()) fam = families_.emplace(std::string(name), Family{std::string(help)}).first;
+    if (fam == families_.end()) fam = families_.emplace(std::string(name), make_family(help)).first;
     auto& series = fam->second.counters;
     auto it = series.find(labels);
     if (it == series.end())
@@ -20,7 +30,7 @@ void MetricsRegistry::gauge(std::string_view owner, std::string_view name, std::
                             std::string_view labels, std::function<double()> read) {
     std::lock_guard lock(mutex_);
     auto fam = families_.find(name);
-    if (fam == families_.end()) fam = families_.emplace(std::string(name), Family{std::string(help)}).first;
+    if (fam == families_.end()) fam = families_.emplace(std::string(name), make_family(help)).first;
     fam->second.is_counter = false;
     fam->second.gauges.insert_or_assign(std::string(labels), std::pair{std::string(owner), std::move(read)});
 }

@@ -19,7 +19,6 @@ public:
 
     void drop_gauges(std::string_view owner);
 
-private:
     struct Family {
         std::string help;
         bool is_counter = true;
@@ -27,6 +26,8 @@ private:
         std::map<std::string, std::unique_ptr<std::atomic<std::uint64_t>>, std::less<>> counters;
         std::map<std::string, std::pair<std::string, std::function<double()>>, std::less<>> gauges;  // labels -> (owner, read)
     };
+
+private:
 
     mutable std::mutex mutex_;
     std::map<std::string, Family, std::less<>> families_;

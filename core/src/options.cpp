@@ -96,13 +96,24 @@ Options parse_options(int argc, const char* const argv[], const Getenv& getenv) 
         ("log-level", po::value<std::string>(), "trace, debug, info, warn, error, critical or off (default info)");
     // clang-format on
 
+    // Positional arguments are collected only to be refused by name.
+    po::options_description hidden;
+    hidden.add_options()("unexpected", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::positional_options_description positional;
+    positional.add("unexpected", -1);
+
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
         throw StartupError(std::string(e.what()) + " (see --help)");
     }
+    if (vm.count("unexpected"))
+        throw StartupError("unexpected argument '" + vm["unexpected"].as<std::vector<std::string>>().front() +
+                           "' (see --help)");
 
     Options o;
     o.config.SetObject();

@@ -8,9 +8,8 @@ namespace yunity::core {
 
 PluginHost::PluginHost(Server& server, std::string name, const rapidjson::Value* config)
     : server_(server), name_(std::move(name)) {
-    auto core = spdlog::default_logger();
-    logger_ = std::make_shared<spdlog::logger>(name_, core->sinks().begin(), core->sinks().end());
-    logger_->set_level(core->level());
+    // A clone keeps the core's sinks, pattern and level under the plugin's name.
+    logger_ = spdlog::default_logger()->clone(name_);
     if (config) config_.CopyFrom(*config, config_.GetAllocator());
     else config_.SetObject();
 }

@@ -15,7 +15,8 @@ Server::Server(Options options, std::filesystem::path default_plugin_dir)
       logger_(spdlog::default_logger()),
       signals_(io_),
       drain_timer_(io_) {
-    const std::filesystem::path dir = options_.plugin_dir.empty() ? default_plugin_dir : options_.plugin_dir;
+    const std::filesystem::path dir =
+        options_.plugin_dir.empty() ? default_plugin_dir : std::filesystem::path(options_.plugin_dir);
     std::set<std::string, std::less<>> names;
     for (const auto& p : options_.plugins) {
         auto lib = PluginLibrary::load(p, dir);

@@ -1,0 +1,102 @@
+#include "event_bus.hpp"
+
+#include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <future>
+#include <sstream>
+#include <thread>
+
+using namespace yunity;
+
+namespace {
+
+struct Captured {
+    std::ostringstream text;
+    std::shared_ptr<spdlog::logger> logger =
+        std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_st>(text));
+};
+
+}  // namespace
+
+TEST_CASE("handlers run later on the loop, in FIFO order, never inline in the publisher") {
+    boost::asio::io_context io;
+    Captured log;
+    core::EventBus bus(io, log.logger);
+    std::vector<std::string> seen;
+    bus.subscribe<events::Authenticate>("a", [&](const events::Authenticate& e) { seen.push_back("a:" + e.session_id); });
+    bus.subscribe<events::SessionResolved>("b", [&](const events::SessionResolved& e) {
+        seen.push_back("b:" + e.session_id);
+    });
+    bus.subscribe<events::Authenticate>("c", [&](const events::Authenticate& e) {
+        seen.push_back("c:" + e.session_id);
+        // Published from inside a handler: runs after everything already queued.
+        if (e.session_id == "1") bus.publish(events::SessionResolved{"nested", std::nullopt});
+    });
+
+    bus.publish(events::Authenticate{1, "1"});
+    bus.publish(events::SessionResolved{"2", std::nullopt});
+    bus.publish(events::Authenticate{3, "3"});
+    CHECK(seen.empty());
+    CHECK(bus.queue_depth() == 3);
+    io.run();
+    CHECK(seen == std::vector<std::string>{"a:1", "c:1", "b:2", "a:3", "c:3", "b:nested"});
+    CHECK(bus.queue_depth() == 0);
+}
+
+TEST_CASE("publishing from several threads keeps each publisher's order and loses nothing") {
+    boost::asio::io_context io;
+    Captured log;
+    core::EventBus bus(io, log.logger);
+    constexpr int threads = 4, per_thread = 20000;
+    std::vector<std::vector<int>> seen(threads);
+    bus.subscribe<events::ConnectionClosed>("t", [&](const events::ConnectionClosed& e) {
+        seen[e.connection >> 32].push_back(static_cast<int>(e.connection & 0xffffffff));
+    });
+    auto guard = boost::asio::make_work_guard(io);
+    std::thread loop([&] { io.run(); });
+    std::vector<std::thread> publishers;
+    for (int t = 0; t < threads; ++t)
+        publishers.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i)
+                bus.publish(events::ConnectionClosed{(ConnectionId(t) << 32) | ConnectionId(i), CloseReason::client_close});
+        });
+    for (auto& p : publishers) p.join();
+    // Wait on the loop for the queue to empty, then stop.
+    std::promise<void> done;
+    std::function<void()> check = [&] {
+        if (bus.queue_depth() == 0) done.set_value();
+        else boost::asio::post(io, check);
+    };
+    boost::asio::post(io, check);
+    done.get_future().wait();
+    guard.reset();
+    loop.join();
+    for (int t = 0; t < threads; ++t) {
+        REQUIRE(seen[t].size() == per_thread);
+        for (int i = 0; i < per_thread; ++i) REQUIRE(seen[t][i] == i);
+    }
+}
+
+TEST_CASE("a throwing handler is logged with its plugin's name and dispatch goes on") {
+    boost::asio::io_context io;
+    Captured log;
+    core::EventBus bus(io, log.logger);
+    int after = 0, everything = 0;
+    bus.subscribe<events::Authenticate>("bad-plugin", [](const events::Authenticate&) {
+        throw std::runtime_error("boom");
+    });
+    bus.subscribe<events::Authenticate>("good-plugin", [&](const events::Authenticate&) { ++after; });
+    bus.subscribe_all("logger", [&](EventKind, const void*) { ++everything; });
+    bus.publish(events::Authenticate{7, "s"});
+    bus.publish(events::Authenticate{8, "t"});
+    io.run();
+    CHECK(after == 2);
+    CHECK(everything == 2);
+    CHECK(bus.handler_failures() == 2);
+    CHECK(log.text.str().find("plugin bad-plugin: handler for Authenticate #7 session \"s\" threw: boom") !=
+          std::string::npos);
+}

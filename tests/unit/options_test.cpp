@@ -1,0 +1,113 @@
+#include "options.hpp"
+#include "startup_error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+using namespace yunity::core;
+
+namespace {
+
+struct Env {
+    std::map<std::string, std::string> vars;
+    Getenv getenv() const {
+        return [this](const char* n) -> const char* {
+            auto it = vars.find(n);
+            return it == vars.end() ? nullptr : it->second.c_str();
+        };
+    }
+};
+
+Options parse(std::vector<std::string> args, const Env& env = {}) {
+    args.insert(args.begin(), "yunity-sockets");
+    std::vector<const char*> argv;
+    for (auto& a : args) argv.push_back(a.c_str());
+    return parse_options(static_cast<int>(argv.size()), argv.data(), env.getenv());
+}
+
+std::string refusal(std::vector<std::string> args, const Env& env = {}) {
+    try {
+        parse(std::move(args), env);
+    } catch (const StartupError& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+    auto path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/yunity-options-" + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("the original's -w and -p load the stock set with the defaults") {
+    auto o = parse({"-w", "5000", "-p", "5001"});
+    CHECK(o.action == Options::Action::run);
+    CHECK(o.settings.client_port == 5000);
+    CHECK(o.settings.admin_port == 5001);
+    CHECK(o.settings.client_bind == "0.0.0.0");
+    CHECK(o.settings.admin_bind == "127.0.0.1");
+    CHECK(o.settings.redis_url == "redis://127.0.0.1:6379/0");
+    CHECK(o.plugins == stock_plugins);
+    CHECK(o.log_level == "info");
+}
+
+TEST_CASE("every option, and REDIS_URL from the environment under --redis") {
+    Env env{{{"REDIS_URL", "redis://env:1/2"}}};
+    CHECK(parse({"-w", "1", "-p", "2"}, env).settings.redis_url == "redis://env:1/2");
+    auto o = parse({"--ws-port=1", "-p", "2", "--redis", "redis://cli:3/4", "--plugins", "socketio,/x/y.so",
+                    "--plugin-dir", "/pd", "--log-level", "debug", "--bind", "127.0.0.2", "--admin-bind", "::1"},
+                   env);
+    CHECK(o.settings.redis_url == "redis://cli:3/4");
+    CHECK(o.plugins == std::vector<std::string>{"socketio", "/x/y.so"});
+    CHECK(o.plugin_dir == "/pd");
+    CHECK(o.log_level == "debug");
+    CHECK(o.settings.client_bind == "127.0.0.2");
+    CHECK(o.settings.admin_bind == "::1");
+    CHECK(parse({"--help"}).action == Options::Action::help);
+    CHECK(parse({"--version"}).action == Options::Action::version);
+}
+
+TEST_CASE("the command line's refusals name the culprit") {
+    CHECK(refusal({"-w", "5000"}) == "missing -p PORT, the port for the admin report (see --help)");
+    CHECK(refusal({"-p", "5000"}) == "missing -w PORT, the port for socket.io clients (see --help)");
+    CHECK(refusal({"-w", "5000", "-p", "5001", "--frobnicate"}).find("frobnicate") != std::string::npos);
+    CHECK(refusal({"-w", "70000", "-p", "1"}) == "-w: port 70000 is out of range 0-65535");
+    CHECK(refusal({"-w", "abc", "-p", "1"}).find("ws-port") != std::string::npos);
+    CHECK(refusal({"-w", "1", "-p", "2", "stray"}) == "unexpected argument 'stray' (see --help)");
+    CHECK(refusal({"-w", "1", "-p", "2", "--log-level", "loud"}).find("unknown log level 'loud'") == 0);
+    CHECK(refusal({"-w", "1", "-p", "2", "--plugins", ","}) == "--plugins names no plugin");
+}
+
+TEST_CASE("the config file: plugin sections, core keys, and its refusals") {
+    auto good = write_file("good.json", R"({
+        // comments are allowed
+        "plugins": ["socketio", "admin-http"],
+        "log_level": "warn",
+        "redis": "redis://cfg:9/1",
+        "socketio": {"ping_interval_ms": 1000},
+    })");
+    auto o = parse({"-w", "1", "-p", "2", "--config", good});
+    CHECK(o.plugins == std::vector<std::string>{"socketio", "admin-http"});
+    CHECK(o.log_level == "warn");
+    CHECK(o.settings.redis_url == "redis://cfg:9/1");
+    CHECK(o.config["socketio"]["ping_interval_ms"].GetInt() == 1000);
+    // The command line wins over the file.
+    CHECK(parse({"-w", "1", "-p", "2", "--config", good, "--log-level", "error"}).log_level == "error");
+
+    auto bad_json = write_file("bad.json", R"({"socketio": {)");
+    CHECK(refusal({"-w", "1", "-p", "2", "--config", bad_json}).find("config file " + bad_json + ": not valid JSON") == 0);
+    auto bad_type = write_file("type.json", R"({"socketio": 5})");
+    CHECK(refusal({"-w", "1", "-p", "2", "--config", bad_type}) ==
+          "config file " + bad_type + ": \"socketio\" must be an object (the settings of the plugin of that name)");
+    auto bad_plugins = write_file("plugins.json", R"({"plugins": "socketio"})");
+    CHECK(refusal({"-w", "1", "-p", "2", "--config", bad_plugins}).find("\"plugins\" must be an array") !=
+          std::string::npos);
+    CHECK(refusal({"-w", "1", "-p", "2", "--config", "/nonexistent.json"}) ==
+          "config file /nonexistent.json: cannot be read");
+}

@@ -1,0 +1,91 @@
+#include "plugin_library.hpp"
+#include "server.hpp"
+#include "startup_error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/post.hpp>
+
+#include <thread>
+
+using namespace yunity;
+using core::PluginLibrary;
+
+namespace {
+
+const std::filesystem::path dir = TEST_PLUGIN_DIR;
+
+std::string refusal(const std::string& name_or_path) {
+    try {
+        PluginLibrary::load(name_or_path, dir);
+    } catch (const core::StartupError& e) {
+        return e.what();
+    }
+    return "(loaded)";
+}
+
+core::Options options(std::vector<std::string> plugins) {
+    core::Options o;
+    o.config.SetObject();
+    o.plugins = std::move(plugins);
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("a good plugin loads by name and by path") {
+    auto lib = PluginLibrary::load("good", dir);
+    CHECK(std::string(lib.info().name) == "good");
+    CHECK(lib.info().api_version == api_version);
+    auto by_path = PluginLibrary::load((dir / "good.so").string(), "/nowhere");
+    CHECK(std::string(by_path.info().name) == "good");
+}
+
+TEST_CASE("the loader refuses what is not a compatible plugin, naming the file") {
+    CHECK(refusal("missing") == "plugin 'missing' not found (looked for " + (dir / "missing.so").string() +
+                                    "; see --plugin-dir)");
+    CHECK(refusal("/no/such/plugin.so") == "plugin /no/such/plugin.so: no such file");
+    CHECK(refusal((dir / "text.so").string()).find("plugin " + (dir / "text.so").string() +
+                                                   ": not a loadable library") == 0);
+    CHECK(refusal((dir / "not-a-plugin.so").string()) ==
+          "plugin " + (dir / "not-a-plugin.so").string() +
+              ": not a yunity-sockets plugin (it exports no yunity_plugin_info)");
+    auto abi = refusal("old-abi");
+    CHECK(abi.find("plugin " + (dir / "old-abi.so").string() + ": built for another ABI") == 0);
+    CHECK(abi.find("cxx11abi=0") != std::string::npos);
+}
+
+TEST_CASE("two plugins with the same name are refused before any is created") {
+    try {
+        core::Server server(options({"good", "duplicate"}), dir);
+        FAIL("duplicate accepted");
+    } catch (const core::StartupError& e) {
+        CHECK(std::string(e.what()) == "plugin " + (dir / "duplicate.so").string() +
+                                           ": a plugin named 'good' is already loaded (plugin names must be unique)");
+    }
+}
+
+TEST_CASE("a loaded plugin runs on the bus and the server stops cleanly") {
+    core::Server server(options({"good"}), dir);
+    auto& io = server.io();
+    std::optional<std::string> user;
+    boost::asio::post(io, [&] {
+        auto hs = std::make_shared<Handshake>();
+        server.bus().publish(events::ConnectionOpened{1, "pub1", "websocket", 4, hs});
+        server.bus().publish(events::Authenticate{1, "abc"});  // the good plugin resolves it to user-of-abc
+        // Once the plugin's answer went round the bus, read the registry and stop.
+        server.bus().subscribe<events::MembershipChanged>("test", [&](const events::MembershipChanged& e) {
+            if (e.user) {
+                user = server.registry().find(1)->user;
+                server.stop();
+            }
+        });
+    });
+    std::thread watchdog([&] {
+        for (int i = 0; i < 100 && !user; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (!user) boost::asio::post(io, [&] { server.stop(); });
+    });
+    server.run();
+    watchdog.join();
+    CHECK(user == "user-of-abc");
+}
