@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -25,6 +26,8 @@ std::filesystem::path default_plugin_dir() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A peer that vanishes mid-write must cost an error code, not the process.
+    std::signal(SIGPIPE, SIG_IGN);
     auto logger = spdlog::stderr_color_mt("core");
     spdlog::set_default_logger(logger);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");

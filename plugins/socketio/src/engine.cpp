@@ -1,0 +1,101 @@
+#include "engine.hpp"
+
+#include "socketio_codec.hpp"
+
+#include <sys/random.h>
+
+#include <array>
+
+namespace yunity::socketio {
+
+Engine::Engine(PluginContext& context, TransportConfig config)
+    : bytes_sent(context.metrics().counter("yunity_socketio_bytes_sent_total",
+                                           "Bytes of Engine.IO payloads handed to client sockets")),
+      deliveries(context.metrics().counter("yunity_socketio_deliveries_total",
+                                           "Notifications written to client connections")),
+      bad_requests(context.metrics().counter("yunity_socketio_bad_requests_total",
+                                             "HTTP requests refused with an Engine.IO error")),
+      context_(context),
+      config_(std::move(config)) {}
+
+std::string Engine::random_id() {
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    // Ids come from the kernel's CSPRNG, drawn in blocks: a guessable sid would let anyone read another
+    // client's polling session.
+    static std::array<unsigned char, 4096> pool;
+    static std::size_t used = pool.size();
+    constexpr std::size_t length = 20;
+    if (used + length > pool.size()) {
+        std::size_t filled = 0;
+        while (filled < pool.size()) {
+            auto n = getrandom(pool.data() + filled, pool.size() - filled, 0);
+            if (n > 0) filled += static_cast<std::size_t>(n);
+        }
+        used = 0;
+    }
+    std::string id(length, '\0');
+    for (std::size_t i = 0; i < length; ++i) id[i] = alphabet[pool[used++] & 63];
+    return id;
+}
+
+std::shared_ptr<Session> Engine::create(int version, Session::Transport transport,
+                                        std::shared_ptr<const Handshake> handshake) {
+    auto sid = random_id();
+    auto session = std::make_shared<Session>(*this, sid, version, next_id_++, transport, std::move(handshake));
+    by_sid_.emplace(std::move(sid), session);
+    by_id_.emplace(session->id(), session.get());
+    return session;
+}
+
+std::shared_ptr<Session> Engine::find(std::string_view sid) const {
+    auto it = by_sid_.find(std::string(sid));
+    return it == by_sid_.end() ? nullptr : it->second;
+}
+
+void Engine::announce(Session& s) {
+    context_.bus().publish(events::ConnectionOpened{
+        s.id(), s.socket_id(), s.transport() == Session::Transport::websocket ? "websocket" : "polling",
+        s.version(), s.handshake()});
+}
+
+void Engine::authenticate(Session& s, std::string session_id) {
+    context_.bus().publish(events::Authenticate{s.id(), std::move(session_id)});
+}
+
+void Engine::transport_changed(Session& s) {
+    context_.bus().publish(events::TransportChanged{s.id(), "websocket"});
+}
+
+void Engine::closed(Session& s, CloseReason reason) {
+    log().debug("session {} closed: {}", s.sid(), to_string(reason));
+    context_.metrics()
+        .counter("yunity_socketio_disconnects_total", "Closed client connections by reason",
+                 std::string("reason=\"") + to_string(reason) + "\"")
+        .fetch_add(1, std::memory_order_relaxed);
+    if (s.announced()) context_.bus().publish(events::ConnectionClosed{s.id(), reason});
+    by_id_.erase(s.id());
+    by_sid_.erase(s.sid());  // may destroy the session once its links let go: touch nothing after this
+}
+
+void Engine::deliver(const events::Deliver& d) {
+    if (!d.payload) return;
+    // One encoding for every recipient: `42["event",payload]` is the same bytes for both protocol versions.
+    auto bytes = std::make_shared<const std::string>("4" + sio::encode_event("/", d.event, *d.payload));
+    std::uint64_t n = 0;
+    for (auto id : d.connections) {
+        auto it = by_id_.find(id);
+        if (it == by_id_.end()) continue;
+        it->second->send({bytes, false});
+        ++n;
+    }
+    deliveries.fetch_add(n, std::memory_order_relaxed);
+}
+
+void Engine::close_all(CloseReason reason) {
+    std::vector<std::shared_ptr<Session>> all;
+    all.reserve(by_sid_.size());
+    for (auto& [sid, s] : by_sid_) all.push_back(s);
+    for (auto& s : all) s->close(reason);
+}
+
+}  // namespace yunity::socketio

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "session.hpp"
+#include "transport_config.hpp"
+
+#include <yunity/plugin.hpp>
+
+#include <atomic>
+#include <unordered_map>
+
+namespace yunity::socketio {
+
+// The transport's state shared by all sessions: the session table, ids, settings, and the bridge to the bus.
+// Lives on the core's loop.
+class Engine {
+public:
+    Engine(PluginContext& context, TransportConfig config);
+
+    PluginContext& context() { return context_; }
+    const TransportConfig& config() const { return config_; }
+    boost::asio::io_context& io() { return context_.io(); }
+    spdlog::logger& log() { return *context_.logger(); }
+
+    std::shared_ptr<Session> create(int version, Session::Transport transport,
+                                    std::shared_ptr<const Handshake> handshake);
+    std::shared_ptr<Session> find(std::string_view sid) const;
+
+    // From sessions.
+    void announce(Session& session);  // the Socket.IO connection is up: ConnectionOpened
+    void authenticate(Session& session, std::string session_id);
+    void transport_changed(Session& session);
+    void closed(Session& session, CloseReason reason);
+
+    // Writes a delivery to the target connections that are ours, sharing one encoded frame.
+    void deliver(const events::Deliver& delivery);
+    // Closes every session (shutdown).
+    void close_all(CloseReason reason);
+
+    // A fresh unguessable id (20 characters of base64url, 120 bits).
+    static std::string random_id();
+
+    std::size_t session_count() const { return by_sid_.size(); }
+
+    // Counters the transport keeps (rendered by the admin plugin).
+    std::atomic<std::uint64_t>& bytes_sent;
+    std::atomic<std::uint64_t>& deliveries;
+    std::atomic<std::uint64_t>& bad_requests;
+
+private:
+    PluginContext& context_;
+    TransportConfig config_;
+    ConnectionId next_id_ = 1;
+    std::unordered_map<std::string, std::shared_ptr<Session>> by_sid_;
+    std::unordered_map<ConnectionId, Session*> by_id_;
+};
+
+}  // namespace yunity::socketio

@@ -1,0 +1,309 @@
+#include "http_connection.hpp"
+
+#include "engine.hpp"
+#include "listener.hpp"
+#include "websocket_connection.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
+
+#include <chrono>
+
+namespace yunity::socketio {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Engine.IO's error codes, as its HTTP error bodies carry them.
+enum class EioError { transport_unknown = 0, session_unknown = 1, bad_handshake_method = 2, bad_request = 3,
+                      forbidden = 4, unsupported_version = 5 };
+
+const char* message_of(EioError e) {
+    switch (e) {
+        case EioError::transport_unknown: return "Transport unknown";
+        case EioError::session_unknown: return "Session ID unknown";
+        case EioError::bad_handshake_method: return "Bad handshake method";
+        case EioError::bad_request: return "Bad request";
+        case EioError::forbidden: return "Forbidden";
+        case EioError::unsupported_version: return "Unsupported protocol version";
+    }
+    return "Bad request";
+}
+
+// The query parameters Engine.IO itself uses; everything else belongs to the application.
+bool is_engine_param(std::string_view key) {
+    return key == "EIO" || key == "transport" || key == "t" || key == "sid" || key == "b64" || key == "j";
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+class HttpConnection : public std::enable_shared_from_this<HttpConnection>, public PollWaiter, public Closable {
+public:
+    HttpConnection(Engine& engine, Listener& listener, tcp::socket socket)
+        : engine_(engine), listener_(listener), stream_(std::move(socket)) {
+        listener_.track(this);
+    }
+    ~HttpConnection() override { listener_.untrack(this); }
+
+    void run() { do_read(); }
+
+    void shutdown() override {
+        shut_ = true;
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream_.close();
+    }
+
+    // The session answers a held GET.
+    void respond(std::string body, bool binary_body) override {
+        if (shut_ || !waiting_) return;
+        waiting_ = false;
+        beast::error_code ec;
+        stream_.socket().cancel(ec);  // ends the watch for a client that goes away
+        auto res = make_response(http::status::ok, std::move(body),
+                                 binary_body ? "application/octet-stream"
+                                 : jsonp_  ? "text/javascript; charset=UTF-8"
+                                           : "text/plain; charset=UTF-8");
+        write(std::move(res));
+    }
+
+private:
+    void do_read() {
+        if (shut_) return;
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(engine_.config().max_header_bytes));
+        parser_->body_limit(engine_.config().max_payload);
+        // The whole request must arrive within the limit: a client sending its headers slowly is cut off.
+        stream_.expires_after(engine_.config().request_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (shut_) return;
+        if (ec == http::error::body_limit) {
+            request_ = parser_->release();
+            close_after_ = true;
+            return error(http::status::payload_too_large, EioError::bad_request, "Payload too large");
+        }
+        if (ec == http::error::header_limit) {
+            close_after_ = true;
+            request_ = {};
+            return write(make_response(http::status::request_header_fields_too_large, "", "text/plain"));
+        }
+        if (ec) return shutdown();  // closed, timed out, or not HTTP: nothing useful to answer
+        stream_.expires_never();
+        request_ = parser_->release();
+        close_after_ = !request_.keep_alive();
+        handle();
+    }
+
+    void handle() {
+        auto url = boost::urls::parse_origin_form(request_.target());
+        if (!url) return error(http::status::bad_request, EioError::bad_request);
+        const auto path = url->path();
+        bool ours = false;
+        for (const auto& p : engine_.config().paths)
+            if (path.compare(0, p.size(), p) == 0 || path + "/" == p) ours = true;
+        if (!ours) return write(make_response(http::status::not_found, "Not found", "text/plain"));
+
+        const auto origin = request_.find(http::field::origin);
+        if (origin != request_.end() && !engine_.config().origin_allowed(origin->value()))
+            return error(http::status::forbidden, EioError::forbidden);
+        if (request_.method() == http::verb::options) {
+            auto res = make_response(http::status::ok, "", "text/plain");
+            res.set(http::field::access_control_allow_headers, "Content-Type");
+            res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+            return write(std::move(res));
+        }
+
+        std::string eio, transport, sid, jsonp;
+        bool b64 = false;
+        auto hs = std::make_shared<Handshake>();
+        for (auto param : url->params()) {
+            if (param.key == "EIO") eio = param.value;
+            else if (param.key == "transport") transport = param.value;
+            else if (param.key == "sid") sid = param.value;
+            else if (param.key == "j") jsonp = param.value;
+            else if (param.key == "b64") b64 = true;
+            if (!is_engine_param(param.key)) hs->query.emplace_back(param.key, param.value);
+        }
+        const int version = eio == "4" ? 4 : eio == "3" ? 3 : 0;
+        if (version == 0) return error(http::status::bad_request, EioError::unsupported_version);
+        if (transport != "polling" && transport != "websocket")
+            return error(http::status::bad_request, EioError::transport_unknown);
+        if (!jsonp.empty() && (version != 3 || jsonp.size() > 8 ||
+                               jsonp.find_first_not_of("0123456789") != std::string::npos))
+            return error(http::status::bad_request, EioError::bad_request);
+        jsonp_ = !jsonp.empty();
+
+        std::shared_ptr<Session> session;
+        if (!sid.empty()) {
+            session = engine_.find(sid);
+            if (!session) return error(http::status::bad_request, EioError::session_unknown);
+            if (session->version() != version) return error(http::status::bad_request, EioError::bad_request);
+        }
+
+        const bool upgrade = beast::websocket::is_upgrade(request_);
+        if (transport == "websocket") {
+            if (!upgrade) return error(http::status::bad_request, EioError::bad_request);
+            if (!session) fill_handshake(*hs);
+            auto socket = stream_.release_socket();
+            shut_ = true;  // the socket is the websocket's now
+            start_websocket(engine_, listener_, std::move(socket), std::move(request_), std::move(session), version,
+                            std::move(hs));
+            return;
+        }
+        if (upgrade) return error(http::status::bad_request, EioError::bad_request);
+
+        if (!session) {
+            if (request_.method() != http::verb::get)
+                return error(http::status::bad_request, EioError::bad_handshake_method);
+            fill_handshake(*hs);
+            auto s = engine_.create(version, Session::Transport::polling, std::move(hs));
+            const auto open = s->open_packet();
+            const eio::OutPacket out{open, false};
+            auto body = eio::encode_payload(version == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4,
+                                            std::span(&out, 1));
+            if (jsonp_) body = eio::encode_jsonp(jsonp, body);
+            auto res = make_response(http::status::ok, std::move(body),
+                                     jsonp_ ? "text/javascript; charset=UTF-8" : "text/plain; charset=UTF-8");
+            if (engine_.config().cookie) res.set(http::field::set_cookie, "io=" + s->sid() + "; Path=/; HttpOnly; SameSite=Lax");
+            write(std::move(res));
+            s->start();
+            return;
+        }
+
+        if (request_.method() == http::verb::get) {
+            const auto format = version == 4 ? eio::PayloadFormat::v4
+                                : (b64 || jsonp_) ? eio::PayloadFormat::v3_base64
+                                                  : eio::PayloadFormat::v3_text;
+            waiting_ = true;
+            if (auto refused = session->on_poll(shared_from_this(), format, jsonp)) {
+                waiting_ = false;
+                engine_.log().debug("poll for {} refused: {}", sid, *refused);
+                return error(http::status::bad_request, EioError::bad_request);
+            }
+            if (waiting_) watch_for_close(session);
+            return;
+        }
+        if (request_.method() == http::verb::post) {
+            std::string_view body = request_.body();
+            std::optional<std::string> form;
+            if (jsonp_) {
+                form = eio::decode_jsonp_body(body);
+                if (!form) return error(http::status::bad_request, EioError::bad_request);
+                body = *form;
+            }
+            const auto type = request_.find(http::field::content_type);
+            const bool binary = type != request_.end() && type->value().starts_with("application/octet-stream");
+            std::string why;
+            auto packets = eio::decode_payload(version, body, binary, &why);
+            if (!packets) {
+                engine_.log().info("session {}: malformed polling payload ({}); closing", sid, why);
+                session->close(CloseReason::protocol_error);
+                return error(http::status::bad_request, EioError::bad_request);
+            }
+            session->on_post(std::move(*packets));
+            return write(make_response(http::status::ok, "ok", "text/html"));
+        }
+        return error(http::status::bad_request, EioError::bad_request);
+    }
+
+    // While a GET waits, a client that goes away is noticed at once (engine.io: "poll connection closed
+    // prematurely"), instead of lingering until the heartbeat gives up.
+    void watch_for_close(const std::shared_ptr<Session>& session) {
+        stream_.socket().async_wait(
+            tcp::socket::wait_read, [self = shared_from_this(), weak = std::weak_ptr(session)](beast::error_code ec) {
+                if (ec || self->shut_ || !self->waiting_) return;
+                beast::error_code avail_ec;
+                if (self->stream_.socket().available(avail_ec) > 0 && !avail_ec) return;  // a pipelined request
+                self->waiting_ = false;
+                if (auto s = weak.lock()) s->close(CloseReason::transport_error);
+                self->shutdown();
+            });
+    }
+
+    void fill_handshake(Handshake& hs) {
+        for (const auto& field : request_) {
+            std::string name(field.name_string());
+            for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            hs.headers.emplace_back(std::move(name), std::string(field.value()));
+        }
+        beast::error_code ec;
+        auto remote = stream_.socket().remote_endpoint(ec);
+        if (!ec) {
+            auto addr = remote.address();
+            if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+            hs.address = addr.to_string();
+        }
+        hs.url = std::string(request_.target());
+        hs.issued_ms = now_ms();
+        hs.xdomain = request_.find(http::field::origin) != request_.end();
+        hs.secure = false;
+    }
+
+    http::response<http::string_body> make_response(http::status status, std::string body,
+                                                     std::string_view content_type) {
+        http::response<http::string_body> res{status, request_.version()};
+        res.set(http::field::content_type, content_type);
+        res.set(http::field::cache_control, "no-store");
+        const auto origin = request_.find(http::field::origin);
+        if (origin != request_.end()) {
+            // Version 2 browser clients send credentials: `*` would be refused, so the origin is echoed.
+            res.set(http::field::access_control_allow_origin, origin->value());
+            res.set(http::field::access_control_allow_credentials, "true");
+        } else {
+            res.set(http::field::access_control_allow_origin, "*");
+        }
+        res.keep_alive(!close_after_);
+        res.body() = std::move(body);
+        res.prepare_payload();
+        return res;
+    }
+
+    void error(http::status status, EioError code, const char* message = nullptr) {
+        engine_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+        std::string body = "{\"code\":" + std::to_string(static_cast<int>(code)) + ",\"message\":\"" +
+                           (message ? message : message_of(code)) + "\"}";
+        write(make_response(status, std::move(body), "application/json"));
+    }
+
+    void write(http::response<http::string_body> res) {
+        auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
+        stream_.expires_after(engine_.config().request_timeout);
+        http::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t n) {
+            self->engine_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
+            if (ec || self->close_after_ || !shared->keep_alive()) return self->shutdown();
+            self->do_read();
+        });
+    }
+
+    Engine& engine_;
+    Listener& listener_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_{2048};
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::request<http::string_body> request_;
+    bool close_after_ = false;
+    bool waiting_ = false;
+    bool jsonp_ = false;
+    bool shut_ = false;
+};
+
+}  // namespace
+
+void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket) {
+    std::make_shared<HttpConnection>(engine, listener, std::move(socket))->run();
+}
+
+}  // namespace yunity::socketio

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+namespace yunity::socketio {
+
+class Engine;
+class Listener;
+
+// Serves one accepted TCP connection: Engine.IO polling requests (keep-alive), CORS preflights, and the
+// hand-off of websocket upgrades. Declared as a function so that only its own file includes Beast.
+void start_http_connection(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket);
+
+}  // namespace yunity::socketio

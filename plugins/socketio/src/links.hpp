@@ -1,0 +1,39 @@
+// The two ways a session reaches its client, as the session sees them; implemented with Beast elsewhere so
+// that this header, and the protocol logic behind it, stay free of Beast.
+#pragma once
+
+#include <yunity/events.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace yunity::socketio {
+
+// One outgoing Engine.IO packet: the text of a packet (type digit first) or, when `binary`, raw bytes. The
+// bytes are shared: a notification is encoded once and the same buffer goes to every recipient.
+struct Frame {
+    std::shared_ptr<const std::string> bytes;
+    bool binary = false;
+};
+
+// A polling GET held open until the session has something to send.
+class PollWaiter {
+public:
+    virtual ~PollWaiter() = default;
+    // Completes the request with an encoded payload (or an error status); called at most once.
+    virtual void respond(std::string body, bool binary_body) = 0;
+};
+
+// A websocket attached to a session (probing, or its transport after the upgrade).
+class WebsocketLink {
+public:
+    virtual ~WebsocketLink() = default;
+    virtual void send(Frame frame) = 0;
+    // Bytes queued and not yet written.
+    virtual std::size_t queued_bytes() const = 0;
+    // Closes the websocket; `graceful` sends a close frame first, otherwise the socket is shut at once.
+    virtual void close(bool graceful) = 0;
+};
+
+}  // namespace yunity::socketio

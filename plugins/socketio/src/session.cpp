@@ -1,0 +1,332 @@
+#include "session.hpp"
+
+#include "engine.hpp"
+#include "socketio_codec.hpp"
+
+#include <boost/asio/post.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace yunity::socketio {
+
+namespace {
+
+// Control packets are the same bytes every time: share them instead of allocating per send.
+const std::shared_ptr<const std::string> ping_packet = std::make_shared<const std::string>("2");
+const std::shared_ptr<const std::string> pong_packet = std::make_shared<const std::string>("3");
+const std::shared_ptr<const std::string> probe_reply = std::make_shared<const std::string>("3probe");
+
+}  // namespace
+
+Session::Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
+                 std::shared_ptr<const Handshake> handshake)
+    : engine_(engine),
+      sid_(std::move(sid)),
+      version_(version),
+      id_(id),
+      transport_(transport),
+      handshake_(std::move(handshake)),
+      heartbeat_(engine.io()) {
+    format_ = version_ == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4;
+}
+
+std::string Session::open_packet() const {
+    const auto& c = engine_.config();
+    std::string out = "0{\"sid\":\"" + sid_ + "\",\"upgrades\":";
+    out += transport_ == Transport::polling && c.allow_upgrades ? "[\"websocket\"]" : "[]";
+    out += ",\"pingInterval\":" + std::to_string(c.ping_interval.count());
+    out += ",\"pingTimeout\":" + std::to_string(c.ping_timeout.count());
+    if (version_ >= 4) out += ",\"maxPayload\":" + std::to_string(c.max_payload);
+    out += "}";
+    return out;
+}
+
+void Session::start() {
+    const auto& c = engine_.config();
+    if (version_ == 3) {
+        // Socket.IO 4: the default namespace is joined implicitly, and the server says so right away.
+        connected_ = true;
+        socket_id_ = sid_;  // what client 2.x calls socket.id for "/"
+        send_text("40");
+        engine_.announce(*this);
+        announced_ = true;
+        arm_heartbeat(c.ping_interval + c.ping_timeout);
+    } else {
+        arm_heartbeat(c.ping_interval);
+        connect_timer_ = std::make_unique<boost::asio::steady_timer>(engine_.io(), c.connect_timeout);
+        connect_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+            auto self = weak.lock();
+            if (ec || !self || self->connected_ || self->closed_) return;
+            self->engine_.log().debug("session {}: no CONNECT within the connect timeout", self->sid_);
+            self->close(CloseReason::ping_timeout);
+        });
+    }
+}
+
+// One timer per session serves both heartbeat directions; a generation number tells a stale expiry (the
+// timer was re-armed meanwhile) from a real one.
+void Session::arm_heartbeat(std::chrono::milliseconds after) {
+    const auto generation = ++heartbeat_generation_;
+    heartbeat_.expires_after(after);
+    heartbeat_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->closed_ || generation != self->heartbeat_generation_) return;
+        self->on_heartbeat();
+    });
+}
+
+void Session::on_heartbeat() {
+    const auto& c = engine_.config();
+    if (version_ == 3 || awaiting_pong_) {
+        // Version 3: no ping from the client for pingInterval + pingTimeout. Version 4: no pong in time.
+        close(CloseReason::ping_timeout);
+        return;
+    }
+    awaiting_pong_ = true;
+    send({ping_packet, false});
+    arm_heartbeat(c.ping_timeout);
+}
+
+void Session::on_packet(eio::Packet packet) {
+    if (closed_) return;
+    const auto& c = engine_.config();
+    switch (packet.type) {
+        case eio::PacketType::ping:
+            if (version_ != 3) return protocol_error("ping from a version 4 client");
+            send({packet.data.empty() ? pong_packet : std::make_shared<const std::string>("3" + packet.data), false});
+            arm_heartbeat(c.ping_interval + c.ping_timeout);
+            return;
+        case eio::PacketType::pong:
+            if (version_ == 3) return;  // not expected, harmless
+            if (awaiting_pong_) {
+                awaiting_pong_ = false;
+                arm_heartbeat(c.ping_interval);
+            }
+            return;
+        case eio::PacketType::message:
+            if (version_ == 3) arm_heartbeat(c.ping_interval + c.ping_timeout);
+            if (packet.binary) {
+                // Attachments of a binary event: nothing of the stock set takes binary data.
+                return;
+            }
+            return on_message(packet.data);
+        case eio::PacketType::close:
+            return close(CloseReason::client_close);
+        case eio::PacketType::noop:
+            return;
+        default:
+            return protocol_error("unexpected packet type " + std::to_string(static_cast<int>(packet.type)));
+    }
+}
+
+void Session::on_message(std::string_view text) {
+    std::string error;
+    auto packet = sio::decode(text, version_ == 3 ? 4 : 5, &error);
+    if (!packet) return protocol_error("malformed Socket.IO packet: " + error);
+    using T = sio::PacketType;
+    switch (packet->type) {
+        case T::connect:
+            if (packet->nsp != "/") {
+                send_text(version_ == 3 ? "44" + packet->nsp + ",\"Invalid namespace\""
+                                        : "44" + packet->nsp + ",{\"message\":\"Invalid namespace\"}");
+                return;
+            }
+            return on_socketio_connect(packet->nsp);
+        case T::disconnect:
+            if (packet->nsp == "/") close(CloseReason::client_close);
+            return;
+        case T::event:
+        case T::binary_event:
+            if (!connected_ || packet->nsp != "/") return protocol_error("event outside a connected namespace");
+            return on_event(packet->nsp, packet->data);
+        case T::ack:
+        case T::binary_ack:
+            return;  // the server sends no events with acks
+        default:
+            return protocol_error("unexpected Socket.IO packet type from a client");
+    }
+}
+
+void Session::on_socketio_connect(const std::string& nsp) {
+    if (version_ == 3) return;  // already joined implicitly
+    if (!connected_) {
+        connected_ = true;
+        connect_timer_.reset();
+        socket_id_ = Engine::random_id();
+    }
+    send_text("40{\"sid\":\"" + socket_id_ + "\"}");
+    if (!announced_) {
+        announced_ = true;
+        engine_.announce(*this);
+    }
+}
+
+void Session::on_event(std::string_view, const rapidjson::Value& args) {
+    // args[0] is the event name (the codec checked); `authenticate` is the one the stock set understands.
+    const auto& name = args[0];
+    if (std::string_view(name.GetString(), name.GetStringLength()) != "authenticate") return;
+    if (args.Size() < 2 || !args[1].IsObject()) {
+        engine_.log().debug("session {}: authenticate without a {{sessionId}} object, ignored", sid_);
+        return;
+    }
+    auto it = args[1].FindMember("sessionId");
+    if (it == args[1].MemberEnd()) {
+        engine_.log().debug("session {}: authenticate without sessionId, ignored", sid_);
+        return;
+    }
+    const auto& v = it->value;
+    std::string session_id;
+    if (v.IsString()) session_id.assign(v.GetString(), v.GetStringLength());
+    else if (v.IsUint64()) session_id = std::to_string(v.GetUint64());  // a number is kept as its decimal string
+    else if (v.IsInt64()) session_id = std::to_string(v.GetInt64());
+    if (session_id.empty() || session_id.size() > engine_.config().max_session_id) {
+        engine_.log().debug("session {}: authenticate with an unusable sessionId, ignored", sid_);
+        return;
+    }
+    engine_.authenticate(*this, std::move(session_id));
+}
+
+std::optional<std::string> Session::on_poll(std::shared_ptr<PollWaiter> waiter, eio::PayloadFormat format,
+                                            std::string jsonp_index) {
+    if (closed_) return std::string("session closed");
+    if (transport_ == Transport::websocket) return std::string("the session has upgraded to websocket");
+    if (waiter_) {
+        // Two GETs at once: engine.io treats it as a broken client and drops the session.
+        close(CloseReason::transport_error);
+        return std::string("overlapping polling requests");
+    }
+    waiter_ = std::move(waiter);
+    format_ = format;
+    jsonp_index_ = std::move(jsonp_index);
+    if (upgrading_) answer_waiter("6");
+    else if (!queue_.empty()) schedule_flush();
+    return std::nullopt;
+}
+
+void Session::on_post(std::vector<eio::Packet> packets) {
+    for (auto& p : packets) {
+        if (closed_) return;
+        on_packet(std::move(p));
+    }
+}
+
+bool Session::attach_probe(std::shared_ptr<WebsocketLink> link) {
+    if (closed_ || websocket_ || probe_ || transport_ != Transport::polling || !engine_.config().allow_upgrades)
+        return false;
+    probe_ = std::move(link);
+    return true;
+}
+
+void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
+    if (closed_ || probe_.get() != &link) return;
+    if (packet.type == eio::PacketType::ping && packet.data == "probe") {
+        link.send({probe_reply, false});
+        // The client pauses polling once its probe is answered, waiting for its GET to come back: release
+        // the one waiting now, and answer any that arrives until the upgrade, with a noop.
+        upgrading_ = true;
+        answer_waiter("6");
+        return;
+    }
+    if (packet.type == eio::PacketType::upgrade) {
+        websocket_ = std::move(probe_);
+        transport_ = Transport::websocket;
+        answer_waiter("6");  // a GET that slipped in after the probe: the client ignores the noop
+        auto pending = std::move(queue_);
+        queue_.clear();
+        queued_bytes_ = 0;
+        for (auto& f : pending) websocket_->send(std::move(f));
+        engine_.transport_changed(*this);
+        return;
+    }
+    // Anything else over a probing websocket is a client error: drop the probe, keep polling.
+    probe_.reset();
+    upgrading_ = false;
+    link.close(false);
+}
+
+void Session::attach_websocket(std::shared_ptr<WebsocketLink> link) { websocket_ = std::move(link); }
+
+void Session::on_websocket_closed(WebsocketLink& link, CloseReason reason) {
+    if (probe_.get() == &link) {
+        probe_.reset();
+        upgrading_ = false;
+        return;
+    }
+    if (websocket_.get() == &link) close(reason);
+}
+
+void Session::send_text(std::string text) { send({std::make_shared<const std::string>(std::move(text)), false}); }
+
+void Session::send(Frame frame) {
+    if (closed_) return;
+    const std::size_t limit = engine_.config().max_queue_bytes;
+    if (websocket_ && transport_ == Transport::websocket) {
+        websocket_->send(std::move(frame));
+        if (websocket_ && websocket_->queued_bytes() > limit) close(CloseReason::too_slow);
+        return;
+    }
+    queued_bytes_ += frame.bytes->size();
+    queue_.push_back(std::move(frame));
+    if (queued_bytes_ > limit) return close(CloseReason::too_slow);
+    if (waiter_) schedule_flush();
+}
+
+// Frames queued within one turn of the loop go out in one polling response.
+void Session::schedule_flush() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    boost::asio::post(engine_.io(), [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->flush_poll();
+    });
+}
+
+void Session::flush_poll() {
+    if (!waiter_ || queue_.empty()) return;
+    std::vector<eio::OutPacket> out;
+    out.reserve(queue_.size());
+    for (const auto& f : queue_) out.push_back({*f.bytes, f.binary});
+    auto format = format_;
+    bool binary_body = false;
+    if (format == eio::PayloadFormat::v3_text) {
+        for (const auto& f : queue_) binary_body |= f.binary;
+        if (binary_body) format = eio::PayloadFormat::v3_binary;
+    }
+    auto body = eio::encode_payload(format, out);
+    if (!jsonp_index_.empty()) body = eio::encode_jsonp(jsonp_index_, body);
+    engine_.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
+    queue_.clear();
+    queued_bytes_ = 0;
+    auto w = std::move(waiter_);
+    w->respond(std::move(body), binary_body);
+}
+
+void Session::answer_waiter(std::string_view packet) {
+    if (!waiter_) return;
+    auto w = std::move(waiter_);
+    const eio::OutPacket out{packet, false};
+    auto body = eio::encode_payload(format_, std::span(&out, 1));
+    w->respond(jsonp_index_.empty() ? std::move(body) : eio::encode_jsonp(jsonp_index_, body), false);
+}
+
+void Session::protocol_error(const std::string& what) {
+    engine_.log().info("session {}: {}; closing", sid_, what);
+    close(CloseReason::protocol_error);
+}
+
+void Session::close(CloseReason reason) {
+    if (closed_) return;
+    closed_ = true;
+    ++heartbeat_generation_;
+    heartbeat_.cancel();
+    connect_timer_.reset();
+    answer_waiter("1");  // a waiting poll learns of the close as engine.io tells it: a close packet
+    queue_.clear();
+    queued_bytes_ = 0;
+    const bool graceful = reason != CloseReason::too_slow && reason != CloseReason::transport_error;
+    if (auto ws = std::move(websocket_)) ws->close(graceful);
+    if (auto probe = std::move(probe_)) probe->close(graceful);
+    engine_.closed(*this, reason);
+}
+
+}  // namespace yunity::socketio

@@ -1,0 +1,105 @@
+#pragma once
+
+#include "engineio_codec.hpp"
+#include "links.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <rapidjson/document.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace yunity::socketio {
+
+class Engine;
+
+// One Engine.IO session and the Socket.IO connection on top of it: heartbeats, the outgoing queue with its
+// limit, polling batches, the websocket upgrade, and the default namespace's CONNECT and events.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    enum class Transport { polling, websocket };
+
+    Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
+            std::shared_ptr<const Handshake> handshake);
+
+    // Arms the heartbeat and queues what follows the open packet (Socket.IO 4: the default namespace's CONNECT).
+    void start();
+
+    const std::string& sid() const { return sid_; }
+    ConnectionId id() const { return id_; }
+    int version() const { return version_; }
+    Transport transport() const { return transport_; }
+    bool closed() const { return closed_; }
+    bool announced() const { return announced_; }
+    const std::string& socket_id() const { return socket_id_; }
+    const std::shared_ptr<const Handshake>& handshake() const { return handshake_; }
+
+    // The open packet, for the handshake response or the first websocket frame.
+    std::string open_packet() const;
+
+    // Packets from the client, over polling or over the websocket transport.
+    void on_packet(eio::Packet packet);
+
+    // A polling GET. Returns an error message (and the caller answers 400 "Bad request") when the session has
+    // upgraded or another GET is already waiting, which also closes the session as engine.io does.
+    std::optional<std::string> on_poll(std::shared_ptr<PollWaiter> waiter, eio::PayloadFormat format,
+                                       std::string jsonp_index);
+    // A polling POST carried these packets.
+    void on_post(std::vector<eio::Packet> packets);
+
+    // A websocket arrived for this session: the session uses it after the probe and `5`. Returns false when
+    // the session already has a websocket or cannot upgrade; the caller then closes the newcomer.
+    bool attach_probe(std::shared_ptr<WebsocketLink> link);
+    // Packets over a websocket that is still probing.
+    void on_probe_packet(WebsocketLink& link, eio::Packet packet);
+    // Packets from a websocket created as the session's transport (no sid in its URL) go to on_packet.
+    void attach_websocket(std::shared_ptr<WebsocketLink> link);
+    // A websocket went away (any reason): the session closes if it was the transport.
+    void on_websocket_closed(WebsocketLink& link, CloseReason reason);
+
+    void send(Frame frame);
+    void close(CloseReason reason);
+
+private:
+    void arm_heartbeat(std::chrono::milliseconds after);
+    void on_heartbeat();
+    void schedule_flush();
+    void flush_poll();
+    void answer_waiter(std::string_view packet);
+    void on_message(std::string_view text);
+    void on_socketio_connect(const std::string& nsp);
+    void on_event(std::string_view nsp, const rapidjson::Value& args);
+    void send_text(std::string text);
+    void protocol_error(const std::string& what);
+
+    Engine& engine_;
+    std::string sid_;
+    std::string socket_id_;
+    int version_;
+    ConnectionId id_;
+    Transport transport_;
+    std::shared_ptr<const Handshake> handshake_;
+
+    std::deque<Frame> queue_;  // while polling
+    std::size_t queued_bytes_ = 0;
+    std::shared_ptr<PollWaiter> waiter_;
+    eio::PayloadFormat format_ = eio::PayloadFormat::v4;
+    std::string jsonp_index_;
+    bool flush_posted_ = false;
+    bool upgrading_ = false;  // a probe was answered: polls get a noop until the upgrade
+
+    std::shared_ptr<WebsocketLink> websocket_;  // the transport after an upgrade, or from the start
+    std::shared_ptr<WebsocketLink> probe_;      // a websocket still probing
+
+    boost::asio::steady_timer heartbeat_;
+    std::uint32_t heartbeat_generation_ = 0;
+    bool awaiting_pong_ = false;
+    std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
+
+    bool connected_ = false;  // Socket.IO's default namespace
+    bool announced_ = false;  // ConnectionOpened was published
+    bool closed_ = false;
+};
+
+}  // namespace yunity::socketio

@@ -1,0 +1,43 @@
+// The socketio transport plugin: Engine.IO 3 and 4 over polling and websocket, Socket.IO 4 and 5 on top.
+#include "engine.hpp"
+#include "listener.hpp"
+
+#include <yunity/plugin.hpp>
+
+namespace yunity::socketio {
+
+namespace {
+
+class SocketioPlugin : public Plugin {
+public:
+    explicit SocketioPlugin(PluginContext& context)
+        : context_(context), engine_(context, TransportConfig::from_json(context.config())) {}
+
+    void start() override {
+        const auto& s = context_.settings();
+        listener_ = std::make_shared<Listener>(engine_, s.client_bind, s.client_port);
+        context_.bus().subscribe<events::Deliver>(context_.plugin_name(),
+                                                  [this](const events::Deliver& d) { engine_.deliver(d); });
+        context_.metrics().gauge(context_.plugin_name(), "yunity_socketio_sessions",
+                                 "Engine.IO sessions, including those not yet connected to a namespace", "",
+                                 [this] { return static_cast<double>(engine_.session_count()); });
+        listener_->start();
+    }
+
+    void stop() override {
+        if (listener_) listener_->stop();
+        engine_.close_all(CloseReason::server_shutdown);
+    }
+
+private:
+    PluginContext& context_;
+    Engine engine_;
+    std::shared_ptr<Listener> listener_;
+};
+
+}  // namespace
+
+}  // namespace yunity::socketio
+
+YUNITY_PLUGIN(yunity::socketio::SocketioPlugin, "socketio",
+              "socket.io transport: Engine.IO 3/4, polling and websocket, Socket.IO protocols 4/5")

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace yunity::socketio {
+
+// Every limit and timeout of the transport, with its default and the reason for it. Read from the plugin's
+// config section; names there are the member names below.
+struct TransportConfig {
+    // Where Engine.IO is served: socket.io's default path and the original yunity-sockets' one.
+    std::vector<std::string> paths{"/socket.io/", "/socket/"};
+    // socket.io's defaults, which clients expect unless told otherwise.
+    std::chrono::milliseconds ping_interval{25000};
+    std::chrono::milliseconds ping_timeout{20000};
+    // Largest message or polling body a client may send; also advertised to version 4 clients (socket.io: 1e6).
+    std::size_t max_payload = 1000000;
+    // A version 5 client that opened Engine.IO but sent no CONNECT is dropped after this (socket.io: 45 s).
+    std::chrono::milliseconds connect_timeout{45000};
+    // Outgoing bytes queued for one connection before it is cut off as too slow (Centrifugo's limit too):
+    // one stalled reader must never hold the server's memory or slow the others.
+    std::size_t max_queue_bytes = 1 << 20;
+    // Time to send a complete request head, and to finish a websocket handshake: slow-loris guards.
+    std::chrono::milliseconds request_timeout{10000};
+    std::chrono::milliseconds websocket_handshake_timeout{10000};
+    std::size_t max_header_bytes = 8192;
+    // Allowed browser origins; empty: any (echoed with credentials, as version 2 browser clients need).
+    std::vector<std::string> allowed_origins;
+    // The `io` cookie, only useful to sticky load balancers that key on it; off as in engine.io 6.
+    bool cookie = false;
+    // Longest session id accepted from `authenticate`; longer ones are ignored (nobody's session is that long).
+    std::size_t max_session_id = 1024;
+    // Upgrades offered over polling.
+    bool allow_upgrades = true;
+
+    // Reads the settings present in `section` over the defaults; throws std::runtime_error naming a bad one.
+    static TransportConfig from_json(const rapidjson::Value& section);
+    bool origin_allowed(std::string_view origin) const;
+};
+
+}  // namespace yunity::socketio

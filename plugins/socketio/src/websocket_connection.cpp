@@ -1,0 +1,197 @@
+#include "websocket_connection.hpp"
+
+#include "engine.hpp"
+#include "listener.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+
+namespace yunity::socketio {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnection>,
+                            public WebsocketLink,
+                            public Closable {
+public:
+    WebsocketConnection(Engine& engine, Listener& listener, tcp::socket socket, std::shared_ptr<Session> session,
+                        int version)
+        : engine_(engine), listener_(listener), ws_(std::move(socket)), session_(std::move(session)),
+          version_(version), probing_(session_ != nullptr) {
+        listener_.track(this);
+    }
+    ~WebsocketConnection() override { listener_.untrack(this); }
+
+    void run(http::request<http::string_body> request, std::shared_ptr<const Handshake> handshake) {
+        websocket::stream_base::timeout timeouts{};
+        timeouts.handshake_timeout = engine_.config().websocket_handshake_timeout;
+        timeouts.idle_timeout = websocket::stream_base::none();  // Engine.IO's heartbeat judges liveness
+        timeouts.keep_alive_pings = false;
+        ws_.set_option(timeouts);
+        ws_.read_message_max(engine_.config().max_payload);
+        ws_.auto_fragment(false);
+        auto req = std::make_shared<http::request<http::string_body>>(std::move(request));
+        ws_.async_accept(*req, [self = shared_from_this(), req, handshake = std::move(handshake)](beast::error_code ec) {
+            self->on_accept(ec, handshake);
+        });
+    }
+
+    void send(Frame frame) override {
+        if (closing_) return;
+        queued_bytes_ += frame.bytes->size();
+        queue_.push_back(std::move(frame));
+        if (!writing_) do_write();
+    }
+
+    std::size_t queued_bytes() const override { return queued_bytes_; }
+
+    void close(bool graceful) override {
+        if (closing_) return;
+        closing_ = true;
+        session_.reset();  // the session is closing this link; it must not hear back from it
+        if (!graceful) return cut();
+        queue_.clear();
+        queued_bytes_ = 0;
+        if (!writing_) do_close();
+        // else: the close frame follows the write in flight (Beast allows one write at a time).
+    }
+
+    void shutdown() override {
+        if (auto s = session_) s->close(CloseReason::server_shutdown);
+        else close(true);
+    }
+
+private:
+    void on_accept(beast::error_code ec, const std::shared_ptr<const Handshake>& handshake) {
+        if (ec) {
+            if (session_ && probing_) session_->on_websocket_closed(*this, CloseReason::transport_error);
+            return;
+        }
+        if (session_) {
+            if (!session_->attach_probe(shared_from_this())) {
+                // A second websocket for one session: accepted, then closed (refusing with HTTP 400 makes
+                // the `ws` client throw an unhandled error).
+                session_.reset();
+                closing_ = true;
+                do_close();
+                return;
+            }
+        } else {
+            session_ = engine_.create(version_, Session::Transport::websocket, handshake);
+            session_->attach_websocket(shared_from_this());
+            send({std::make_shared<const std::string>(session_->open_packet()), false});
+            session_->start();
+        }
+        do_read();
+    }
+
+    void do_read() {
+        ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (ec) {
+            auto reason = ec == websocket::error::closed ? CloseReason::client_close : CloseReason::transport_error;
+            if (ec == websocket::error::message_too_big) {
+                engine_.log().info("websocket message over max_payload; closing");
+                reason = CloseReason::protocol_error;
+            }
+            if (auto s = std::exchange(session_, nullptr)) s->on_websocket_closed(*this, reason);
+            closing_ = true;
+            return;
+        }
+        const auto data = buffer_.cdata();
+        std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+        auto packet = ws_.got_text() ? eio::decode_text_frame(version_, bytes) : eio::decode_binary_frame(version_, bytes);
+        buffer_.consume(buffer_.size());
+        if (!session_) return;
+        if (!packet) {
+            engine_.log().info("session {}: malformed websocket frame; closing", session_->sid());
+            session_->close(CloseReason::protocol_error);
+            return;
+        }
+        auto session = session_;  // the handlers below may close the session and so release it
+        if (probing_) {
+            const bool upgrade = packet->type == eio::PacketType::upgrade;
+            session->on_probe_packet(*this, std::move(*packet));
+            if (upgrade) probing_ = false;
+        } else {
+            session->on_packet(std::move(*packet));
+        }
+        if (!closing_) do_read();
+    }
+
+    void do_write() {
+        writing_ = true;
+        const auto& f = queue_.front();
+        ws_.text(!f.binary);
+        auto write_bytes = [this](const std::string& b) {
+            ws_.async_write(asio::buffer(b), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                self->on_write(ec, n);
+            });
+        };
+        if (f.binary) {
+            binary_scratch_ = eio::encode_binary_frame(version_, *f.bytes);
+            write_bytes(binary_scratch_);
+        } else {
+            write_bytes(*f.bytes);
+        }
+    }
+
+    void on_write(beast::error_code ec, std::size_t n) {
+        writing_ = false;
+        engine_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
+        if (ec) {
+            if (auto s = std::exchange(session_, nullptr)) s->on_websocket_closed(*this, CloseReason::transport_error);
+            closing_ = true;
+            return;
+        }
+        if (closing_) return do_close();
+        queued_bytes_ -= queue_.front().bytes->size();
+        queue_.pop_front();
+        if (!queue_.empty()) do_write();
+    }
+
+    void do_close() {
+        ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
+    }
+
+    void cut() {
+        beast::error_code ec;
+        auto& socket = beast::get_lowest_layer(ws_).socket();
+        socket.shutdown(tcp::socket::shutdown_both, ec);
+        socket.close(ec);
+    }
+
+    Engine& engine_;
+    Listener& listener_;
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    std::shared_ptr<Session> session_;
+    int version_;
+    bool probing_;
+    std::deque<Frame> queue_;
+    std::size_t queued_bytes_ = 0;
+    std::string binary_scratch_;
+    bool writing_ = false;
+    bool closing_ = false;
+};
+
+}  // namespace
+
+void start_websocket(Engine& engine, Listener& listener, tcp::socket socket,
+                     http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
+                     std::shared_ptr<const Handshake> handshake) {
+    std::make_shared<WebsocketConnection>(engine, listener, std::move(socket), std::move(session), version)
+        ->run(std::move(request), std::move(handshake));
+}
+
+}  // namespace yunity::socketio

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <yunity/events.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+
+namespace yunity::socketio {
+
+class Engine;
+class Listener;
+class Session;
+
+// Completes a websocket upgrade the HTTP side has validated. With `session` set, the websocket probes to
+// become that session's transport (or is accepted and closed when the session has one already); without,
+// it opens a new session of Engine.IO `version` over the websocket.
+void start_websocket(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket,
+                     boost::beast::http::request<boost::beast::http::string_body> request,
+                     std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake);
+
+}  // namespace yunity::socketio
