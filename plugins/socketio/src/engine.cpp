@@ -80,7 +80,7 @@ void Engine::closed(Session& s, CloseReason reason) {
 void Engine::deliver(const events::Deliver& d) {
     if (!d.payload) return;
     // One encoding for every recipient: `42["event",payload]` is the same bytes for both protocol versions.
-    auto bytes = std::make_shared<const std::string>("4" + sio::encode_event("/", d.event, *d.payload));
+    auto bytes = std::make_shared<const std::string>(sio::encode_event("/", d.event, *d.payload));
     std::uint64_t n = 0;
     for (auto id : d.connections) {
         auto it = by_id_.find(id);

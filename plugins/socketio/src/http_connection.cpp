@@ -170,6 +170,7 @@ private:
                 return error(http::status::bad_request, EioError::bad_handshake_method);
             fill_handshake(*hs);
             auto s = engine_.create(version, Session::Transport::polling, std::move(hs));
+            s->set_base64(b64);
             const auto open = s->open_packet();
             const eio::OutPacket out{open, false};
             auto body = eio::encode_payload(version == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4,
@@ -184,11 +185,8 @@ private:
         }
 
         if (request_.method() == http::verb::get) {
-            const auto format = version == 4 ? eio::PayloadFormat::v4
-                                : (b64 || jsonp_) ? eio::PayloadFormat::v3_base64
-                                                  : eio::PayloadFormat::v3_text;
             waiting_ = true;
-            if (auto refused = session->on_poll(shared_from_this(), format, jsonp)) {
+            if (auto refused = session->on_poll(shared_from_this(), jsonp)) {
                 waiting_ = false;
                 engine_.log().debug("poll for {} refused: {}", sid, *refused);
                 return error(http::status::bad_request, EioError::bad_request);

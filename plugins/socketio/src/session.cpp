@@ -26,9 +26,7 @@ Session::Session(Engine& engine, std::string sid, int version, ConnectionId id, 
       id_(id),
       transport_(transport),
       handshake_(std::move(handshake)),
-      heartbeat_(engine.io()) {
-    format_ = version_ == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4;
-}
+      heartbeat_(engine.io()) {}
 
 std::string Session::open_packet() const {
     const auto& c = engine_.config();
@@ -186,8 +184,7 @@ void Session::on_event(std::string_view, const rapidjson::Value& args) {
     engine_.authenticate(*this, std::move(session_id));
 }
 
-std::optional<std::string> Session::on_poll(std::shared_ptr<PollWaiter> waiter, eio::PayloadFormat format,
-                                            std::string jsonp_index) {
+std::optional<std::string> Session::on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index) {
     if (closed_) return std::string("session closed");
     if (transport_ == Transport::websocket) return std::string("the session has upgraded to websocket");
     if (waiter_) {
@@ -196,7 +193,6 @@ std::optional<std::string> Session::on_poll(std::shared_ptr<PollWaiter> waiter, 
         return std::string("overlapping polling requests");
     }
     waiter_ = std::move(waiter);
-    format_ = format;
     jsonp_index_ = std::move(jsonp_index);
     if (upgrading_) answer_waiter("6");
     else if (!queue_.empty()) schedule_flush();
@@ -286,27 +282,25 @@ void Session::flush_poll() {
     std::vector<eio::OutPacket> out;
     out.reserve(queue_.size());
     for (const auto& f : queue_) out.push_back({*f.bytes, f.binary});
-    auto format = format_;
-    bool binary_body = false;
-    if (format == eio::PayloadFormat::v3_text) {
-        for (const auto& f : queue_) binary_body |= f.binary;
-        if (binary_body) format = eio::PayloadFormat::v3_binary;
-    }
-    auto body = eio::encode_payload(format, out);
-    if (!jsonp_index_.empty()) body = eio::encode_jsonp(jsonp_index_, body);
-    engine_.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
+    respond(out);
     queue_.clear();
     queued_bytes_ = 0;
-    auto w = std::move(waiter_);
-    w->respond(std::move(body), binary_body);
 }
 
 void Session::answer_waiter(std::string_view packet) {
-    if (!waiter_) return;
-    auto w = std::move(waiter_);
     const eio::OutPacket out{packet, false};
-    auto body = eio::encode_payload(format_, std::span(&out, 1));
-    w->respond(jsonp_index_.empty() ? std::move(body) : eio::encode_jsonp(jsonp_index_, body), false);
+    respond(std::span(&out, 1));
+}
+
+void Session::respond(std::span<const eio::OutPacket> packets) {
+    if (!waiter_) return;
+    const bool jsonp = !jsonp_index_.empty();
+    const auto format = eio::choose_payload_format(version_, base64_ || jsonp, packets);
+    auto body = eio::encode_payload(format, packets);
+    if (jsonp) body = eio::encode_jsonp(jsonp_index_, body);
+    engine_.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
+    auto w = std::move(waiter_);
+    w->respond(std::move(body), format == eio::PayloadFormat::v3_binary);
 }
 
 void Session::protocol_error(const std::string& what) {

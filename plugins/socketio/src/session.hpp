@@ -43,8 +43,10 @@ public:
 
     // A polling GET. Returns an error message (and the caller answers 400 "Bad request") when the session has
     // upgraded or another GET is already waiting, which also closes the session as engine.io does.
-    std::optional<std::string> on_poll(std::shared_ptr<PollWaiter> waiter, eio::PayloadFormat format,
-                                       std::string jsonp_index);
+    std::optional<std::string> on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index);
+    // engine.io-client 3 asks for base64 binaries (`b64`) on its handshake only: the choice holds for the
+    // whole session.
+    void set_base64(bool b64) { base64_ = b64; }
     // A polling POST carried these packets.
     void on_post(std::vector<eio::Packet> packets);
 
@@ -67,6 +69,7 @@ private:
     void schedule_flush();
     void flush_poll();
     void answer_waiter(std::string_view packet);
+    void respond(std::span<const eio::OutPacket> packets);
     void on_message(std::string_view text);
     void on_socketio_connect(const std::string& nsp);
     void on_event(std::string_view nsp, const rapidjson::Value& args);
@@ -84,7 +87,7 @@ private:
     std::deque<Frame> queue_;  // while polling
     std::size_t queued_bytes_ = 0;
     std::shared_ptr<PollWaiter> waiter_;
-    eio::PayloadFormat format_ = eio::PayloadFormat::v4;
+    bool base64_ = false;
     std::string jsonp_index_;
     bool flush_posted_ = false;
     bool upgrading_ = false;  // a probe was answered: polls get a noop until the upgrade

@@ -1,0 +1,87 @@
+#include "notification_parser.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace yunity::redis_pubsub {
+
+const char* to_string(Rejection r) {
+    switch (r) {
+        case Rejection::not_json: return "not JSON";
+        case Rejection::not_object: return "not an object";
+        case Rejection::no_users: return "no users array";
+        case Rejection::bad_user: return "bad user";
+        case Rejection::too_large: return "too large";
+        case Rejection::too_deep: return "too deep";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// Depth of the deepest array or object, with an explicit stack: the input may be nested far beyond what a
+// recursive walk survives.
+std::size_t depth_of(const rapidjson::Value& root) {
+    std::vector<std::pair<const rapidjson::Value*, std::size_t>> stack{{&root, 1}};
+    std::size_t deepest = 0;
+    while (!stack.empty()) {
+        auto [v, d] = stack.back();
+        stack.pop_back();
+        if (v->IsObject()) {
+            deepest = std::max(deepest, d);
+            for (const auto& m : v->GetObject()) stack.emplace_back(&m.value, d + 1);
+        } else if (v->IsArray()) {
+            deepest = std::max(deepest, d);
+            for (const auto& e : v->GetArray()) stack.emplace_back(&e, d + 1);
+        }
+    }
+    return deepest;
+}
+
+}  // namespace
+
+std::variant<events::Notification, ParseError> parse_notification(std::string_view message, std::size_t max_bytes,
+                                                                  std::size_t max_depth) {
+    if (message.size() > max_bytes)
+        return ParseError{Rejection::too_large, std::to_string(message.size()) + " bytes, over the limit of " +
+                                                    std::to_string(max_bytes)};
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+              rapidjson::kParseFullPrecisionFlag>(message.data(), message.size());
+    if (doc.HasParseError())
+        return ParseError{Rejection::not_json, std::string(rapidjson::GetParseError_En(doc.GetParseError())) +
+                                                   " at offset " + std::to_string(doc.GetErrorOffset())};
+    if (!doc.IsObject()) return ParseError{Rejection::not_object, "the message must be a JSON object"};
+    auto users = doc.FindMember("users");
+    if (users == doc.MemberEnd() || !users->value.IsArray())
+        return ParseError{Rejection::no_users, "the message has no \"users\" array"};
+
+    if (depth_of(doc) > max_depth)
+        return ParseError{Rejection::too_deep, "nested deeper than " + std::to_string(max_depth) + " levels"};
+
+    events::Notification n;
+    n.users.reserve(users->value.Size());
+    for (const auto& u : users->value.GetArray()) {
+        if (u.IsString() && u.GetStringLength() > 0) n.users.emplace_back(u.GetString(), u.GetStringLength());
+        else if (u.IsUint64()) n.users.push_back(std::to_string(u.GetUint64()));
+        else if (u.IsInt64()) n.users.push_back(std::to_string(u.GetInt64()));
+        else return ParseError{Rejection::bad_user, "users must be non-empty strings or integers"};
+    }
+    // Repeats name the same connections: drop them once here rather than per delivery.
+    std::sort(n.users.begin(), n.users.end());
+    n.users.erase(std::unique(n.users.begin(), n.users.end()), n.users.end());
+
+    doc.EraseMember(users);  // keeps the order of the other members
+    rapidjson::StringBuffer out;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+    doc.Accept(writer);
+    n.payload = std::make_shared<const std::string>(out.GetString(), out.GetSize());
+    return n;
+}
+
+}  // namespace yunity::redis_pubsub
