@@ -318,7 +318,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
         if (!error.empty()) return self->drop(what + " failed: " + error);
         if (last) self->handshake_done();
       };
-      if (!send(conn, steps[i], std::move(on_reply), Clock::time_point::max())) {
+      CommandCallback callback = std::move(on_reply);
+      if (!send(conn, steps[i], callback, Clock::time_point::max())) {
         // Freeing the context from inside its connect callback would pull it from under hiredis.
         boost::asio::post(io_, [weak = weak_from_this(), attempt] {
           auto self = weak.lock();
@@ -433,7 +434,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
 
   // ---- commands -----------------------------------------------------------------------------------------
 
-  bool send(Conn& conn, const std::vector<std::string>& argv, CommandCallback callback, Clock::time_point deadline) {
+  // Takes the callback only on success, so that the caller can still fail it.
+  bool send(Conn& conn, const std::vector<std::string>& argv, CommandCallback& callback, Clock::time_point deadline) {
     std::vector<const char*> args;
     std::vector<std::size_t> lengths;
     args.reserve(argv.size());
@@ -593,7 +595,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
       return arm(health_timer_, now + options_.command_timeout, &Impl::on_health_timer);
     }
     // A plain PING is a command like any other: the command timeout watches it.
-    send(conn, {"PING"}, [](const Reply*, const std::string&) {}, now + options_.command_timeout);
+    CommandCallback ignore = [](const Reply*, const std::string&) {};
+    send(conn, {"PING"}, ignore, now + options_.command_timeout);
     arm(health_timer_, now + interval, &Impl::on_health_timer);
   }
 

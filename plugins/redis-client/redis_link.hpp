@@ -36,6 +36,7 @@ struct Reply {
   bool is_array() const { return type == Type::array; }
 };
 
+// Every duration must be positive, except health_check_interval (0 disables it).
 struct LinkOptions {
   RedisUrl url;
   // Resolve + TCP connect + AUTH/SELECT (+ re-subscribing) must finish within this, else the attempt counts as
@@ -104,8 +105,10 @@ class RedisLink {
   const LinkOptions& options() const;
 
   // Sends one command (argv form, binary-safe). The callback is never called from inside command(), always
-  // later from the io_context; callbacks of one link run in the order of their commands. While the link is not
+  // later from the io_context; callbacks of one link run in the order of their commands (only a command
+  // refused outright, over max_pending or not allowed, fails ahead of replies still due). While the link is not
   // connected the command fails (later) at once: there is no queue of commands waiting for a connection.
+  // SUBSCRIBE, PSUBSCRIBE, (P)UNSUBSCRIBE and MONITOR are refused: they change how hiredis routes replies.
   void command(std::vector<std::string> argv, CommandCallback callback);
 
   // Subscriptions live in the link, not in the connection: they are made again after every reconnect. A
