@@ -1,0 +1,153 @@
+// Test harness: a real redis-server and the real yunity-sockets binary on free ports, and real socket.io
+// clients (2.x and 4.x from npm). Every wait is bounded; everything started is stopped at exit.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { RespClient } from './resp.mjs';
+
+const require = createRequire(import.meta.url);
+export const ioV2 = require('socket.io-client-v2');
+export const { io: ioV4 } = require('socket.io-client-v4');
+
+export const BIN = process.env.YUNITY_BIN || path.resolve(import.meta.dirname, '../../../build/bin/yunity-sockets');
+const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server';
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch {} } });
+
+export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+// Resolves with the value of `fn()` once truthy; rejects after `ms` with `what`.
+export async function until(fn, what, ms = 5000, every = 20) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+export class Redis {
+  static async start(extraArgs = []) {
+    const r = new Redis();
+    r.port = await freePort();
+    r.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-redis-'));
+    r.extraArgs = extraArgs;
+    await r.launch();
+    return r;
+  }
+  get url() { return `redis://127.0.0.1:${this.port}/0`; }
+  async launch() {
+    this.proc = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '',
+      '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(this.proc);
+    this.proc.stdout.resume(); this.proc.stderr.resume();
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.exited = exited;
+    await until(async () => { try { await this.command('PING'); return true; } catch { return false; } },
+      'redis-server to answer', 10000, 50);
+  }
+  async command(...args) {
+    if (!this.client || this.client.closed) {
+      this.client = new RespClient(this.port);
+      await this.client.connect();
+    }
+    return this.client.command(args.map(String));
+  }
+  async stop() {
+    if (!this.proc) return;
+    try { await this.command('SHUTDOWN', 'NOSAVE'); } catch {}
+    this.client?.close();
+    await Promise.race([this.exited, sleep(3000)]);
+    this.proc.kill('SIGKILL');
+    children.delete(this.proc);
+    this.proc = null;
+  }
+  async restart() { await this.stop(); await this.launch(); }
+}
+
+export class Server {
+  // Starts yunity-sockets on free ports (-w 0 -p 0) and learns them from its log.
+  static async start({ redis, plugins, args = [], env = {}, config } = {}) {
+    const s = new Server();
+    const argv = ['-w', '0', '-p', '0', '--log-level', 'debug', ...args];
+    // YUNITY_TEST_PLUGINS narrows the default set (e.g. while a plugin is being built elsewhere).
+    if (!plugins && process.env.YUNITY_TEST_PLUGINS) plugins = process.env.YUNITY_TEST_PLUGINS.split(',');
+    if (redis) argv.push('--redis', redis.url);
+    if (plugins) argv.push('--plugins', plugins.join(','));
+    if (config) {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ys-config-')), 'config.json');
+      fs.writeFileSync(file, JSON.stringify(config));
+      argv.push('--config', file);
+    }
+    s.log = '';
+    s.proc = spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    children.add(s.proc);
+    s.exit = new Promise((r) => s.proc.once('exit', (code, signal) => r({ code, signal })));
+    s.proc.stdout.on('data', (d) => { s.log += d; });
+    s.proc.stderr.on('data', (d) => { s.log += d; });
+    await until(() => /listening on \S+:(\d+) for socket\.io clients/.exec(s.log) || s.proc.exitCode !== null,
+      'yunity-sockets to listen', 10000);
+    const m = /listening on \S+:(\d+) for socket\.io clients/.exec(s.log);
+    if (!m) throw new Error(`yunity-sockets did not start:\n${s.log}`);
+    s.port = Number(m[1]);
+    const a = /listening on \S+:(\d+) for admin requests/.exec(s.log);
+    s.adminPort = a ? Number(a[1]) : undefined;
+    s.url = `http://127.0.0.1:${s.port}`;
+    return s;
+  }
+  // Waits until the log matches `re` (counting matches after `from`, a log offset).
+  async waitLog(re, ms = 5000, from = 0) { return until(() => re.exec(this.log.slice(from)), `log ${re}`, ms); }
+  async stop(signal = 'SIGTERM') {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exit;
+    this.proc.kill(signal);
+    const res = await Promise.race([this.exit, sleep(8000).then(() => null)]);
+    if (!res) { this.proc.kill('SIGKILL'); throw new Error('yunity-sockets did not stop within 8 s'); }
+    children.delete(this.proc);
+    return res;
+  }
+}
+
+// A connected client that records every `message` it receives.
+export async function connect(version, url, opts = {}, sessionId) {
+  const options = { forceNew: true, reconnection: false, ...opts };
+  const socket = version === 2 ? ioV2(url, options) : ioV4(url, options);
+  socket.messages = [];
+  socket.on('message', (m) => socket.messages.push(m));
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => { socket.close(); reject(new Error(`client v${version} did not connect`)); }, 5000);
+    socket.once('connect', () => { clearTimeout(t); resolve(); });
+    socket.on('connect_error', (e) => { socket.lastError = e; });
+  });
+  if (sessionId !== undefined) socket.emit('authenticate', { sessionId });
+  return socket;
+}
+
+export async function messageCount(socket, n, ms = 5000) {
+  await until(() => socket.messages.length >= n, `${n} messages (have ${socket.messages.length})`, ms);
+  return socket.messages;
+}
+
+// Nothing more arrives within `ms`.
+export async function quiet(socket, count, ms = 300) {
+  await sleep(ms);
+  if (socket.messages.length !== count)
+    throw new Error(`expected ${count} messages, got ${socket.messages.length}: ${JSON.stringify(socket.messages)}`);
+}
+
+export async function httpGet(url, headers = {}) {
+  const res = await fetch(url, { headers });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
