@@ -5,6 +5,7 @@
 #include <csignal>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -99,11 +100,6 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
         options_(std::move(options)),
         log_(logger ? std::move(logger) : spdlog::default_logger()),
         label_(options_.name.empty() ? std::string("redis link") : "redis link '" + options_.name + "'"),
-        resolver_(io),
-        connect_timer_(io),
-        backoff_timer_(io),
-        command_timer_(io),
-        health_timer_(io),
         rng_(std::random_device{}()) {}
 
   const LinkOptions& options() const { return options_; }
@@ -115,6 +111,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
   void start() {
     if (running_) return;
     running_ = true;
+    resolver_.emplace(io_);
+    for (Timer* t : {&connect_timer_, &backoff_timer_, &command_timer_, &health_timer_}) t->timer.emplace(io_);
     ignore_sigpipe(*log_);
     failures_ = 0;
     begin_attempt();
@@ -129,6 +127,10 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
       abandon(conn, "redis link stopped");
     }
     phase_ = Phase::idle;
+    // A plugin's link may outlive the io_context (plugins are destroyed after it): a stopped link keeps no
+    // asio object whose destructor would reach into the destroyed context.
+    resolver_.reset();
+    for (Timer* t : {&connect_timer_, &backoff_timer_, &command_timer_, &health_timer_}) t->timer.reset();
     flush_failures();
   }
 
@@ -188,10 +190,10 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
   };
 
   // A generation per timer: cancel() cannot stop a completion that is already queued, and a stale one must
-  // not act on a later arming.
+  // not act on a later arming. The asio timer exists only between start() and stop(); this struct, which
+  // completions refer to, as long as the link.
   struct Timer {
-    explicit Timer(boost::asio::io_context& io) : timer(io) {}
-    boost::asio::steady_timer timer;
+    std::optional<boost::asio::steady_timer> timer;
     std::uint64_t generation = 0;
   };
 
@@ -199,8 +201,9 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
 
   void arm(Timer& t, Clock::time_point at, void (Impl::*action)()) {
     const auto generation = ++t.generation;
-    t.timer.expires_at(at);
-    t.timer.async_wait([weak = weak_from_this(), &t, generation, action](const boost::system::error_code& ec) {
+    if (!t.timer) return;
+    t.timer->expires_at(at);
+    t.timer->async_wait([weak = weak_from_this(), &t, generation, action](const boost::system::error_code& ec) {
       auto self = weak.lock();
       if (!self || ec == boost::asio::error::operation_aborted || t.generation != generation) return;
       ((*self).*action)();
@@ -209,7 +212,7 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
 
   void disarm(Timer& t) {
     ++t.generation;
-    t.timer.cancel();
+    if (t.timer) t.timer->cancel();
   }
 
   void disarm_all() {
@@ -219,7 +222,7 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
     disarm(health_timer_);
     command_timer_armed_ = false;
     ping_outstanding_ = false;
-    resolver_.cancel();
+    if (resolver_) resolver_->cancel();
   }
 
   // ---- connecting ---------------------------------------------------------------------------------------
@@ -235,7 +238,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
     if (!ec) return connect_to(address.to_string());
 
     // hiredis would resolve with a blocking getaddrinfo on the loop thread; asio does it on its own thread.
-    resolver_.async_resolve(
+    if (!resolver_) return;
+    resolver_->async_resolve(
         options_.url.host, std::to_string(options_.url.port),
         [weak = weak_from_this(), attempt](const boost::system::error_code& error,
                                            const boost::asio::ip::tcp::resolver::results_type& results) {
@@ -623,7 +627,7 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
   std::shared_ptr<spdlog::logger> log_;
   const std::string label_;
 
-  boost::asio::ip::tcp::resolver resolver_;
+  std::optional<boost::asio::ip::tcp::resolver> resolver_;
   Timer connect_timer_;
   Timer backoff_timer_;
   Timer command_timer_;

@@ -77,7 +77,9 @@ class RedisLink {
 
   // `logger` may be null (then spdlog's default logger is used).
   RedisLink(boost::asio::io_context& io, LinkOptions options, std::shared_ptr<spdlog::logger> logger);
-  // Stops the link. Destroy it while its io_context still exists (stopped or not): it holds asio timers.
+  // Stops the link. A running link holds asio objects: destroy it before its io_context. A link stopped while
+  // its io_context existed holds none and may be destroyed after it (plugins: stop, drain and destroy the
+  // io_context, then destroy the plugin objects).
   ~RedisLink();
   RedisLink(const RedisLink&) = delete;
   RedisLink& operator=(const RedisLink&) = delete;

@@ -555,6 +555,28 @@ TEST_CASE("stop() with commands pending: every callback fails before stop() retu
   link.stop();  // twice is fine
 }
 
+TEST_CASE("a stopped link may outlive its io_context") {
+  RedisProcess redis;
+  redis.start();
+  for (const bool drain : {true, false}) {
+    CAPTURE(drain);
+    auto io = std::make_unique<boost::asio::io_context>();
+    auto link = std::make_unique<RedisLink>(*io, options_for(redis.url()), test_logger());
+    link->start();
+    REQUIRE(run_until(*io, [&] { return link->connected(); }));
+    auto pending = issue(*link, {"BLPOP", "never", "0"});
+    run_for(*io, 20ms);
+    link->stop();
+    CHECK(pending->done);
+    if (drain) {
+      io->restart();
+      io->run();
+    }
+    io.reset();  // the core's teardown order: the io_context goes first ...
+    link.reset();  // ... then the plugin objects
+  }
+}
+
 TEST_CASE("the link may be stopped and destroyed from inside its own callbacks") {
   RedisProcess redis;
   redis.start();
