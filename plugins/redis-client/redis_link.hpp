@@ -120,7 +120,6 @@ class RedisLink {
   void subscribe(std::string channel, MessageHandler handler);
   void psubscribe(std::string pattern, PatternMessageHandler handler);
 
-
  private:
   class Impl;
   std::shared_ptr<Impl> impl_;
