@@ -19,6 +19,8 @@ const children = new Set();
 process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch {} } });
 
 export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+// A timeout that does not keep the process alive on its own.
+function timeout(ms) { return new Promise((r) => setTimeout(r, ms).unref()); }
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -70,7 +72,7 @@ export class Redis {
     if (!this.proc) return;
     try { await this.command('SHUTDOWN', 'NOSAVE'); } catch {}
     this.client?.close();
-    await Promise.race([this.exited, sleep(3000)]);
+    await Promise.race([this.exited, timeout(3000)]);
     this.proc.kill('SIGKILL');
     children.delete(this.proc);
     this.proc = null;
@@ -113,7 +115,7 @@ export class Server {
   async stop(signal = 'SIGTERM') {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exit;
     this.proc.kill(signal);
-    const res = await Promise.race([this.exit, sleep(8000).then(() => null)]);
+    const res = await Promise.race([this.exit, timeout(8000).then(() => null)]);
     if (!res) { this.proc.kill('SIGKILL'); throw new Error('yunity-sockets did not stop within 8 s'); }
     children.delete(this.proc);
     return res;
@@ -129,7 +131,7 @@ export async function connect(version, url, opts = {}, sessionId) {
   await new Promise((resolve, reject) => {
     const t = setTimeout(() => { socket.close(); reject(new Error(`client v${version} did not connect`)); }, 5000);
     socket.once('connect', () => { clearTimeout(t); resolve(); });
-    socket.on('connect_error', (e) => { socket.lastError = e; });
+    socket.on('connect_error', (e) => { socket.lastError = e; if (process.env.DEBUG_CONNECT) console.log('connect_error', e, e.description); });
   });
   if (sessionId !== undefined) socket.emit('authenticate', { sessionId });
   return socket;
