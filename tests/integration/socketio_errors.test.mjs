@@ -1,0 +1,224 @@
+// Bad input and hostile clients against the socketio transport, with raw HTTP, raw TCP and raw websockets.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import { createRequire } from 'node:module';
+import { Redis, Server, connect, messageCount, until, sleep } from './lib/harness.mjs';
+
+const require = createRequire(import.meta.url);
+const WebSocket = require('ws');
+
+let redis, server, base;
+before(async () => {
+  redis = await Redis.start();
+  server = await Server.start({
+    redis,
+    config: { socketio: { request_timeout_ms: 1000, websocket_handshake_timeout_ms: 1000, max_queue_bytes: 262144,
+      ping_interval_ms: 1000, ping_timeout_ms: 1000 } },
+  });
+  await server.waitLog(/redis: subscribed to notifications/);
+  base = `${server.url}/socket.io/`;
+});
+after(async () => { await server?.stop(); await redis?.stop(); });
+
+async function get(query, init = {}) {
+  const res = await fetch(`${base}?${query}`, init);
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+async function handshake(eio = 4) {
+  const r = await get(`EIO=${eio}&transport=polling`);
+  assert.equal(r.status, 200);
+  const json = eio === 4 ? r.body.slice(1) : r.body.slice(r.body.indexOf(':') + 2);
+  return JSON.parse(json).sid;
+}
+const errorOf = (r) => JSON.parse(r.body);
+
+test('Engine.IO errors: 400 with the code and message engine.io sends', async () => {
+  let r = await get('EIO=4&transport=carrier-pigeon');
+  assert.equal(r.status, 400);
+  assert.deepEqual(errorOf(r), { code: 0, message: 'Transport unknown' });
+  assert.match(r.headers.get('content-type'), /application\/json/);
+  r = await get('EIO=4&transport=polling&sid=nope');
+  assert.deepEqual([r.status, errorOf(r)], [400, { code: 1, message: 'Session ID unknown' }]);
+  r = await get('EIO=4&transport=polling', { method: 'POST', body: '4x' });
+  assert.deepEqual([r.status, errorOf(r)], [400, { code: 2, message: 'Bad handshake method' }]);
+  for (const q of ['EIO=5&transport=polling', 'transport=polling', 'EIO=abc&transport=polling']) {
+    r = await get(q);
+    assert.deepEqual([r.status, errorOf(r)], [400, { code: 5, message: 'Unsupported protocol version' }], q);
+  }
+  r = await fetch(`${server.url}/elsewhere/?EIO=4&transport=polling`);
+  assert.equal(r.status, 404);
+});
+
+test('CORS: the origin is echoed with credentials, preflight answered, and errors carry the headers too', async () => {
+  const origin = 'https://app.example.org';
+  let r = await get('EIO=4&transport=polling', { headers: { origin } });
+  assert.equal(r.headers.get('access-control-allow-origin'), origin);
+  assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
+  r = await get('EIO=4&transport=nope', { headers: { origin } });
+  assert.equal(r.status, 400);
+  assert.equal(r.headers.get('access-control-allow-origin'), origin);
+  r = await get('EIO=4&transport=polling', { method: 'OPTIONS', headers: { origin } });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('access-control-allow-headers'), /content-type/i);
+  r = await get('EIO=4&transport=polling');
+  assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  assert.equal(r.headers.get('cache-control'), 'no-store');
+});
+
+test('allowed origins: others are forbidden with 403 and code 4', async () => {
+  const srv = await Server.start({ plugins: ['socketio'], config: { socketio: { allowed_origins: ['https://good.example'] } } });
+  try {
+    let res = await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(res.status, 403);
+    assert.deepEqual(await res.json(), { code: 4, message: 'Forbidden' });
+    res = await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://good.example' } });
+    assert.equal(res.status, 200);
+  } finally { await srv.stop(); }
+});
+
+test('a body over maxPayload gets 413; a malformed packet closes the session', async () => {
+  let sid = await handshake();
+  let r = await get(`EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '4' + 'x'.repeat(1000001) });
+  assert.equal(r.status, 413);
+  sid = await handshake();
+  r = await get(`EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '40' });  // CONNECT
+  assert.equal(r.body, 'ok');
+  r = await get(`EIO=4&transport=polling&sid=${sid}`);
+  assert.match(r.body, /^40\{"sid":"[^"]+"\}$/);
+  for (const bad of ['4abc', '42{}', '42abc["x"]']) {
+    const s = await handshake();
+    await get(`EIO=4&transport=polling&sid=${s}`, { method: 'POST', body: '40' });
+    r = await get(`EIO=4&transport=polling&sid=${s}`, { method: 'POST', body: bad });
+    r = await get(`EIO=4&transport=polling&sid=${s}`);
+    assert.equal(r.status, 400, `${bad} should have closed the session`);
+    assert.equal(errorOf(r).code, 1);
+  }
+});
+
+test('two polling GETs at once for one sid: the second gets 400 and the session is closed', async () => {
+  const sid = await handshake();
+  const first = get(`EIO=4&transport=polling&sid=${sid}`);
+  await sleep(100);
+  const second = await get(`EIO=4&transport=polling&sid=${sid}`);
+  assert.equal(second.status, 400);
+  assert.equal(errorOf(second).code, 3);
+  const r = await first;
+  assert.equal(r.body, '1');  // the waiting poll learns of the close
+});
+
+test('version 3: lengths in UTF-16 units, several packets in one response, ping answered with pong', async () => {
+  const r0 = await get('EIO=3&transport=polling&b64=1');
+  assert.match(r0.body, /^\d+:0\{"sid":"[^"]+","upgrades":\["websocket"\],"pingInterval":1000,"pingTimeout":1000\}$/);
+  const sid = JSON.parse(r0.body.slice(r0.body.indexOf(':') + 2)).sid;
+  let r = await get(`EIO=3&transport=polling&sid=${sid}`);
+  assert.equal(r.body, '2:40');
+  r = await get(`EIO=3&transport=polling&sid=${sid}`, { method: 'POST', body: '1:2' });
+  assert.equal(r.body, 'ok');
+  r = await get(`EIO=3&transport=polling&sid=${sid}`);
+  assert.equal(r.body, '1:3');
+  // JSONP
+  const j = await get(`EIO=3&transport=polling&j=0`);
+  assert.match(j.body, /^___eio\[0\]\("\d+:0\{\\"sid\\":/);
+});
+
+test('a client sending its headers slowly is cut off; an idle connection is closed', async () => {
+  const sock = net.connect(server.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n');
+  const closed = new Promise((r) => sock.once('close', r));
+  const t0 = Date.now();
+  const iv = setInterval(() => sock.write('X-Slow: 1\r\n'), 200);
+  await Promise.race([closed, sleep(4000)]);
+  clearInterval(iv);
+  assert.ok(sock.destroyed || sock.readableEnded, 'the slow client should have been cut off');
+  assert.ok(Date.now() - t0 < 3000);
+});
+
+test('a websocket handshake that never completes times out; the server goes on', async () => {
+  const sock = net.connect(server.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write('GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
+  const closed = await Promise.race([new Promise((r) => sock.once('close', () => r(true))), sleep(4000).then(() => false)]);
+  assert.ok(closed);
+  const c = await connect(4, server.url, { transports: ['websocket'] });
+  c.close();
+});
+
+test('a second websocket for one sid is accepted, then closed; a poll after the upgrade gets 400', async () => {
+  const sid = await handshake();
+  const url = `ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket&sid=${sid}`;
+  const ws1 = new WebSocket(url);
+  await new Promise((r, j) => { ws1.once('open', r); ws1.once('error', j); });
+  ws1.send('2probe');
+  const probe = await new Promise((r) => ws1.once('message', (d) => r(String(d))));
+  assert.equal(probe, '3probe');
+  ws1.send('5');
+  const ws2 = new WebSocket(url);
+  const opened = await new Promise((r) => { ws2.once('open', () => r(true)); ws2.once('error', () => r(false)); });
+  assert.ok(opened, 'the second websocket is accepted');
+  await new Promise((r) => ws2.once('close', r));
+  await sleep(50);
+  const r = await get(`EIO=4&transport=polling&sid=${sid}`);
+  assert.equal(r.status, 400);
+  ws1.close();
+});
+
+test('heartbeat: a silent version 4 session is gone at pingInterval + pingTimeout', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+  const frames = [];
+  ws.on('message', (d) => frames.push(String(d)));
+  await new Promise((r) => ws.once('open', r));
+  const t0 = Date.now();
+  await new Promise((r) => ws.once('close', r));
+  const elapsed = Date.now() - t0;
+  assert.ok(frames.includes('2'), 'the server pinged');
+  assert.ok(elapsed >= 1900 && elapsed < 2600, `closed after ${elapsed} ms`);
+});
+
+test('a stalled reader is cut off at its queue limit while another client keeps receiving', async () => {
+  // Default heartbeats here, so that only the queue limit can cut the silent reader off.
+  const srv = await Server.start({ redis, config: { socketio: { max_queue_bytes: 262144 } } });
+  await srv.waitLog(/redis: subscribed to notifications/);
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8'))[1]);
+  const rssBefore = rss();
+  const user = 'stall-user', session = 'stall-session';
+  await redis.command('SET', `session-store-${session}`, user);
+  // A raw websocket client that authenticates, then never reads again.
+  const sock = net.connect(srv.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  const key = Buffer.from('0123456789abcdef').toString('base64');
+  sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await sleep(200);
+  const frame = (text) => {
+    const payload = Buffer.from(text); const mask = Buffer.from([1, 2, 3, 4]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+    return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+  };
+  const from = srv.log.length;
+  sock.write(frame('40'));
+  sock.write(frame(`42["authenticate",{"sessionId":"${session}"}]`));
+  await srv.waitLog(new RegExp(`session ${session} user ${user}`), 5000, from);
+  sock.pause();  // stop reading: the kernel buffers fill, then the server's queue
+
+  const other = await connect(4, srv.url, { transports: ['websocket'] }, 'other-session');
+  await redis.command('SET', 'session-store-other-session', 'other-user');
+  await srv.waitLog(/session other-session user other-user/, 5000, from);
+
+  const payload = 'y'.repeat(60000);
+  const cut = srv.waitLog(/closed: too slow/, 20000, from);
+  for (let i = 0; i < 200; i++) {
+    await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: [user], data: payload, i }));
+    if (/closed: too slow/.test(srv.log.slice(from))) break;
+  }
+  await cut;
+  const t0 = Date.now();
+  await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: ['other-user'], data: 'still here' }));
+  await messageCount(other, 1, 1000);
+  assert.ok(Date.now() - t0 < 1000);
+  // Memory stayed bounded: the stalled client's backlog was dropped with it.
+  assert.ok(rss() - rssBefore < 64 * 1024, `RSS grew by ${rss() - rssBefore} kB`);
+  other.close(); sock.destroy();
+  await srv.stop();
+});
