@@ -90,3 +90,19 @@ test('a client that disconnects is forgotten at once (close reason logged)', asy
   socket.close();
   await server.waitLog(new RegExp(`session ${sid} closed: client close`), 3000, from);
 });
+
+test('SIGTERM: every client is told (close packet or close frame) and the process exits 0 promptly', async () => {
+  const own = await Server.start({ redis });
+  const clients = [];
+  for (const version of [2, 4])
+    for (const transports of [['websocket'], ['polling'], undefined])
+      clients.push(await connect(version, own.url, transports ? { transports } : {}));
+  await sleep(300);
+  const reasons = clients.map((c) => new Promise((r) => c.on('disconnect', r)));
+  const t0 = Date.now();
+  const res = await own.stop('SIGTERM');
+  assert.deepEqual(res, { code: 0, signal: null });
+  assert.ok(Date.now() - t0 < 2000);
+  assert.deepEqual(await Promise.all(reasons), Array(clients.length).fill('transport close'));
+  assert.match(own.log, /received SIGTERM, shutting down/);
+});

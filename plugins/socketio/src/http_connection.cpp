@@ -57,6 +57,11 @@ public:
     void run() { do_read(); }
 
     void shutdown() override {
+        // A response being written (a poll answered with the close packet at shutdown) goes out first.
+        if (writing_) {
+            close_after_ = true;
+            return;
+        }
         shut_ = true;
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -279,7 +284,9 @@ private:
     void write(http::response<http::string_body> res) {
         auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
         stream_.expires_after(engine_.config().request_timeout);
+        writing_ = true;
         http::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t n) {
+            self->writing_ = false;
             self->engine_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
             if (ec || self->close_after_ || !shared->keep_alive()) return self->shutdown();
             self->do_read();
@@ -294,6 +301,7 @@ private:
     http::request<http::string_body> request_;
     bool close_after_ = false;
     bool waiting_ = false;
+    bool writing_ = false;
     bool jsonp_ = false;
     bool shut_ = false;
 };

@@ -32,8 +32,9 @@ public:
     virtual void send(Frame frame) = 0;
     // Bytes queued and not yet written.
     virtual std::size_t queued_bytes() const = 0;
-    // Closes the websocket; `graceful` sends a close frame first, otherwise the socket is shut at once.
-    virtual void close(bool graceful) = 0;
+    // Closes the websocket: with a close frame (1001 going away at shutdown), or, for a client that is too
+    // slow or broken, by shutting the socket at once.
+    virtual void close(CloseReason reason) = 0;
 };
 
 }  // namespace yunity::socketio

@@ -237,7 +237,7 @@ void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
     // Anything else over a probing websocket is a client error: drop the probe, keep polling.
     probe_.reset();
     upgrading_ = false;
-    link.close(false);
+    link.close(CloseReason::protocol_error);
 }
 
 void Session::attach_websocket(std::shared_ptr<WebsocketLink> link) { websocket_ = std::move(link); }
@@ -317,9 +317,8 @@ void Session::close(CloseReason reason) {
     answer_waiter("1");  // a waiting poll learns of the close as engine.io tells it: a close packet
     queue_.clear();
     queued_bytes_ = 0;
-    const bool graceful = reason != CloseReason::too_slow && reason != CloseReason::transport_error;
-    if (auto ws = std::move(websocket_)) ws->close(graceful);
-    if (auto probe = std::move(probe_)) probe->close(graceful);
+    if (auto ws = std::move(websocket_)) ws->close(reason);
+    if (auto probe = std::move(probe_)) probe->close(reason);
     engine_.closed(*this, reason);
 }
 

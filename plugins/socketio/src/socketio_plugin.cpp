@@ -25,8 +25,10 @@ public:
     }
 
     void stop() override {
-        if (listener_) listener_->stop();
+        // Sessions first: waiting polls get their close packet and websockets a 1001 close frame; then the
+        // listener stops accepting and cuts idle keep-alive connections.
         engine_.close_all(CloseReason::server_shutdown);
+        if (listener_) listener_->stop();
     }
 
 private:

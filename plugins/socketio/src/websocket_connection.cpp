@@ -53,11 +53,13 @@ public:
 
     std::size_t queued_bytes() const override { return queued_bytes_; }
 
-    void close(bool graceful) override {
+    void close(CloseReason reason) override {
         if (closing_) return;
         closing_ = true;
         session_.reset();  // the session is closing this link; it must not hear back from it
-        if (!graceful) return cut();
+        if (reason == CloseReason::too_slow || reason == CloseReason::transport_error) return cut();
+        close_code_ = reason == CloseReason::server_shutdown ? websocket::close_code::going_away
+                                                             : websocket::close_code::normal;
         queue_.clear();
         queued_bytes_ = 0;
         if (!writing_) do_close();
@@ -66,7 +68,7 @@ public:
 
     void shutdown() override {
         if (auto s = session_) s->close(CloseReason::server_shutdown);
-        else close(true);
+        else close(CloseReason::server_shutdown);
     }
 
 private:
@@ -161,7 +163,7 @@ private:
     }
 
     void do_close() {
-        ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
+        ws_.async_close(close_code_, [self = shared_from_this()](beast::error_code) {});
     }
 
     void cut() {
@@ -183,6 +185,7 @@ private:
     std::string binary_scratch_;
     bool writing_ = false;
     bool closing_ = false;
+    websocket::close_code close_code_ = websocket::close_code::normal;
 };
 
 }  // namespace
