@@ -231,3 +231,46 @@ test('redis down at startup: the server serves clients, then connects when redis
     c.close();
   } finally { await srv.stop(); await own.stop(); }
 });
+
+test('logins and logouts racing authenticate end in the latest state', async () => {
+  const user = unique('race-user');
+  const sessions = Array.from({ length: 20 }, () => unique('race'));
+  const clients = [];
+  // Each session flips between user and nothing while its client authenticates; the last write decides.
+  await Promise.all(sessions.map(async (session, i) => {
+    const writes = [];
+    for (let k = 0; k < 6; k++)
+      writes.push(k % 2 === 0 ? redis.command('SET', `session-store-${session}`, user) : redis.command('DEL', `session-store-${session}`));
+    const c = connect(i % 2 ? 2 : 4, server.url, { transports: ['websocket'] }, session);
+    if (i % 3 === 0) writes.push(redis.command('DEL', `session-store-${session}`));
+    else writes.push(redis.command('SET', `session-store-${session}`, user));
+    await Promise.all(writes);
+    clients[i] = await c;
+  }));
+  await sleep(500);
+  await publish([user], { data: 'who is in?' });
+  await sleep(500);
+  for (let i = 0; i < sessions.length; i++) {
+    const expected = (await redis.command('GET', `session-store-${sessions[i]}`)) === user ? 1 : 0;
+    assert.equal(clients[i].messages.length, expected, `session ${sessions[i]} (${i})`);
+  }
+  clients.forEach((c) => c.close());
+});
+
+test('what changed while redis was away is seen after it comes back (resync of held sessions)', async () => {
+  const own = await Redis.start();
+  const srv = await Server.start({ redis: own });
+  try {
+    await srv.waitLog(/redis: subscribed to notifications/);
+    const user = unique('u'), session = unique('s');
+    await own.command('SET', `session-store-${session}`, user);
+    const member = await client(session, user, { srv });
+    const from = srv.log.length;
+    await own.command('SHUTDOWN', 'NOSAVE').catch(() => {});
+    await own.restart();  // the key is gone: the web app's logout happened while we could not see it
+    await membership(srv, session, null, from);
+    await publish([user], { data: 'must not arrive' }, own);
+    await quiet(member, 0);
+    member.close();
+  } finally { await srv.stop(); await own.stop(); }
+});
