@@ -1,6 +1,7 @@
 // The plugin ABI check. A plugin is refused at load unless its API version equals the core's and its build
-// signature (compiler, C++ standard, libstdc++ ABI, Boost version, sanitizers) is identical: C++ classes cross
-// the library boundary, and any of these differing makes their layouts or symbols disagree silently.
+// signature (compiler, C++ standard, libstdc++ ABI, Boost version, sanitizers, how Asio is linked) is
+// identical: C++ classes cross the library boundary, and any of these differing makes their layouts or symbols
+// disagree silently.
 #pragma once
 
 #include <boost/version.hpp>
@@ -53,7 +54,15 @@ inline constexpr std::uint32_t api_version = 1;
 #define YUNITY_CXXABI_ "n/a"
 #endif
 
-// e.g. "gcc-12 c++=202002L cxx11abi=1 boost=108100 sanitizer=none"
+// Boost.Asio must be the shared library YunitySockets::asio (see sdk/src/asio.cpp): a plugin carrying its own
+// header-only copy would crash on the core's loop.
+#if defined(BOOST_ASIO_SEPARATE_COMPILATION) && defined(BOOST_ASIO_DYN_LINK)
+#define YUNITY_ASIO_ "shared"
+#else
+#define YUNITY_ASIO_ "header-only"
+#endif
+
+// e.g. "gcc-12 c++=202002L cxx11abi=1 boost=108100 sanitizer=none asio=shared"
 #define YUNITY_BUILD_SIGNATURE                                                                           \
     YUNITY_COMPILER_ " c++=" YUNITY_STR(__cplusplus) " cxx11abi=" YUNITY_CXXABI_ " boost=" YUNITY_STR( \
-        BOOST_VERSION) " sanitizer=" YUNITY_SAN_
+        BOOST_VERSION) " sanitizer=" YUNITY_SAN_ " asio=" YUNITY_ASIO_
