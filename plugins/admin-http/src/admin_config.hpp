@@ -1,0 +1,32 @@
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace yunity::admin {
+
+// The admin plugin's settings: its section of the config file, plus YUNITY_ADMIN_TOKEN.
+struct AdminConfig {
+    // When set, every endpoint but the dashboard's page asks for `Authorization: Bearer <token>`.
+    std::string token;
+    // Header values the connection report replaces by "[redacted]": credentials an operator should not see.
+    std::vector<std::string> redact{"authorization", "cookie"};
+    // A request must arrive, and each part of a response be taken, within this time: a stalled client is cut.
+    std::chrono::milliseconds request_timeout{10'000};
+    // Larger request headers get 431: nothing the admin API takes needs more.
+    std::size_t max_header_bytes = 8 * 1024;
+    // Larger request bodies get 413: the routes other plugins add take small JSON documents.
+    std::size_t max_body_bytes = 64 * 1024;
+    // Connections per part of the streamed report: small enough that the loop is never held for long.
+    std::size_t report_slice = 500;
+
+    // Reads a plugin config section; `env_token` (YUNITY_ADMIN_TOKEN, may be null or empty) overrides "token".
+    // Throws std::runtime_error naming the setting on an unknown key or a bad value.
+    static AdminConfig from_json(const rapidjson::Value& section, const char* env_token);
+};
+
+}  // namespace yunity::admin

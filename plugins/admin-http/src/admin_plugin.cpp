@@ -1,0 +1,92 @@
+// The admin-http plugin: the admin port (connection report, metrics, health, readiness, dashboard) and the
+// "admin-routes" service through which other plugins add their own endpoints to it.
+#include "admin_config.hpp"
+#include "admin_router.hpp"
+#include "admin_server.hpp"
+#include "builtin_routes.hpp"
+#include "readiness.hpp"
+
+#include <yunity/admin_routes.hpp>
+#include <yunity/plugin.hpp>
+
+#include <cstdlib>
+
+namespace yunity::admin {
+
+namespace {
+
+std::string prometheus_label(std::string_view value) {
+    std::string out;
+    for (char ch : value) {
+        if (ch == '\\' || ch == '"') out += '\\';
+        if (ch == '\n') out += "\\n";
+        else out += ch;
+    }
+    return out;
+}
+
+class AdminHttpPlugin : public Plugin {
+public:
+    // The routes exist from construction on, so plugins loaded before or after this one can add theirs in
+    // their start().
+    explicit AdminHttpPlugin(PluginContext& context)
+        : context_(context),
+          config_(AdminConfig::from_json(context.config(), std::getenv("YUNITY_ADMIN_TOKEN"))),
+          router_(config_.token, context.logger()) {
+        add_builtin_routes(router_, {context.registry(), context.metrics(), readiness_, config_});
+        context.provide(admin_routes_service, static_cast<AdminRoutes*>(&router_));
+    }
+
+    void start() override {
+        const auto& name = context_.plugin_name();
+        auto& metrics = context_.metrics();
+        metrics.gauge(name, "process_resident_memory_bytes", "Resident memory size in bytes", "",
+                      [] { return resident_memory_bytes(); });
+        metrics.gauge(name, "process_open_fds", "Number of open file descriptors", "", [] { return open_fds(); });
+        metrics.gauge(name, "yunity_ready", "1 when every source that reported is ready", "",
+                      [this] { return readiness_.ready() ? 1.0 : 0.0; });
+        context_.bus().subscribe<events::SourceState>(name, [this](const events::SourceState& s) { on_source(s); });
+
+        const auto& settings = context_.settings();
+        server_ = std::make_unique<AdminServer>(context_.io(), router_, config_, context_.logger(),
+                                                settings.admin_bind, settings.admin_port);
+        if (!config_.token.empty()) context_.logger()->info("admin requests need the bearer token");
+        server_->start();
+    }
+
+    void stop() override {
+        if (server_) server_->stop();
+    }
+
+private:
+    // Logs changes only (a source retrying reports "not ready" again and again); the first report of a
+    // source, "connecting" at startup, is no cause for a warning.
+    void on_source(const events::SourceState& s) {
+        const bool was_ready = readiness_.ready(s.source);
+        const bool first = readiness_.update(s.source, s.ready, s.detail);
+        if (first) {
+            context_.metrics().gauge(context_.plugin_name(), "yunity_source_ready",
+                                     "1 when the source's link to its backend is up",
+                                     "source=\"" + prometheus_label(s.source) + "\"",
+                                     [this, source = s.source] { return readiness_.ready(source) ? 1.0 : 0.0; });
+        } else if (was_ready == s.ready) {
+            return;
+        }
+        const auto level = s.ready || first ? spdlog::level::info : spdlog::level::warn;
+        context_.logger()->log(level, "source {} {}{}{}", s.source, s.ready ? "ready" : "not ready",
+                               s.detail.empty() ? "" : ": ", s.detail);
+    }
+
+    PluginContext& context_;
+    AdminConfig config_;
+    Readiness readiness_;
+    AdminRouter router_;
+    std::unique_ptr<AdminServer> server_;
+};
+
+}  // namespace
+
+}  // namespace yunity::admin
+
+YUNITY_PLUGIN(yunity::admin::AdminHttpPlugin, "admin-http",
+              "admin HTTP port: connection report, Prometheus metrics, health and readiness, dashboard")
