@@ -45,7 +45,9 @@ std::string MetricsRegistry::render_prometheus() const {
     std::lock_guard lock(mutex_);
     std::string out;
     out.reserve(4096);
-    for (const auto& [name, fam] : families_) {
+    for (const auto& entry : families_) {
+        const auto& name = entry.first;
+        const auto& fam = entry.second;
         if (fam.counters.empty() && fam.gauges.empty()) continue;
         fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, fam.help, name,
                        fam.is_counter ? "counter" : "gauge");
