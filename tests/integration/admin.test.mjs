@@ -1,0 +1,168 @@
+// The admin port with real clients and a real redis: the connections report, token and redaction, metrics,
+// readiness across a redis stop and start, and the dashboard in headless Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { Redis, Server, connect, until, sleep } from './lib/harness.mjs';
+
+const require = createRequire(import.meta.url);
+let redis, server, admin;
+
+before(async () => {
+  redis = await Redis.start();
+  server = await Server.start({ redis });
+  await server.waitLog(/redis: subscribed to notifications/);
+  admin = `http://127.0.0.1:${server.adminPort}`;
+});
+after(async () => { await server?.stop(); await redis?.stop(); });
+
+const report = async (base = admin, headers = {}) => {
+  const res = await fetch(`${base}/`, { headers });
+  assert.equal(res.status, 200);
+  return (await res.json()).connections;
+};
+const metric = async (name, labels = '') => {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
+  return line ? Number(line.split(' ').pop()) : undefined;
+};
+
+test('binds 127.0.0.1 by default', () => {
+  assert.match(server.log, /listening on 127\.0\.0\.1:\d+ for admin requests/);
+});
+
+test('the report: no session, session without user, session with user; header names lower-case; redacted', async () => {
+  await redis.command('SET', 'session-store-with-user', 'u-admin');
+  await redis.command('SET', 'session-store-without-user', '');
+  const t0 = Date.now();
+  const none = await connect(4, server.url, { transports: ['websocket'], query: { app: 'web', n: 3 } });
+  const nouser = await connect(2, server.url, { transports: ['polling'] }, 'without-user');
+  const user = await connect(4, server.url, { transports: ['websocket'], extraHeaders: { Cookie: 'sessionid=secret', 'X-Custom': 'Yes' } }, 'with-user');
+  try {
+    await server.waitLog(/session with-user user u-admin$/m);
+    await server.waitLog(/session without-user user \(none\)$/m);
+    const all = await report();
+    const byId = Object.fromEntries(all.map((c) => [c.connectionId, c]));
+    const a = byId[none.id], b = byId[nouser.id], c = byId[user.id];
+    assert.ok(a && b && c, `all three are reported: ${JSON.stringify(all.map((x) => x.connectionId))}`);
+    assert.deepEqual(Object.keys(a), ['connectionId', 'sessionId', 'userId', 'handshake']);
+    assert.deepEqual([a.sessionId, a.userId], ['__nosession__', '__nouser__']);
+    assert.deepEqual([b.sessionId, b.userId], ['without-user', '__nouser__']);
+    assert.deepEqual([c.sessionId, c.userId], ['with-user', 'u-admin']);
+    assert.deepEqual(Object.keys(a.handshake), ['headers', 'time', 'address', 'xdomain', 'secure', 'issued', 'url', 'query']);
+    assert.equal(a.handshake.address, '127.0.0.1');
+    assert.equal(a.handshake.xdomain, false);
+    assert.equal(a.handshake.secure, false);
+    assert.ok(a.handshake.issued >= t0 - 1000 && a.handshake.issued <= Date.now());
+    assert.match(a.handshake.time, /^\w{3} \w{3} \d{2} \d{4} \d{2}:\d{2}:\d{2} GMT[+-]\d{4} \(.+\)$/);
+    assert.match(a.handshake.url, /^\/socket\.io\/\?.*EIO=4/);
+    assert.deepEqual(a.handshake.query, { app: 'web', n: '3' });
+    for (const name of Object.keys(c.handshake.headers)) assert.equal(name, name.toLowerCase());
+    assert.equal(c.handshake.headers['x-custom'], 'Yes');
+    assert.equal(c.handshake.headers.cookie, '[redacted]');
+    assert.equal(b.handshake.query.EIO, undefined);
+
+    // A closed connection leaves the report at once.
+    const from = server.log.length;
+    none.close();
+    await server.waitLog(new RegExp(`session ${none.io.engine?.id ?? ''}`), 2000, from).catch(() => {});
+    await until(async () => !(await report()).some((x) => x.connectionId === a.connectionId), 'the closed connection to leave', 2000);
+  } finally { none.close(); nouser.close(); user.close(); }
+});
+
+test('metrics move as clients connect and notifications flow', async () => {
+  const received = (await metric('yunity_notifications_received_total')) ?? 0;
+  await redis.command('SET', 'session-store-metrics', 'metrics-user');
+  const c = await connect(4, server.url, { transports: ['websocket'] }, 'metrics');
+  try {
+    await server.waitLog(/session metrics user metrics-user$/m);
+    assert.ok((await metric('yunity_connections')) >= 1);
+    assert.ok((await metric('yunity_authenticated_connections')) >= 1);
+    await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: ['metrics-user'], data: 1 }));
+    await redis.command('PUBLISH', 'notifications', 'garbage');
+    await until(() => c.messages.length === 1, 'the message');
+    await until(async () => (await metric('yunity_notifications_received_total')) === received + 2, 'both counted');
+    assert.ok((await metric('yunity_notifications_rejected_total', 'reason="not JSON"')) >= 1);
+    assert.ok((await metric('yunity_socketio_deliveries_total')) >= 1);
+    assert.ok((await metric('process_resident_memory_bytes')) > 1e6);
+    assert.equal(await metric('yunity_redis_connected', 'link="pubsub"'), 1);
+  } finally { c.close(); }
+});
+
+test('readiness follows a redis stop and start; liveness stays', async () => {
+  const own = await Redis.start();
+  const srv = await Server.start({ redis: own });
+  const base = `http://127.0.0.1:${srv.adminPort}`;
+  try {
+    await until(async () => (await fetch(`${base}/readyz`)).status === 200, 'ready', 5000);
+    await own.stop();
+    await until(async () => (await fetch(`${base}/readyz`)).status === 503, 'not ready', 5000);
+    const body = await (await fetch(`${base}/readyz`)).json();
+    assert.equal(body.ready, false);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    await own.launch();
+    await until(async () => (await fetch(`${base}/readyz`)).status === 200, 'ready again', 15000);
+  } finally { await srv.stop(); await own.stop(); }
+});
+
+test('a token guards every endpoint; unknown paths are 404, wrong methods 405', async () => {
+  const srv = await Server.start({ redis, env: { YUNITY_ADMIN_TOKEN: 's3cret' } });
+  const base = `http://127.0.0.1:${srv.adminPort}`;
+  try {
+    for (const path of ['/', '/metrics', '/readyz', '/healthz'])
+      assert.equal((await fetch(base + path)).status, 401, path);
+    assert.equal((await fetch(`${base}/`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+    assert.equal((await fetch(`${base}/`, { headers: { authorization: 'Bearer s3cret' } })).status, 200);
+    const auth = { authorization: 'Bearer s3cret' };
+    const nf = await fetch(`${base}/nope`, { headers: auth });
+    assert.equal(nf.status, 404);
+    assert.match(nf.headers.get('content-type'), /json/);
+    assert.equal((await fetch(`${base}/metrics`, { method: 'DELETE', headers: auth })).status, 405);
+  } finally { await srv.stop(); }
+});
+
+test('the dashboard in headless Chromium shows a live connection', async () => {
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  await redis.command('SET', 'session-store-dashboard', 'dashboard-user');
+  const c = await connect(4, server.url, { transports: ['websocket'] }, 'dashboard');
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${admin}/ui`);
+    await page.waitForFunction((id) => document.getElementById('rows').textContent.includes(id), c.id, { timeout: 10000 });
+    await page.waitForFunction(() => Number(document.getElementById('connections').textContent) >= 1, null, { timeout: 5000 });
+    await page.fill('#search', 'dashboard-user');
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 1, null, { timeout: 5000 });
+    if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/dashboard.png` });
+  } finally { c.close(); await browser.close(); }
+});
+
+test('15,000 connections: the report streams out while the loop keeps serving', async () => {
+  // Engine.IO 3 polling handshakes each open a Socket.IO connection at once and need no socket held open,
+  // so 15k connections cost this test few file descriptors.
+  const srv = await Server.start({ plugins: ['socketio', 'admin-http'], config: { socketio: { ping_interval_ms: 600000 } } });
+  const base = `http://127.0.0.1:${srv.adminPort}`;
+  try {
+    const total = 15000;
+    let made = 0;
+    const worker = async () => {
+      while (made < total) {
+        made++;
+        const res = await fetch(`${srv.url}/socket.io/?EIO=3&transport=polling&b64=1`);
+        await res.text();
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    const t0 = Date.now();
+    const [res, health] = await Promise.all([
+      fetch(`${base}/`).then(async (r) => ({ status: r.status, chunked: r.headers.get('transfer-encoding'), body: await r.json() })),
+      sleep(5).then(async () => { const h0 = Date.now(); const r = await fetch(`${base}/healthz`); return { status: r.status, ms: Date.now() - h0 }; }),
+    ]);
+    assert.equal(res.status, 200);
+    assert.equal(res.chunked, 'chunked');
+    assert.ok(res.body.connections.length >= total, `${res.body.connections.length} reported`);
+    assert.equal(health.status, 200);
+    assert.ok(health.ms < 1000, `healthz took ${health.ms} ms during the report`);
+    assert.ok(Date.now() - t0 < 10000);
+  } finally { await srv.stop(); }
+});
