@@ -51,6 +51,14 @@ test('Engine.IO errors: 400 with the code and message engine.io sends', async ()
   assert.equal(r.status, 404);
 });
 
+test('large request heads are served up to the header limit, refused beyond it', async () => {
+  let r = await get('EIO=4&transport=polling', { headers: { cookie: 'c=' + 'x'.repeat(3000) } });
+  assert.equal(r.status, 200);
+  assert.match(r.body, /^0\{"sid"/);
+  r = await get('EIO=4&transport=polling', { headers: { cookie: 'c=' + 'x'.repeat(9000) } });
+  assert.equal(r.status, 431);
+});
+
 test('CORS: the origin is echoed with credentials, preflight answered, and errors carry the headers too', async () => {
   const origin = 'https://app.example.org';
   let r = await get('EIO=4&transport=polling', { headers: { origin } });

@@ -296,7 +296,7 @@ private:
     Engine& engine_;
     Listener& listener_;
     beast::tcp_stream stream_;
-    beast::flat_buffer buffer_{2048};
+    beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::request<http::string_body> request_;
     bool close_after_ = false;
