@@ -274,3 +274,33 @@ test('what changed while redis was away is seen after it comes back (resync of h
     member.close();
   } finally { await srv.stop(); await own.stop(); }
 });
+
+test('the session id may come from a handshake cookie (HttpOnly session cookies need no authenticate)', async () => {
+  const srv = await Server.start({ redis, config: { 'redis-session': { cookie: 'sessionid' } } });
+  try {
+    await srv.waitLog(/redis: subscribed to notifications/);
+    const session = unique('cookie'), user = unique('u');
+    await redis.command('SET', `session-store-${session}`, user);
+    const from = srv.log.length;
+    const c = await connect(4, srv.url, { transports: ['polling'], extraHeaders: { Cookie: `csrftoken=x; sessionid=${session}` } });
+    await membership(srv, session, user, from);
+    await publish([user], { data: 'by cookie' });
+    await messageCount(c, 1);
+    c.close();
+  } finally { await srv.stop(); }
+});
+
+test('where CONFIG is not allowed: a clear warning, and lookups and notifications still work', async () => {
+  const own = await Redis.start(['--rename-command', 'CONFIG', '']);
+  const srv = await Server.start({ redis: own });
+  try {
+    await srv.waitLog(/redis: subscribed to notifications/);
+    await srv.waitLog(/cannot read notify-keyspace-events .*make sure redis has it include/);
+    const session = unique('s'), user = unique('u');
+    await own.command('SET', `session-store-${session}`, user);
+    const c = await client(session, user, { srv });
+    await publish([user], { data: 'still works' }, own);
+    await messageCount(c, 1);
+    c.close();
+  } finally { await srv.stop(); await own.stop(); }
+});

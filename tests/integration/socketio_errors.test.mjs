@@ -15,7 +15,7 @@ before(async () => {
   server = await Server.start({
     redis,
     config: { socketio: { request_timeout_ms: 1000, websocket_handshake_timeout_ms: 1000, max_queue_bytes: 262144,
-      ping_interval_ms: 1000, ping_timeout_ms: 1000 } },
+      ping_interval_ms: 1000, ping_timeout_ms: 1000, connect_timeout_ms: 1000 } },
   });
   await server.waitLog(/redis: subscribed to notifications/);
   base = `${server.url}/socket.io/`;
@@ -76,13 +76,16 @@ test('CORS: the origin is echoed with credentials, preflight answered, and error
 });
 
 test('allowed origins: others are forbidden with 403 and code 4', async () => {
-  const srv = await Server.start({ plugins: ['socketio'], config: { socketio: { allowed_origins: ['https://good.example'] } } });
+  const srv = await Server.start({ plugins: ['socketio'], config: { socketio: { allowed_origins: ['https://good.example'], cookie: true } } });
   try {
     let res = await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.example' } });
     assert.equal(res.status, 403);
     assert.deepEqual(await res.json(), { code: 4, message: 'Forbidden' });
     res = await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://good.example' } });
     assert.equal(res.status, 200);
+    // The optional `io` cookie for sticky load balancers carries the sid.
+    const sid = JSON.parse((await res.text()).slice(1)).sid;
+    assert.match(res.headers.get('set-cookie'), new RegExp(`^io=${sid}; Path=/; HttpOnly`));
   } finally { await srv.stop(); }
 });
 
@@ -229,4 +232,33 @@ test('a stalled reader is cut off at its queue limit while another client keeps 
   assert.ok(rss() - rssBefore < 64 * 1024, `RSS grew by ${rss() - rssBefore} kB`);
   other.close(); sock.destroy();
   await srv.stop();
+});
+
+test('unknown namespaces are refused with the protocol\'s error, for both client versions', async () => {
+  const { ioV2, ioV4 } = await import('./lib/harness.mjs');
+  const v4 = ioV4(`${server.url}/random`, { forceNew: true, reconnection: false, transports: ['websocket'] });
+  const err4 = await new Promise((r) => v4.once('connect_error', r));
+  assert.equal(err4.message, 'Invalid namespace');
+  v4.close();
+  const v2 = ioV2(`${server.url}/random`, { forceNew: true, reconnection: false, transports: ['websocket'] });
+  const err2 = await new Promise((r) => v2.once('error', r));
+  assert.equal(err2, 'Invalid namespace');
+  v2.close();
+});
+
+test('a version 5 client that sends no CONNECT is dropped after connectTimeout', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+  await new Promise((r) => ws.once('open', r));
+  const t0 = Date.now();
+  await new Promise((r) => ws.once('close', r));
+  const elapsed = Date.now() - t0;
+  assert.ok(elapsed >= 900 && elapsed < 1600, `closed after ${elapsed} ms`);
+});
+
+test('a ping from a version 4 client closes its session', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+  await new Promise((r) => ws.once('open', r));
+  ws.send('40');
+  ws.send('2');
+  await new Promise((r) => ws.once('close', r));
 });
