@@ -67,7 +67,11 @@ void Engine::transport_changed(Session& s) {
 }
 
 void Engine::closed(Session& s, CloseReason reason) {
-    log().debug("session {} closed: {}", s.sid(), to_string(reason));
+    // A client cut off for not reading is an operator's business (a slow network, a stuck app); the rest is routine.
+    if (reason == CloseReason::too_slow)
+        log().warn("session {} closed: too slow (over {} bytes queued)", s.sid(), config_.max_queue_bytes);
+    else
+        log().debug("session {} closed: {}", s.sid(), to_string(reason));
     context_.metrics()
         .counter("yunity_socketio_disconnects_total", "Closed client connections by reason",
                  std::string("reason=\"") + to_string(reason) + "\"")
