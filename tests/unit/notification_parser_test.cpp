@@ -4,9 +4,9 @@
 #include <doctest/doctest.h>
 
 using namespace yunity;
-using redis_pubsub::parse_notification;
-using redis_pubsub::ParseError;
-using redis_pubsub::Rejection;
+using notifications::parse_notification;
+using notifications::ParseError;
+using notifications::Rejection;
 
 namespace {
 

@@ -8,6 +8,9 @@
 
 namespace yunity::redis_pubsub {
 
+using notifications::parse_notification;
+using notifications::ParseError;
+
 namespace {
 
 struct Settings {

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-namespace yunity::redis_pubsub {
+namespace yunity::notifications {
 
 const char* to_string(Rejection r) {
     switch (r) {
@@ -84,4 +84,4 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
     return n;
 }
 
-}  // namespace yunity::redis_pubsub
+}  // namespace yunity::notifications
