@@ -104,6 +104,11 @@ bool Registry::has_session(std::string_view session_id) const {
     return sessions_.find(session_id) != sessions_.end();
 }
 
+std::size_t Registry::connections_of_user(std::string_view user) const {
+    auto it = users_.find(user);
+    return it == users_.end() ? 0 : it->second.size();
+}
+
 void Registry::join_user(ConnectionInfo& c, const std::optional<std::string>& user) {
     if (c.user == user) return;
     if (c.user) {

@@ -44,6 +44,7 @@ public:
                                      const std::function<bool(const ConnectionInfo&)>& visit) const override;
     void for_each_session(const std::function<void(const std::string&)>& visit) const override;
     bool has_session(std::string_view session_id) const override;
+    std::size_t connections_of_user(std::string_view user) const override;
 
 private:
     struct Session {

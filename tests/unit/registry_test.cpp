@@ -109,3 +109,22 @@ TEST_CASE("closing forgets the connection everywhere; the walk resumes by id") {
     });
     CHECK(seen == std::vector<ConnectionId>{1, 2, 4, 5});
 }
+
+TEST_CASE("connections of one user: the core's index and the view's walk agree") {
+    core::Registry r;
+    for (ConnectionId id = 1; id <= 4; ++id) r.open(conn(id));
+    r.authenticate(1, "a");
+    r.authenticate(2, "a");
+    r.authenticate(3, "b");
+    r.resolve("a", "42");
+    r.resolve("b", "7");
+    const RegistryView& view = r;
+    CHECK(view.connections_of_user("42") == 2);
+    CHECK(view.connections_of_user("7") == 1);
+    CHECK(view.connections_of_user("nobody") == 0);
+    CHECK(r.RegistryView::connections_of_user("42") == 2);  // the default walk, for other implementations
+    r.resolve("a", std::nullopt);
+    CHECK(view.connections_of_user("42") == 0);
+    r.close(3);
+    CHECK(view.connections_of_user("7") == 0);
+}

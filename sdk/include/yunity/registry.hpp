@@ -46,6 +46,18 @@ public:
     virtual void for_each_session(const std::function<void(const std::string&)>& visit) const = 0;
 
     virtual bool has_session(std::string_view session_id) const = 0;
+
+    // Live connections that belong to `user` (a connection belongs to one user at a time, so the sum over
+    // distinct users is the number a notification for them reaches). The core answers from its index; this
+    // walk is only for other implementations of the view, such as test doubles.
+    virtual std::size_t connections_of_user(std::string_view user) const {
+        std::size_t n = 0;
+        for_each_connection(0, [&](const ConnectionInfo& c) {
+            if (c.user && *c.user == user) ++n;
+            return true;
+        });
+        return n;
+    }
 };
 
 }  // namespace yunity
