@@ -181,9 +181,12 @@ test('heartbeat: a silent version 4 session is gone at pingInterval + pingTimeou
   const frames = [];
   ws.on('message', (d) => frames.push(String(d)));
   await new Promise((r) => ws.once('open', r));
+  // Joined to "/", so that the connectTimeout (1000 ms here too) is out of the way: only the heartbeat ends it.
+  ws.send('40');
   const t0 = Date.now();
   await new Promise((r) => ws.once('close', r));
   const elapsed = Date.now() - t0;
+  assert.ok(frames.some((f) => f.startsWith('40{"sid":')), 'the CONNECT was answered');
   assert.ok(frames.includes('2'), 'the server pinged');
   assert.ok(elapsed >= 1900 && elapsed < 2600, `closed after ${elapsed} ms`);
 });
