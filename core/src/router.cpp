@@ -39,6 +39,14 @@ void Router::subscribe() {
         deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
         bus_.publish(Deliver{std::move(targets), "message", e.payload});
     });
+    // An Emit for a user becomes one for that user's live connections; transports write only those.
+    bus_.subscribe<Emit>("core", [this](const Emit& e) {
+        if (e.target != Emit::Target::user) return;
+        auto targets = registry_.connections_of({e.user});
+        if (targets.empty()) return;
+        Emit out{Emit::Target::connections, std::move(targets), {}, e.nsp, e.event, e.args, e.attachments};
+        bus_.publish(std::move(out));
+    });
 }
 
 void Router::announce(const Registry::Change& change) {

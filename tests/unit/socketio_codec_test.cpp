@@ -447,3 +447,12 @@ TEST_CASE("encode_event fast path") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("encode_json: a value alone, compact and escaped as encode writes packet data") {
+    rapidjson::Document d;
+    d.Parse(R"([1, -2, 1.5, "a\"b\u00e9", {"k": [true, false, null]}, {"_placeholder": true, "num": 0}])");
+    REQUIRE(!d.HasParseError());
+    CHECK(sio::encode_json(d) == "[1,-2,1.5,\"a\\\"b\xC3\xA9\",{\"k\":[true,false,null]},{\"_placeholder\":true,\"num\":0}]");
+    CHECK(sio::encode_json(d[4]) == R"({"k":[true,false,null]})");
+    CHECK(sio::encode_json(d[3]) == "\"a\\\"b\xC3\xA9\"");
+}

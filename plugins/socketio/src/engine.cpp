@@ -1,10 +1,12 @@
 #include "engine.hpp"
 
+#include "binary_assembler.hpp"
 #include "socketio_codec.hpp"
 
 #include <sys/random.h>
 
 #include <array>
+#include <stdexcept>
 
 namespace yunity::socketio {
 
@@ -79,6 +81,93 @@ void Engine::closed(Session& s, CloseReason reason) {
     if (s.announced()) context_.bus().publish(events::ConnectionClosed{s.id(), reason});
     by_id_.erase(s.id());
     by_sid_.erase(s.sid());  // may destroy the session once its links let go: touch nothing after this
+}
+
+void Engine::NamespaceTable::declare(std::string nsp, AuthHook hook) {
+    if (nsp.empty() || nsp[0] != '/' || nsp.find_first_of(",?") != std::string::npos)
+        throw std::invalid_argument("namespace \"" + nsp + "\": it must start with '/' and hold no ',' or '?'");
+    if (!hooks.emplace(nsp, std::move(hook)).second)
+        throw std::invalid_argument("namespace \"" + nsp + "\" declared twice");
+}
+
+void Engine::client_event(events::ClientEvent event) { context_.bus().publish(std::move(event)); }
+
+namespace {
+
+// The Engine.IO message of an EVENT / ACK packet with `data` (placeholders numbered for `attachments`), and
+// the attachments as shared buffers; nullopt (logged) when they do not fit together.
+struct Encoded {
+    std::shared_ptr<const std::string> text;
+    std::vector<std::shared_ptr<const std::string>> attachments;
+};
+
+std::optional<Encoded> encode_packet(spdlog::logger& log, sio::Packet packet,
+                                     const std::vector<std::string>& attachments) {
+    std::string error;
+    auto encoded = sio::encode_with_attachments(std::move(packet), attachments, &error);
+    if (!encoded) {
+        log.warn("dropped a packet for clients: {}", error);
+        return std::nullopt;
+    }
+    Encoded out{std::make_shared<const std::string>("4" + encoded->text), {}};
+    out.attachments.reserve(encoded->attachments.size());
+    for (auto& a : encoded->attachments) out.attachments.push_back(std::make_shared<const std::string>(std::move(a)));
+    return out;
+}
+
+// Parses a plugin's JSON array of arguments into `doc`; false (logged) when it is not one.
+bool parse_args(spdlog::logger& log, std::string_view what, const std::string& args, rapidjson::Document& doc) {
+    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(args.data(), args.size());
+    if (doc.HasParseError() || !doc.IsArray()) {
+        log.warn("dropped {}: its args are not a JSON array", what);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+void Engine::ack(const events::Ack& a) {
+    auto it = by_id_.find(a.connection);
+    if (it == by_id_.end() || !it->second->joined(a.nsp)) return;
+    sio::Packet packet;
+    packet.type = sio::PacketType::ack;
+    packet.nsp = a.nsp;
+    packet.id = a.ack_id;
+    if (!parse_args(log(), "an ack", a.args, packet.data)) return;
+    auto encoded = encode_packet(log(), std::move(packet), a.attachments);
+    if (encoded) it->second->send_packet(encoded->text, encoded->attachments);
+}
+
+void Engine::emit(const events::Emit& e) {
+    using Target = events::Emit::Target;
+    if (e.target == Target::user) return;  // the core turns it into connections
+    rapidjson::Document args;
+    if (!parse_args(log(), "an emit of \"" + e.event + "\"", e.args, args)) return;
+    sio::Packet packet;
+    packet.type = sio::PacketType::event;
+    packet.nsp = e.nsp;
+    auto& alloc = packet.data.GetAllocator();
+    packet.data.SetArray();
+    packet.data.PushBack(rapidjson::Value(e.event.data(), static_cast<rapidjson::SizeType>(e.event.size()), alloc),
+                         alloc);
+    for (auto& v : args.GetArray()) packet.data.PushBack(rapidjson::Value(v, alloc), alloc);
+    auto encoded = encode_packet(log(), std::move(packet), e.attachments);
+    if (!encoded) return;
+    const auto send = [&](Session& s) {
+        if (s.joined(e.nsp)) s.send_packet(encoded->text, encoded->attachments);
+    };
+    if (e.target == Target::everyone) {
+        std::vector<std::shared_ptr<Session>> all;
+        all.reserve(by_sid_.size());
+        for (auto& [sid, s] : by_sid_) all.push_back(s);
+        for (auto& s : all) send(*s);
+        return;
+    }
+    for (auto id : e.connections) {
+        auto it = by_id_.find(id);
+        if (it != by_id_.end()) send(*it->second);
+    }
 }
 
 void Engine::deliver(const events::Deliver& d) {

@@ -3,9 +3,11 @@
 #include "session.hpp"
 #include "transport_config.hpp"
 
+#include <yunity/namespaces.hpp>
 #include <yunity/plugin.hpp>
 
 #include <atomic>
+#include <map>
 #include <unordered_map>
 
 namespace yunity::socketio {
@@ -31,6 +33,21 @@ public:
     void transport_changed(Session& session);
     void closed(Session& session, CloseReason reason);
 
+    void client_event(events::ClientEvent event);
+
+    // Namespaces plugins declared (provided to them as the "socketio-namespaces" service).
+    Namespaces& namespaces() { return namespaces_; }
+    bool namespace_declared(std::string_view nsp) const { return namespaces_.hooks.find(nsp) != namespaces_.hooks.end(); }
+    // The hook of a declared namespace (an empty function when it has none); null when undeclared.
+    const Namespaces::AuthHook* namespace_hook(std::string_view nsp) const {
+        auto it = namespaces_.hooks.find(nsp);
+        return it == namespaces_.hooks.end() ? nullptr : &it->second;
+    }
+
+    // A plugin's answer to a client's event, and events plugins send, with their attachments.
+    void ack(const events::Ack& ack);
+    void emit(const events::Emit& emit);
+
     // Writes a delivery to the target connections that are ours, sharing one encoded frame.
     void deliver(const events::Deliver& delivery);
     // Closes every session (shutdown).
@@ -47,7 +64,13 @@ public:
     std::atomic<std::uint64_t>& bad_requests;
 
 private:
+    struct NamespaceTable : Namespaces {
+        std::map<std::string, AuthHook, std::less<>> hooks;
+        void declare(std::string nsp, AuthHook hook) override;
+    };
+
     PluginContext& context_;
+    NamespaceTable namespaces_;
     TransportConfig config_;
     ConnectionId next_id_ = 1;
     std::unordered_map<std::string, std::shared_ptr<Session>> by_sid_;

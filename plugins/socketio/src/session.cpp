@@ -42,10 +42,16 @@ std::string Session::open_packet() const {
 void Session::start() {
     const auto& c = engine_.config();
     if (version_ == 3) {
-        // Socket.IO 4: the default namespace is joined implicitly, and the server says so right away.
-        connected_ = true;
+        // Socket.IO 4: the default namespace is joined implicitly, and the server says so right away (unless a
+        // plugin's hook for "/" refuses: protocol 4 clients send no auth payload, so it sees "{}").
         socket_id_ = sid_;  // what client 2.x calls socket.id for "/"
-        send_text("40");
+        if (auto refusal = check_namespace("/", "{}")) {
+            send_text(connect_error("/", *refusal));
+        } else {
+            connected_ = true;
+            any_connected_ = true;
+            send_text("40");
+        }
         engine_.announce(*this);
         announced_ = true;
         arm_heartbeat(c.ping_interval + c.ping_timeout);
@@ -54,7 +60,7 @@ void Session::start() {
         connect_timer_ = std::make_unique<boost::asio::steady_timer>(engine_.io(), c.connect_timeout);
         connect_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
             auto self = weak.lock();
-            if (ec || !self || self->connected_ || self->closed_) return;
+            if (ec || !self || self->any_connected_ || self->closed_) return;
             self->engine_.log().debug("session {}: no CONNECT within the connect timeout", self->sid_);
             self->close(CloseReason::ping_timeout);
         });
@@ -104,9 +110,20 @@ void Session::on_packet(eio::Packet packet) {
         case eio::PacketType::message:
             if (version_ == 3) arm_heartbeat(c.ping_interval + c.ping_timeout);
             if (packet.binary) {
-                // Attachments of a binary event: nothing of the stock set takes binary data.
+                // An attachment of the binary packet being assembled; one that nobody awaits is ignored.
+                if (!assembler_.assembling()) return;
+                assembled_bytes_ += packet.data.size();
+                if (assembled_bytes_ > c.max_payload) return protocol_error("binary attachments over maxPayload");
+                std::string error;
+                const auto status = assembler_.add(std::move(packet.data), &error);
+                if (status == sio::BinaryAssembler::Status::error) return protocol_error(error);
+                if (status == sio::BinaryAssembler::Status::complete) {
+                    auto done = assembler_.take();
+                    return on_socketio_packet(std::move(done->packet), std::move(done->buffers));
+                }
                 return;
             }
+            if (assembler_.assembling()) return protocol_error("a text message while binary attachments were due");
             return on_message(packet.data);
         case eio::PacketType::close:
             return close(CloseReason::client_close);
@@ -121,22 +138,32 @@ void Session::on_message(std::string_view text) {
     std::string error;
     auto packet = sio::decode(text, version_ == 3 ? 4 : 5, &error);
     if (!packet) return protocol_error("malformed Socket.IO packet: " + error);
+    if (packet->type == sio::PacketType::binary_event || packet->type == sio::PacketType::binary_ack) {
+        assembled_bytes_ = 0;
+        const auto status = assembler_.start(std::move(*packet), &error);
+        if (status == sio::BinaryAssembler::Status::error) return protocol_error("malformed binary packet: " + error);
+        if (status == sio::BinaryAssembler::Status::complete) {
+            auto done = assembler_.take();
+            on_socketio_packet(std::move(done->packet), std::move(done->buffers));
+        }
+        return;
+    }
+    on_socketio_packet(std::move(*packet), {});
+}
+
+void Session::on_socketio_packet(sio::Packet packet, std::vector<std::string> attachments) {
     using T = sio::PacketType;
-    switch (packet->type) {
+    switch (packet.type) {
         case T::connect:
-            if (packet->nsp != "/") {
-                send_text(version_ == 3 ? "44" + packet->nsp + ",\"Invalid namespace\""
-                                        : "44" + packet->nsp + ",{\"message\":\"Invalid namespace\"}");
-                return;
-            }
-            return on_socketio_connect(packet->nsp);
+            return on_socketio_connect(packet);
         case T::disconnect:
-            if (packet->nsp == "/") close(CloseReason::client_close);
+            if (packet.nsp == "/") close(CloseReason::client_close);
+            else namespaces_.erase(packet.nsp);
             return;
         case T::event:
         case T::binary_event:
-            if (!connected_ || packet->nsp != "/") return protocol_error("event outside a connected namespace");
-            return on_event(packet->nsp, packet->data);
+            if (!joined(packet.nsp)) return protocol_error("event outside a connected namespace");
+            return on_event(packet, std::move(attachments));
         case T::ack:
         case T::binary_ack:
             return;  // the server sends no events with acks
@@ -145,24 +172,89 @@ void Session::on_message(std::string_view text) {
     }
 }
 
-void Session::on_socketio_connect(const std::string& nsp) {
-    if (version_ == 3) return;  // already joined implicitly
-    if (!connected_) {
-        connected_ = true;
-        connect_timer_.reset();
-        socket_id_ = Engine::random_id();
+bool Session::joined(std::string_view nsp) const {
+    return nsp == "/" ? connected_ : namespaces_.find(nsp) != namespaces_.end();
+}
+
+std::string Session::connect_error(std::string_view nsp, std::string_view message) const {
+    std::string out = "44";
+    if (nsp != "/") {
+        out += nsp;
+        out += ',';
     }
-    send_text("40{\"sid\":\"" + socket_id_ + "\"}");
+    if (version_ == 3) {
+        eio::append_json_string(out, message);
+    } else {
+        out += "{\"message\":";
+        eio::append_json_string(out, message);
+        out += '}';
+    }
+    return out;
+}
+
+std::optional<std::string> Session::check_namespace(std::string_view nsp, const std::string& auth_json) {
+    const auto* hook = engine_.namespace_hook(nsp);
+    if (!hook || !*hook) return std::nullopt;
+    try {
+        return (*hook)(id_, auth_json);
+    } catch (const std::exception& e) {
+        engine_.log().error("session {}: the CONNECT hook of namespace {} threw: {}", sid_, nsp, e.what());
+        return std::string("Internal error");
+    }
+}
+
+void Session::on_socketio_connect(const sio::Packet& packet) {
+    const auto& nsp = packet.nsp;
+    if (nsp != "/" && !engine_.namespace_declared(nsp)) {
+        send_text(connect_error(nsp, "Invalid namespace"));
+        return;
+    }
+    if (version_ == 3 && nsp == "/") return;  // already joined implicitly
+    if (!joined(nsp)) {
+        if (auto refusal = check_namespace(nsp, packet.has_data() ? sio::encode_json(packet.data) : "{}")) {
+            send_text(connect_error(nsp, *refusal));
+            return;
+        }
+        if (!any_connected_) {
+            any_connected_ = true;
+            connect_timer_.reset();
+        }
+        if (socket_id_.empty()) socket_id_ = Engine::random_id();
+        if (nsp == "/") connected_ = true;
+        else namespaces_.emplace(nsp, Engine::random_id());
+    }
+    if (nsp == "/") {
+        send_text("40{\"sid\":\"" + socket_id_ + "\"}");
+    } else if (version_ == 3) {
+        send_text("40" + nsp + ",");
+    } else {
+        send_text("40" + nsp + ",{\"sid\":\"" + namespaces_.find(nsp)->second + "\"}");
+    }
     if (!announced_) {
         announced_ = true;
         engine_.announce(*this);
     }
 }
 
-void Session::on_event(std::string_view, const rapidjson::Value& args) {
-    // args[0] is the event name (the codec checked); `authenticate` is the one the stock set understands.
-    const auto& name = args[0];
-    if (std::string_view(name.GetString(), name.GetStringLength()) != "authenticate") return;
+void Session::on_event(const sio::Packet& packet, std::vector<std::string> attachments) {
+    // data[0] is the event name (the codec checked); the rest go to the bus as one JSON array.
+    const auto& data = packet.data;
+    const auto& name = data[0];
+    std::string event(name.GetString(), name.GetStringLength());
+    std::string args = "[";
+    for (rapidjson::SizeType i = 1; i < data.Size(); ++i) {
+        if (i > 1) args += ',';
+        args += sio::encode_json(data[i]);
+    }
+    args += ']';
+    const bool stock_authenticate = packet.nsp == "/" && event == "authenticate";
+    engine_.client_event(events::ClientEvent{id_, packet.nsp, std::move(event), std::move(args),
+                                             std::move(attachments), packet.id});
+    if (stock_authenticate) authenticate(data);
+}
+
+void Session::authenticate(const rapidjson::Value& args) {
+    // `authenticate` with {sessionId} is the one event the stock set understands.
     if (args.Size() < 2 || !args[1].IsObject()) {
         engine_.log().debug("session {}: authenticate without a {{sessionId}} object, ignored", sid_);
         return;
@@ -249,6 +341,12 @@ void Session::on_websocket_closed(WebsocketLink& link, CloseReason reason) {
         return;
     }
     if (websocket_.get() == &link) close(reason);
+}
+
+void Session::send_packet(const std::shared_ptr<const std::string>& text,
+                          const std::vector<std::shared_ptr<const std::string>>& attachments) {
+    send({text, false});
+    for (const auto& a : attachments) send({a, true});
 }
 
 void Session::send_text(std::string text) { send({std::make_shared<const std::string>(std::move(text)), false}); }

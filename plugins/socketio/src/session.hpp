@@ -1,5 +1,6 @@
 #pragma once
 
+#include "binary_assembler.hpp"
 #include "engineio_codec.hpp"
 #include "links.hpp"
 
@@ -7,6 +8,8 @@
 #include <rapidjson/document.h>
 
 #include <deque>
+#include <map>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -63,6 +66,13 @@ public:
     void send(Frame frame);
     void close(CloseReason reason);
 
+    // Whether the client joined `nsp` ("/" included).
+    bool joined(std::string_view nsp) const;
+    // An encoded Socket.IO packet and its attachments: the text as a message, then each attachment as a binary
+    // message.
+    void send_packet(const std::shared_ptr<const std::string>& text,
+                     const std::vector<std::shared_ptr<const std::string>>& attachments);
+
 private:
     void arm_heartbeat(std::chrono::milliseconds after);
     void on_heartbeat();
@@ -71,8 +81,13 @@ private:
     void answer_waiter(std::string_view packet);
     void respond(std::span<const eio::OutPacket> packets);
     void on_message(std::string_view text);
-    void on_socketio_connect(const std::string& nsp);
-    void on_event(std::string_view nsp, const rapidjson::Value& args);
+    void on_socketio_packet(sio::Packet packet, std::vector<std::string> attachments);
+    void on_socketio_connect(const sio::Packet& packet);
+    void on_event(const sio::Packet& packet, std::vector<std::string> attachments);
+    void authenticate(const rapidjson::Value& args);
+    std::string connect_error(std::string_view nsp, std::string_view message) const;
+    // A plugin's hook for `nsp`: nullopt to accept, else the refusal.
+    std::optional<std::string> check_namespace(std::string_view nsp, const std::string& auth_json);
     void send_text(std::string text);
     void protocol_error(const std::string& what);
 
@@ -101,6 +116,10 @@ private:
     std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
 
     bool connected_ = false;  // Socket.IO's default namespace
+    bool any_connected_ = false;  // some namespace was joined (the connect timeout no longer applies)
+    std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
+    sio::BinaryAssembler assembler_;
+    std::size_t assembled_bytes_ = 0;
     bool announced_ = false;  // ConnectionOpened was published
     bool closed_ = false;
 };

@@ -247,6 +247,12 @@ std::string encode(const Packet& packet) {
     return out;
 }
 
+std::string encode_json(const rapidjson::Value& value) {
+    std::string out;
+    write_json(out, value);
+    return out;
+}
+
 std::string encode_event(std::string_view nsp, std::string_view event, std::string_view json_arg) {
     std::string out;
     out.reserve(nsp.size() + event.size() + json_arg.size() + 16);

@@ -56,6 +56,9 @@ std::optional<Packet> decode(std::string_view text, int protocol, std::string* e
 // "<attachments>-".
 std::string encode(const Packet& packet);
 
+// A JSON value as compact text, exactly as encode() writes packet data (iteratively, strings as JSON.stringify).
+std::string encode_json(const rapidjson::Value& value);
+
 // Fan-out fast path without a DOM: the complete Engine.IO message `42["<event>",<json_arg>]`, with "/nsp," after
 // "42" when nsp is not "/". event is escaped as a JSON string; json_arg (already compact JSON) is inserted
 // verbatim, and left out with its comma when empty (`42["<event>"]`).

@@ -11,13 +11,20 @@ namespace {
 class SocketioPlugin : public Plugin {
 public:
     explicit SocketioPlugin(PluginContext& context)
-        : context_(context), engine_(context, TransportConfig::from_json(context.config())) {}
+        : context_(context), engine_(context, TransportConfig::from_json(context.config())) {
+        // From the constructor, so that every plugin finds it in its start(), whatever the load order.
+        context_.provide(namespaces_service, static_cast<Namespaces*>(&engine_.namespaces()));
+    }
 
     void start() override {
         const auto& s = context_.settings();
         listener_ = std::make_shared<Listener>(engine_, s.client_bind, s.client_port);
         context_.bus().subscribe<events::Deliver>(context_.plugin_name(),
                                                   [this](const events::Deliver& d) { engine_.deliver(d); });
+        context_.bus().subscribe<events::Ack>(context_.plugin_name(),
+                                              [this](const events::Ack& a) { engine_.ack(a); });
+        context_.bus().subscribe<events::Emit>(context_.plugin_name(),
+                                               [this](const events::Emit& e) { engine_.emit(e); });
         context_.metrics().gauge(context_.plugin_name(), "yunity_socketio_sessions",
                                  "Engine.IO sessions, including those not yet connected to a namespace", "",
                                  [this] { return static_cast<double>(engine_.session_count()); });

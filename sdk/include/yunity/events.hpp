@@ -134,6 +134,48 @@ struct MembershipChanged {
     std::optional<std::string> user;
 };
 
+// A client emitted an event on a namespace it joined (socket.io's `socket.emit(event, ...args)`), including the
+// stock `authenticate`. `args` is the compact JSON array of the arguments after the name; a binary argument
+// stays in it as {"_placeholder":true,"num":i} and its bytes are attachments[i]. With an `ack_id` the client
+// waits for an answer: publish an `Ack` with that id.
+struct ClientEvent {
+    static constexpr EventKind kind = 10;
+    ConnectionId connection = 0;
+    std::string nsp = "/";
+    std::string event;
+    std::string args = "[]";
+    std::vector<std::string> attachments;
+    std::optional<std::uint64_t> ack_id;
+};
+
+// A plugin's answer to a ClientEvent that asked for one: the client's ack callback gets these arguments (a
+// JSON array, placeholders for attachments as in ClientEvent). An ack for a connection that is gone, or for
+// an id already answered, is dropped by the transport.
+struct Ack {
+    static constexpr EventKind kind = 11;
+    ConnectionId connection = 0;
+    std::string nsp = "/";
+    std::uint64_t ack_id = 0;
+    std::string args = "[]";
+    std::vector<std::string> attachments;
+};
+
+// Send `event` with `args` (a JSON array, placeholders for attachments as in ClientEvent) on namespace `nsp`
+// to some connections, a user's connections, or every connection that joined `nsp`. The core turns a `user`
+// target into a `connections` target; transports write `connections` (the ids that are theirs and joined
+// `nsp`) and `everyone`.
+struct Emit {
+    static constexpr EventKind kind = 12;
+    enum class Target : std::uint8_t { connections = 0, user = 1, everyone = 2 };
+    Target target = Target::connections;
+    std::vector<ConnectionId> connections;  // Target::connections
+    std::string user;                       // Target::user
+    std::string nsp = "/";
+    std::string event;
+    std::string args = "[]";
+    std::vector<std::string> attachments;
+};
+
 }  // namespace events
 
 // A short human-readable summary of an event, for logs; "kind N" for kinds this SDK does not know.
@@ -180,6 +222,26 @@ inline std::string describe(EventKind kind, const void* event) {
             auto& e = *static_cast<const MembershipChanged*>(event);
             return "MembershipChanged #" + std::to_string(e.connection) + " session " + opt(e.session_id) +
                    " user " + opt(e.user);
+        }
+        case ClientEvent::kind: {
+            auto& e = *static_cast<const ClientEvent*>(event);
+            return "ClientEvent #" + std::to_string(e.connection) + " " + e.nsp + " \"" + e.event + "\" " +
+                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) +
+                   " attachments" + (e.ack_id ? ", ack " + std::to_string(*e.ack_id) : "");
+        }
+        case Ack::kind: {
+            auto& e = *static_cast<const Ack*>(event);
+            return "Ack #" + std::to_string(e.connection) + " " + e.nsp + " " + std::to_string(e.ack_id) + ", " +
+                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) +
+                   " attachments";
+        }
+        case Emit::kind: {
+            auto& e = *static_cast<const Emit*>(event);
+            std::string to = e.target == Emit::Target::everyone ? std::string("everyone")
+                             : e.target == Emit::Target::user  ? "user \"" + e.user + "\""
+                                                               : std::to_string(e.connections.size()) + " connections";
+            return "Emit " + e.nsp + " \"" + e.event + "\" to " + to + ", " + std::to_string(e.args.size()) +
+                   " bytes, " + std::to_string(e.attachments.size()) + " attachments";
         }
     }
     return "kind " + std::to_string(kind);
