@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Server, ioV2, ioV4 } from './lib/harness.mjs';
+import { BIN, Server, ioV2, ioV4 } from './lib/harness.mjs';
 
 const CONFIG = path.resolve(import.meta.dirname, '../../examples/conformance/config.json');
 let server;
@@ -134,4 +134,22 @@ test('the stock authenticate event still reaches the core beside the plugin', as
     socket.emit('message', 'after authenticate');
     assert.deepEqual(await back, ['after authenticate']);
   } finally { socket.close(); }
+});
+
+test('a namespace hook refuses a CONNECT with its message, and accepts the right auth payload', async () => {
+  const guard = path.resolve(path.dirname(BIN), '../tests/plugins/namespace-guard.so');
+  const srv = await Server.start({ plugins: ['socketio', guard] });
+  try {
+    const refused4 = ioV4(`${srv.url}/private`, { forceNew: true, reconnection: false, auth: { token: 'wrong' } });
+    const [err4] = await once(refused4, 'connect_error');
+    assert.equal(err4.message, 'Not authorized');
+    refused4.close();
+    const accepted = ioV4(`${srv.url}/private`, { forceNew: true, reconnection: false, auth: { token: 'open-sesame' } });
+    await once(accepted, 'connect');
+    accepted.close();
+    const refused2 = ioV2(`${srv.url}/private`, { forceNew: true, reconnection: false, transports: ['websocket'] });
+    const [err2] = await once(refused2, 'error');
+    assert.equal(err2, 'Not authorized');
+    refused2.close();
+  } finally { await srv.stop(); }
 });

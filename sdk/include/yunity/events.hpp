@@ -149,8 +149,8 @@ struct ClientEvent {
 };
 
 // A plugin's answer to a ClientEvent that asked for one: the client's ack callback gets these arguments (a
-// JSON array, placeholders for attachments as in ClientEvent). An ack for a connection that is gone, or for
-// an id already answered, is dropped by the transport.
+// JSON array, placeholders for attachments as in ClientEvent). An ack for a connection that is gone, or that
+// left the namespace, is dropped by the transport; answer each ack id once.
 struct Ack {
     static constexpr EventKind kind = 11;
     ConnectionId connection = 0;
