@@ -100,8 +100,9 @@ export class Server {
     s.exit = new Promise((r) => s.proc.once('exit', (code, signal) => r({ code, signal })));
     s.proc.stdout.on('data', (d) => { s.log += d; });
     s.proc.stderr.on('data', (d) => { s.log += d; });
-    await until(() => /listening on \S+:(\d+) for socket\.io clients/.exec(s.log) || s.proc.exitCode !== null,
-      'yunity-sockets to listen', 10000);
+    // Every plugin has started (and logged its ports) once the core says it is running.
+    await until(() => /yunity-sockets running with \d+ plugins/.exec(s.log) || s.proc.exitCode !== null,
+      'yunity-sockets to start', 10000);
     const m = /listening on \S+:(\d+) for socket\.io clients/.exec(s.log);
     if (!m) throw new Error(`yunity-sockets did not start:\n${s.log}`);
     s.port = Number(m[1]);
