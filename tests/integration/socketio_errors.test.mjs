@@ -173,6 +173,8 @@ test('a second websocket for one sid is accepted, then closed; a poll after the 
   await sleep(50);
   const r = await get(`EIO=4&transport=polling&sid=${sid}`);
   assert.equal(r.status, 400);
+  const post = await get(`EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '42["authenticate",{"sessionId":"x"}]' });
+  assert.deepEqual([post.status, errorOf(post).code], [400, 3]);
   ws1.close();
 });
 

@@ -169,6 +169,9 @@ private:
             return;
         }
         if (upgrade) return error(http::status::bad_request, EioError::bad_request);
+        // After the upgrade the polling transport is gone, for POSTs as for GETs (engine.io: "Bad request").
+        if (session && session->transport() == Session::Transport::websocket)
+            return error(http::status::bad_request, EioError::bad_request);
 
         if (!session) {
             if (request_.method() != http::verb::get)
