@@ -44,7 +44,7 @@ void Router::subscribe() {
         if (e.target != Emit::Target::user) return;
         auto targets = registry_.connections_of({e.user});
         if (targets.empty()) return;
-        Emit out{Emit::Target::connections, std::move(targets), {}, e.nsp, e.event, e.args, e.attachments};
+        Emit out{Emit::Target::connections, std::move(targets), {}, e.nsp, e.event, e.args, e.attachments, e.ack_id};
         bus_.publish(std::move(out));
     });
 }

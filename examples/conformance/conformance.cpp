@@ -1,6 +1,8 @@
 // The server the official socket.io test suites expect, as a plugin: it serves "/" and "/custom", emits `auth`
 // with the CONNECT's auth payload to each socket that connects, answers `message` with `message-back` and the
-// same arguments (binary ones included), and `message-with-ack` with an ack of the same arguments.
+// same arguments (binary ones included), and `message-with-ack` with an ack of the same arguments; and it
+// serves plain Engine.IO on "/engine.io/", echoing every message (text or binary) to its sender.
+#include <yunity/engineio.hpp>
 #include <yunity/namespaces.hpp>
 #include <yunity/plugin.hpp>
 
@@ -17,7 +19,13 @@ public:
 
     void start() override {
         auto* namespaces = static_cast<yunity::Namespaces*>(c_.find(yunity::namespaces_service));
-        if (!namespaces) throw std::runtime_error("needs the socketio plugin");
+        auto* engine_paths = static_cast<yunity::EnginePaths*>(c_.find(yunity::engine_paths_service));
+        if (!namespaces || !engine_paths) throw std::runtime_error("needs the socketio plugin");
+        engine_paths->serve("/engine.io/");
+        c_.bus().subscribe<yunity::events::EngineMessage>(
+            c_.plugin_name(), [this](const yunity::events::EngineMessage& m) {
+                if (m.path == "/engine.io/") c_.bus().publish(yunity::events::EngineSend{{m.connection}, m.data, m.binary});
+            });
         for (const char* nsp : {"/", "/custom"}) {
             namespaces->declare(nsp, [this, nsp = std::string(nsp)](yunity::ConnectionId connection,
                                                                       const std::string& auth) {

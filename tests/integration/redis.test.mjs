@@ -290,6 +290,24 @@ test('the session id may come from a handshake cookie (HttpOnly session cookies 
   } finally { await srv.stop(); }
 });
 
+test('a plain Engine.IO client (a plugin\'s path) authenticated by cookie gets notifications as plain messages', async () => {
+  const srv = await Server.start({ redis, config: {
+    plugins: ['socketio', 'redis-session', 'redis-pubsub', 'conformance'],
+    'redis-session': { cookie: 'sessionid' } } });
+  try {
+    await srv.waitLog(/redis: subscribed to notifications/);
+    const session = unique('raw'), user = unique('u');
+    await redis.command('SET', `session-store-${session}`, user);
+    const from = srv.log.length;
+    const res = await fetch(`${srv.url}/engine.io/?EIO=4&transport=polling`, { headers: { Cookie: `sessionid=${session}` } });
+    const sid = JSON.parse((await res.text()).slice(1)).sid;
+    await membership(srv, session, user, from);
+    await publish([user], { data: 'plain' });
+    const poll = await fetch(`${srv.url}/engine.io/?EIO=4&transport=polling&sid=${sid}`);
+    assert.equal(await poll.text(), '4{"data":"plain"}');
+  } finally { await srv.stop(); }
+});
+
 test('where CONFIG is not allowed: a clear warning, and lookups and notifications still work', async () => {
   const own = await Redis.start(['--rename-command', 'CONFIG', '']);
   const srv = await Server.start({ redis: own });

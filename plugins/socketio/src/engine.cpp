@@ -41,9 +41,10 @@ std::string Engine::random_id() {
 }
 
 std::shared_ptr<Session> Engine::create(int version, Session::Transport transport,
-                                        std::shared_ptr<const Handshake> handshake) {
+                                        std::shared_ptr<const Handshake> handshake, std::string raw_path) {
     auto sid = random_id();
-    auto session = std::make_shared<Session>(*this, sid, version, next_id_++, transport, std::move(handshake));
+    auto session = std::make_shared<Session>(*this, sid, version, next_id_++, transport, std::move(handshake),
+                                             std::move(raw_path));
     by_sid_.emplace(std::move(sid), session);
     by_id_.emplace(session->id(), session.get());
     return session;
@@ -92,6 +93,44 @@ void Engine::NamespaceTable::declare(std::string nsp, AuthHook hook) {
 
 void Engine::client_event(events::ClientEvent event) { context_.bus().publish(std::move(event)); }
 
+void Engine::client_ack(events::ClientAck ack) { context_.bus().publish(std::move(ack)); }
+
+void Engine::engine_message(Session& s, std::string data, bool binary) {
+    context_.bus().publish(events::EngineMessage{s.id(), s.raw_path(), std::move(data), binary});
+}
+
+namespace {
+
+bool under(std::string_view path, std::string_view served) {
+    return path.starts_with(served) || (path.size() + 1 == served.size() && served.starts_with(path));
+}
+
+bool overlap(std::string_view a, std::string_view b) { return a.starts_with(b) || b.starts_with(a); }
+
+}  // namespace
+
+bool Engine::route(std::string_view path, std::string& raw_path) const {
+    for (const auto& p : config_.paths)
+        if (under(path, p)) return true;
+    for (const auto& p : engine_paths_.paths)
+        if (under(path, p)) {
+            raw_path = p;
+            return true;
+        }
+    return false;
+}
+
+void Engine::EnginePathTable::serve(std::string path) {
+    if (path.size() < 2 || path.front() != '/' || path.back() != '/' || path.find_first_of("?#") != std::string::npos)
+        throw std::invalid_argument("Engine.IO path \"" + path + "\": it must start and end with '/'");
+    for (const auto& p : config.paths)
+        if (overlap(path, p))
+            throw std::invalid_argument("Engine.IO path \"" + path + "\" overlaps the Socket.IO path " + p);
+    for (const auto& p : paths)
+        if (overlap(path, p)) throw std::invalid_argument("Engine.IO path \"" + path + "\" overlaps " + p);
+    paths.push_back(std::move(path));
+}
+
 namespace {
 
 // The Engine.IO message of an EVENT / ACK packet with `data` (placeholders numbered for `attachments`), and
@@ -130,6 +169,11 @@ bool parse_args(spdlog::logger& log, std::string_view what, const std::string& a
 void Engine::ack(const events::Ack& a) {
     auto it = by_id_.find(a.connection);
     if (it == by_id_.end() || !it->second->joined(a.nsp)) return;
+    if (!it->second->take_pending_ack(a.nsp, a.ack_id)) {
+        log().warn("dropped an ack: connection {} did not ask for ack {} on {} (or it was answered already)",
+                   a.connection, a.ack_id, a.nsp);
+        return;
+    }
     sio::Packet packet;
     packet.type = sio::PacketType::ack;
     packet.nsp = a.nsp;
@@ -142,11 +186,16 @@ void Engine::ack(const events::Ack& a) {
 void Engine::emit(const events::Emit& e) {
     using Target = events::Emit::Target;
     if (e.target == Target::user) return;  // the core turns it into connections
+    if (e.ack_id && e.target == Target::everyone) {
+        log().warn("dropped an emit of \"{}\": an ack id needs connections or a user as its target", e.event);
+        return;
+    }
     rapidjson::Document args;
     if (!parse_args(log(), "an emit of \"" + e.event + "\"", e.args, args)) return;
     sio::Packet packet;
     packet.type = sio::PacketType::event;
     packet.nsp = e.nsp;
+    packet.id = e.ack_id;
     auto& alloc = packet.data.GetAllocator();
     packet.data.SetArray();
     packet.data.PushBack(rapidjson::Value(e.event.data(), static_cast<rapidjson::SizeType>(e.event.size()), alloc),
@@ -170,15 +219,35 @@ void Engine::emit(const events::Emit& e) {
     }
 }
 
+void Engine::engine_send(const events::EngineSend& e) {
+    std::shared_ptr<const std::string> bytes;
+    for (auto id : e.connections) {
+        auto it = by_id_.find(id);
+        if (it == by_id_.end() || !it->second->raw()) continue;
+        if (!bytes) bytes = std::make_shared<const std::string>(e.binary ? e.data : "4" + e.data);
+        it->second->send({bytes, e.binary});
+    }
+}
+
 void Engine::deliver(const events::Deliver& d) {
     if (!d.payload) return;
     // One encoding for every recipient: `42["event",payload]` is the same bytes for both protocol versions.
-    auto bytes = std::make_shared<const std::string>(sio::encode_event("/", d.event, *d.payload));
+    // Plain Engine.IO clients get the payload alone, also encoded once.
+    std::shared_ptr<const std::string> bytes, raw_bytes;
     std::uint64_t n = 0;
     for (auto id : d.connections) {
         auto it = by_id_.find(id);
         if (it == by_id_.end()) continue;
-        it->second->send({bytes, false});
+        auto& s = *it->second;
+        if (s.raw()) {
+            if (!raw_bytes) raw_bytes = std::make_shared<const std::string>("4" + *d.payload);
+            s.send({raw_bytes, false});
+        } else {
+            // A client that left "/" (DISCONNECT) keeps its Engine.IO session but gets nothing on "/".
+            if (!s.joined("/")) continue;
+            if (!bytes) bytes = std::make_shared<const std::string>(sio::encode_event("/", d.event, *d.payload));
+            s.send({bytes, false});
+        }
         ++n;
     }
     deliveries.fetch_add(n, std::memory_order_relaxed);

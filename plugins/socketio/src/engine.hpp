@@ -3,6 +3,7 @@
 #include "session.hpp"
 #include "transport_config.hpp"
 
+#include <yunity/engineio.hpp>
 #include <yunity/namespaces.hpp>
 #include <yunity/plugin.hpp>
 
@@ -23,8 +24,9 @@ public:
     boost::asio::io_context& io() { return context_.io(); }
     spdlog::logger& log() { return *context_.logger(); }
 
+    // `raw_path` is the plain Engine.IO path the client came by (see EnginePaths); empty for Socket.IO.
     std::shared_ptr<Session> create(int version, Session::Transport transport,
-                                    std::shared_ptr<const Handshake> handshake);
+                                    std::shared_ptr<const Handshake> handshake, std::string raw_path = {});
     std::shared_ptr<Session> find(std::string_view sid) const;
 
     // From sessions.
@@ -34,6 +36,13 @@ public:
     void closed(Session& session, CloseReason reason);
 
     void client_event(events::ClientEvent event);
+    void client_ack(events::ClientAck ack);
+    void engine_message(Session& session, std::string data, bool binary);
+
+    // Where a request path is served: Socket.IO (true, and `raw_path` left empty), a plain Engine.IO path a
+    // plugin asked for (true, and `raw_path` set to it), or nowhere (false).
+    bool route(std::string_view path, std::string& raw_path) const;
+    EnginePaths& engine_paths() { return engine_paths_; }
 
     // Namespaces plugins declared (provided to them as the "socketio-namespaces" service).
     Namespaces& namespaces() { return namespaces_; }
@@ -47,6 +56,7 @@ public:
     // A plugin's answer to a client's event, and events plugins send, with their attachments.
     void ack(const events::Ack& ack);
     void emit(const events::Emit& emit);
+    void engine_send(const events::EngineSend& send);
 
     // Writes a delivery to the target connections that are ours, sharing one encoded frame.
     void deliver(const events::Deliver& delivery);
@@ -68,10 +78,17 @@ private:
         std::map<std::string, AuthHook, std::less<>> hooks;
         void declare(std::string nsp, AuthHook hook) override;
     };
+    struct EnginePathTable : EnginePaths {
+        explicit EnginePathTable(const TransportConfig& c) : config(c) {}
+        const TransportConfig& config;
+        std::vector<std::string> paths;
+        void serve(std::string path) override;
+    };
 
     PluginContext& context_;
     NamespaceTable namespaces_;
     TransportConfig config_;
+    EnginePathTable engine_paths_{config_};
     ConnectionId next_id_ = 1;
     std::unordered_map<std::string, std::shared_ptr<Session>> by_sid_;
     std::unordered_map<ConnectionId, Session*> by_id_;

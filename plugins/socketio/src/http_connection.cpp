@@ -115,11 +115,9 @@ private:
     void handle() {
         auto url = boost::urls::parse_origin_form(request_.target());
         if (!url) return error(http::status::bad_request, EioError::bad_request);
-        const auto path = url->path();
-        bool ours = false;
-        for (const auto& p : engine_.config().paths)
-            if (path.compare(0, p.size(), p) == 0 || path + "/" == p) ours = true;
-        if (!ours) return write(make_response(http::status::not_found, "Not found", "text/plain"));
+        std::string raw_path;
+        if (!engine_.route(url->path(), raw_path))
+            return write(make_response(http::status::not_found, "Not found", "text/plain"));
 
         const auto origin = request_.find(http::field::origin);
         if (origin != request_.end() && !engine_.config().origin_allowed(origin->value()))
@@ -154,7 +152,9 @@ private:
         std::shared_ptr<Session> session;
         if (!sid.empty()) {
             session = engine_.find(sid);
-            if (!session) return error(http::status::bad_request, EioError::session_unknown);
+            // A sid is only known on the path that opened it (Socket.IO, or a plugin's plain Engine.IO path).
+            if (!session || session->raw_path() != raw_path)
+                return error(http::status::bad_request, EioError::session_unknown);
             if (session->version() != version) return error(http::status::bad_request, EioError::bad_request);
         }
 
@@ -165,7 +165,7 @@ private:
             auto socket = stream_.release_socket();
             shut_ = true;  // the socket is the websocket's now
             start_websocket(engine_, listener_, std::move(socket), std::move(request_), std::move(session), version,
-                            std::move(hs));
+                            std::move(hs), std::move(raw_path));
             return;
         }
         if (upgrade) return error(http::status::bad_request, EioError::bad_request);
@@ -177,7 +177,7 @@ private:
             if (request_.method() != http::verb::get)
                 return error(http::status::bad_request, EioError::bad_handshake_method);
             fill_handshake(*hs);
-            auto s = engine_.create(version, Session::Transport::polling, std::move(hs));
+            auto s = engine_.create(version, Session::Transport::polling, std::move(hs), std::move(raw_path));
             s->set_base64(b64);
             const auto open = s->open_packet();
             const eio::OutPacket out{open, false};

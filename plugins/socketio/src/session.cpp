@@ -4,6 +4,7 @@
 #include "socketio_codec.hpp"
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -16,16 +17,21 @@ const std::shared_ptr<const std::string> ping_packet = std::make_shared<const st
 const std::shared_ptr<const std::string> pong_packet = std::make_shared<const std::string>("3");
 const std::shared_ptr<const std::string> probe_reply = std::make_shared<const std::string>("3probe");
 
+// Pending acks kept per connection: far more than any client waits for at once (socket.io-client's own
+// default ack timeout bounds them), small enough that a client asking for acks nobody answers costs little.
+constexpr std::size_t max_pending_acks = 1024;
+
 }  // namespace
 
 Session::Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
-                 std::shared_ptr<const Handshake> handshake)
+                 std::shared_ptr<const Handshake> handshake, std::string raw_path)
     : engine_(engine),
       sid_(std::move(sid)),
       version_(version),
       id_(id),
       transport_(transport),
       handshake_(std::move(handshake)),
+      raw_path_(std::move(raw_path)),
       heartbeat_(engine.io()) {}
 
 std::string Session::open_packet() const {
@@ -41,6 +47,14 @@ std::string Session::open_packet() const {
 
 void Session::start() {
     const auto& c = engine_.config();
+    if (raw()) {
+        // Plain Engine.IO: open once the handshake is answered; no namespace, no connect timeout.
+        socket_id_ = sid_;
+        engine_.announce(*this);
+        announced_ = true;
+        arm_heartbeat(version_ == 3 ? c.ping_interval + c.ping_timeout : c.ping_interval);
+        return;
+    }
     if (version_ == 3) {
         // Socket.IO 4: the default namespace is joined implicitly, and the server says so right away (unless a
         // plugin's hook for "/" refuses: protocol 4 clients send no auth payload, so it sees "{}").
@@ -109,9 +123,11 @@ void Session::on_packet(eio::Packet packet) {
             return;
         case eio::PacketType::message:
             if (version_ == 3) arm_heartbeat(c.ping_interval + c.ping_timeout);
+            if (raw()) return engine_.engine_message(*this, std::move(packet.data), packet.binary);
             if (packet.binary) {
-                // An attachment of the binary packet being assembled; one that nobody awaits is ignored.
-                if (!assembler_.assembling()) return;
+                // An attachment of the binary packet being assembled; socket.io's parser rejects any other
+                // binary message ("got binary data when not reconstructing a packet") and so does this.
+                if (!assembler_.assembling()) return protocol_error("a binary message no packet announced");
                 assembled_bytes_ += packet.data.size();
                 if (assembled_bytes_ > c.max_payload) return protocol_error("binary attachments over maxPayload");
                 std::string error;
@@ -157,16 +173,24 @@ void Session::on_socketio_packet(sio::Packet packet, std::vector<std::string> at
         case T::connect:
             return on_socketio_connect(packet);
         case T::disconnect:
-            if (packet.nsp == "/") close(CloseReason::client_close);
+            // Leaving a namespace, "/" included, keeps the Engine.IO session, as socket.io does: the client
+            // may join again, and its own close ends the session.
+            if (packet.nsp == "/") connected_ = false;
             else namespaces_.erase(packet.nsp);
+            std::erase_if(pending_acks_, [&](const auto& a) { return a.first == packet.nsp; });
             return;
         case T::event:
         case T::binary_event:
             if (!joined(packet.nsp)) return protocol_error("event outside a connected namespace");
             return on_event(packet, std::move(attachments));
         case T::ack:
-        case T::binary_ack:
-            return;  // the server sends no events with acks
+        case T::binary_ack: {
+            if (!joined(packet.nsp)) return protocol_error("an ack outside a connected namespace");
+            if (!packet.id) return protocol_error("an ack without an id");
+            std::string args = packet.has_data() ? sio::encode_json(packet.data) : "[]";
+            return engine_.client_ack(events::ClientAck{id_, packet.nsp, *packet.id, std::move(args),
+                                                        std::move(attachments)});
+        }
         default:
             return protocol_error("unexpected Socket.IO packet type from a client");
     }
@@ -248,6 +272,10 @@ void Session::on_event(const sio::Packet& packet, std::vector<std::string> attac
     }
     args += ']';
     const bool stock_authenticate = packet.nsp == "/" && event == "authenticate";
+    if (packet.id) {
+        if (pending_acks_.size() == max_pending_acks) pending_acks_.pop_front();
+        pending_acks_.emplace_back(packet.nsp, *packet.id);
+    }
     engine_.client_event(events::ClientEvent{id_, packet.nsp, std::move(event), std::move(args),
                                              std::move(attachments), packet.id});
     if (stock_authenticate) authenticate(data);
@@ -349,6 +377,14 @@ void Session::send_packet(const std::shared_ptr<const std::string>& text,
     for (const auto& a : attachments) send({a, true});
 }
 
+bool Session::take_pending_ack(std::string_view nsp, std::uint64_t id) {
+    auto it = std::find_if(pending_acks_.begin(), pending_acks_.end(),
+                           [&](const auto& a) { return a.second == id && a.first == nsp; });
+    if (it == pending_acks_.end()) return false;
+    pending_acks_.erase(it);
+    return true;
+}
+
 void Session::send_text(std::string text) { send({std::make_shared<const std::string>(std::move(text)), false}); }
 
 void Session::send(Frame frame) {
@@ -412,7 +448,9 @@ void Session::close(CloseReason reason) {
     ++heartbeat_generation_;
     heartbeat_.cancel();
     connect_timer_.reset();
-    answer_waiter("1");  // a waiting poll learns of the close as engine.io tells it: a close packet
+    // A waiting poll learns of a close the server decided as engine.io tells it, with a close packet; when the
+    // client closed, engine.io just ends the poll with a noop.
+    answer_waiter(reason == CloseReason::client_close ? "6" : "1");
     queue_.clear();
     queued_bytes_ = 0;
     if (auto ws = std::move(websocket_)) ws->close(reason);

@@ -24,7 +24,7 @@ public:
     enum class Transport { polling, websocket };
 
     Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
-            std::shared_ptr<const Handshake> handshake);
+            std::shared_ptr<const Handshake> handshake, std::string raw_path = {});
 
     // Arms the heartbeat and queues what follows the open packet (Socket.IO 4: the default namespace's CONNECT).
     void start();
@@ -37,6 +37,9 @@ public:
     bool announced() const { return announced_; }
     const std::string& socket_id() const { return socket_id_; }
     const std::shared_ptr<const Handshake>& handshake() const { return handshake_; }
+    // A plain Engine.IO session of a plugin's path: messages go to the bus as they are, no Socket.IO layer.
+    bool raw() const { return !raw_path_.empty(); }
+    const std::string& raw_path() const { return raw_path_; }
 
     // The open packet, for the handshake response or the first websocket frame.
     std::string open_packet() const;
@@ -72,6 +75,8 @@ public:
     // message.
     void send_packet(const std::shared_ptr<const std::string>& text,
                      const std::vector<std::shared_ptr<const std::string>>& attachments);
+    // Whether the client asked for ack `id` on `nsp` and has not been answered; forgets it (one answer each).
+    bool take_pending_ack(std::string_view nsp, std::uint64_t id);
 
 private:
     void arm_heartbeat(std::chrono::milliseconds after);
@@ -98,6 +103,7 @@ private:
     ConnectionId id_;
     Transport transport_;
     std::shared_ptr<const Handshake> handshake_;
+    std::string raw_path_;
 
     std::deque<Frame> queue_;  // while polling
     std::size_t queued_bytes_ = 0;
@@ -118,6 +124,8 @@ private:
     bool connected_ = false;  // Socket.IO's default namespace
     bool any_connected_ = false;  // some namespace was joined (the connect timeout no longer applies)
     std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
+    // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
+    std::deque<std::pair<std::string, std::uint64_t>> pending_acks_;
     sio::BinaryAssembler assembler_;
     std::size_t assembled_bytes_ = 0;
     bool announced_ = false;  // ConnectionOpened was published

@@ -14,6 +14,7 @@ public:
         : context_(context), engine_(context, TransportConfig::from_json(context.config())) {
         // From the constructor, so that every plugin finds it in its start(), whatever the load order.
         context_.provide(namespaces_service, static_cast<Namespaces*>(&engine_.namespaces()));
+        context_.provide(engine_paths_service, static_cast<EnginePaths*>(&engine_.engine_paths()));
     }
 
     void start() override {
@@ -25,6 +26,8 @@ public:
                                               [this](const events::Ack& a) { engine_.ack(a); });
         context_.bus().subscribe<events::Emit>(context_.plugin_name(),
                                                [this](const events::Emit& e) { engine_.emit(e); });
+        context_.bus().subscribe<events::EngineSend>(context_.plugin_name(),
+                                                     [this](const events::EngineSend& e) { engine_.engine_send(e); });
         context_.metrics().gauge(context_.plugin_name(), "yunity_socketio_sessions",
                                  "Engine.IO sessions, including those not yet connected to a namespace", "",
                                  [this] { return static_cast<double>(engine_.session_count()); });

@@ -6,6 +6,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
 #include <deque>
 
 namespace yunity::socketio {
@@ -18,14 +21,16 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
+constexpr std::chrono::milliseconds open_packet_delay{2};
+
 class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnection>,
                             public WebsocketLink,
                             public Closable {
 public:
     WebsocketConnection(Engine& engine, Listener& listener, tcp::socket socket, std::shared_ptr<Session> session,
-                        int version)
+                        int version, std::string raw_path)
         : engine_(engine), listener_(listener), ws_(std::move(socket)), session_(std::move(session)),
-          version_(version), probing_(session_ != nullptr) {
+          version_(version), probing_(session_ != nullptr), raw_path_(std::move(raw_path)) {
         listener_.track(this);
     }
     ~WebsocketConnection() override { listener_.untrack(this); }
@@ -87,11 +92,22 @@ private:
                 return;
             }
         } else {
-            session_ = engine_.create(version_, Session::Transport::websocket, handshake);
+            session_ = engine_.create(version_, Session::Transport::websocket, handshake, std::move(raw_path_));
             session_->attach_websocket(shared_from_this());
-            send({std::make_shared<const std::string>(session_->open_packet()), false});
-            session_->start();
+            // The open packet follows the 101 response after a short pause. A client of the `ws` library that
+            // awaits 'open' before listening for messages (the official test suites do) loses a frame that
+            // arrives in the same read as the 101; engine.io's own pace leaves such a gap, and so do we.
+            auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), open_packet_delay);
+            timer->async_wait([self = shared_from_this(), timer](const beast::error_code&) { self->open(); });
+            return;
         }
+        do_read();
+    }
+
+    void open() {
+        if (!session_ || closing_) return;
+        send({std::make_shared<const std::string>(session_->open_packet()), false});
+        session_->start();
         do_read();
     }
 
@@ -180,6 +196,7 @@ private:
     std::shared_ptr<Session> session_;
     int version_;
     bool probing_;
+    std::string raw_path_;
     std::deque<Frame> queue_;
     std::size_t queued_bytes_ = 0;
     std::string binary_scratch_;
@@ -192,8 +209,9 @@ private:
 
 void start_websocket(Engine& engine, Listener& listener, tcp::socket socket,
                      http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
-                     std::shared_ptr<const Handshake> handshake) {
-    std::make_shared<WebsocketConnection>(engine, listener, std::move(socket), std::move(session), version)
+                     std::shared_ptr<const Handshake> handshake, std::string raw_path) {
+    std::make_shared<WebsocketConnection>(engine, listener, std::move(socket), std::move(session), version,
+                                          std::move(raw_path))
         ->run(std::move(request), std::move(handshake));
 }
 

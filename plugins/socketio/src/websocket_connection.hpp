@@ -7,6 +7,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <memory>
+#include <string>
 
 namespace yunity::socketio {
 
@@ -16,9 +17,10 @@ class Session;
 
 // Completes a websocket upgrade the HTTP side has validated. With `session` set, the websocket probes to
 // become that session's transport (or is accepted and closed when the session has one already); without,
-// it opens a new session of Engine.IO `version` over the websocket.
+// it opens a new session of Engine.IO `version` over the websocket (plain Engine.IO when `raw_path` is set).
 void start_websocket(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket,
                      boost::beast::http::request<boost::beast::http::string_body> request,
-                     std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake);
+                     std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake,
+                     std::string raw_path);
 
 }  // namespace yunity::socketio

@@ -174,6 +174,40 @@ struct Emit {
     std::string event;
     std::string args = "[]";
     std::vector<std::string> attachments;
+    // With an id (not for Target::everyone) each client is asked to acknowledge; its answer comes back as a
+    // ClientAck with this id and its connection. The ids are the plugin's to choose, unique per connection among
+    // its pending ones.
+    std::optional<std::uint64_t> ack_id;
+};
+
+// A client's answer to an Emit that asked for an acknowledgement (its ack callback's arguments, as in
+// ClientEvent).
+struct ClientAck {
+    static constexpr EventKind kind = 13;
+    ConnectionId connection = 0;
+    std::string nsp = "/";
+    std::uint64_t ack_id = 0;
+    std::string args = "[]";
+    std::vector<std::string> attachments;
+};
+
+// A message from a client of a plain Engine.IO path a plugin serves (see yunity/engineio.hpp): the bytes as
+// sent, text or binary. No Socket.IO layer is involved.
+struct EngineMessage {
+    static constexpr EventKind kind = 14;
+    ConnectionId connection = 0;
+    std::string path;  // the served path the client connected to, e.g. "/engine.io/"
+    std::string data;
+    bool binary = false;
+};
+
+// Send one plain Engine.IO message to connections of plain Engine.IO paths (ids of Socket.IO connections are
+// ignored). Encoded once for every recipient.
+struct EngineSend {
+    static constexpr EventKind kind = 15;
+    std::vector<ConnectionId> connections;
+    std::string data;
+    bool binary = false;
 };
 
 }  // namespace events
@@ -241,7 +275,24 @@ inline std::string describe(EventKind kind, const void* event) {
                              : e.target == Emit::Target::user  ? "user \"" + e.user + "\""
                                                                : std::to_string(e.connections.size()) + " connections";
             return "Emit " + e.nsp + " \"" + e.event + "\" to " + to + ", " + std::to_string(e.args.size()) +
-                   " bytes, " + std::to_string(e.attachments.size()) + " attachments";
+                   " bytes, " + std::to_string(e.attachments.size()) + " attachments" +
+                   (e.ack_id ? ", ack " + std::to_string(*e.ack_id) : "");
+        }
+        case ClientAck::kind: {
+            auto& e = *static_cast<const ClientAck*>(event);
+            return "ClientAck #" + std::to_string(e.connection) + " " + e.nsp + " " + std::to_string(e.ack_id) + ", " +
+                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) +
+                   " attachments";
+        }
+        case EngineMessage::kind: {
+            auto& e = *static_cast<const EngineMessage*>(event);
+            return "EngineMessage #" + std::to_string(e.connection) + " " + e.path + ", " +
+                   std::to_string(e.data.size()) + (e.binary ? " binary bytes" : " bytes");
+        }
+        case EngineSend::kind: {
+            auto& e = *static_cast<const EngineSend*>(event);
+            return "EngineSend to " + std::to_string(e.connections.size()) + " connections, " +
+                   std::to_string(e.data.size()) + (e.binary ? " binary bytes" : " bytes");
         }
     }
     return "kind " + std::to_string(kind);
