@@ -7,3 +7,5 @@
 // operation (e.g. a request that arrived before the read for it was started): any client could crash the
 // process. With one compiled Asio there is one call stack.
 #include <boost/asio/impl/src.hpp>
+// Its TLS part too (the socketio transport serves https/wss with --tls-cert/--tls-key).
+#include <boost/asio/ssl/impl/src.hpp>

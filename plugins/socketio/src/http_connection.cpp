@@ -6,6 +6,7 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
@@ -46,17 +47,39 @@ std::int64_t now_ms() {
         .count();
 }
 
-class HttpConnection : public std::enable_shared_from_this<HttpConnection>, public PollWaiter, public Closable {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Over plain TCP (beast::tcp_stream) or TLS (TlsStream).
+template <class Stream>
+class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream>>, public PollWaiter, public Closable {
+    static constexpr bool tls = std::is_same_v<Stream, TlsStream>;
+    using std::enable_shared_from_this<HttpConnection<Stream>>::shared_from_this;
+
 public:
-    HttpConnection(Engine& engine, Listener& listener, tcp::socket socket)
-        : engine_(engine), listener_(listener), stream_(std::move(socket)) {
+    HttpConnection(Engine& engine, Listener& listener, Stream stream)
+        : engine_(engine), listener_(listener), stream_(std::move(stream)) {
         listener_.track(this);
     }
     ~HttpConnection() override { listener_.untrack(this); }
 
-    void run() { do_read(); }
+    void run() {
+        if constexpr (tls) {
+            // The TLS handshake counts against the request timeout, as the request head does.
+            lowest().expires_after(engine_.config().request_timeout);
+            stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+                if (ec) {
+                    self->engine_.log().debug("TLS handshake failed: {}", ec.message());
+                    return self->shutdown();
+                }
+                self->do_read();
+            });
+        } else {
+            do_read();
+        }
+    }
 
     void shutdown() override {
+        if (shut_) return;  // closed already, or handed to a websocket
         // A response being written (a poll answered with the close packet at shutdown) goes out first.
         if (writing_) {
             close_after_ = true;
@@ -64,8 +87,8 @@ public:
         }
         shut_ = true;
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        stream_.close();
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+        lowest().close();
     }
 
     // The session answers a held GET.
@@ -73,7 +96,7 @@ public:
         if (shut_ || !waiting_) return;
         waiting_ = false;
         beast::error_code ec;
-        stream_.socket().cancel(ec);  // ends the watch for a client that goes away
+        lowest().socket().cancel(ec);  // ends the watch for a client that goes away
         auto res = make_response(http::status::ok, std::move(body),
                                  binary_body ? "application/octet-stream"
                                  : jsonp_  ? "text/javascript; charset=UTF-8"
@@ -82,13 +105,15 @@ public:
     }
 
 private:
+    beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
     void do_read() {
         if (shut_) return;
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(engine_.config().max_header_bytes));
         parser_->body_limit(engine_.config().max_payload);
         // The whole request must arrive within the limit: a client sending its headers slowly is cut off.
-        stream_.expires_after(engine_.config().request_timeout);
+        lowest().expires_after(engine_.config().request_timeout);
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
@@ -106,7 +131,7 @@ private:
             return write(make_response(http::status::request_header_fields_too_large, "", "text/plain"));
         }
         if (ec) return shutdown();  // closed, timed out, or not HTTP: nothing useful to answer
-        stream_.expires_never();
+        lowest().expires_never();
         request_ = parser_->release();
         close_after_ = !request_.keep_alive();
         handle();
@@ -162,9 +187,8 @@ private:
         if (transport == "websocket") {
             if (!upgrade) return error(http::status::bad_request, EioError::bad_request);
             if (!session) fill_handshake(*hs);
-            auto socket = stream_.release_socket();
-            shut_ = true;  // the socket is the websocket's now
-            start_websocket(engine_, listener_, std::move(socket), std::move(request_), std::move(session), version,
+            shut_ = true;  // the stream is the websocket's now
+            start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session), version,
                             std::move(hs), std::move(raw_path));
             return;
         }
@@ -228,11 +252,12 @@ private:
     // While a GET waits, a client that goes away is noticed at once (engine.io: "poll connection closed
     // prematurely"), instead of lingering until the heartbeat gives up.
     void watch_for_close(const std::shared_ptr<Session>& session) {
-        stream_.socket().async_wait(
+        lowest().socket().async_wait(
             tcp::socket::wait_read, [self = shared_from_this(), weak = std::weak_ptr(session)](beast::error_code ec) {
                 if (ec || self->shut_ || !self->waiting_) return;
                 beast::error_code avail_ec;
-                if (self->stream_.socket().available(avail_ec) > 0 && !avail_ec) return;  // a pipelined request
+                // A pipelined request (or, over TLS, any record): the client is there.
+                if (self->lowest().socket().available(avail_ec) > 0 && !avail_ec) return;
                 self->waiting_ = false;
                 if (auto s = weak.lock()) s->close(CloseReason::transport_error);
                 self->shutdown();
@@ -246,7 +271,7 @@ private:
             hs.headers.emplace_back(std::move(name), std::string(field.value()));
         }
         beast::error_code ec;
-        auto remote = stream_.socket().remote_endpoint(ec);
+        auto remote = lowest().socket().remote_endpoint(ec);
         if (!ec) {
             auto addr = remote.address();
             if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
@@ -255,7 +280,7 @@ private:
         hs.url = std::string(request_.target());
         hs.issued_ms = now_ms();
         hs.xdomain = request_.find(http::field::origin) != request_.end();
-        hs.secure = false;
+        hs.secure = tls;
     }
 
     http::response<http::string_body> make_response(http::status status, std::string body,
@@ -286,7 +311,7 @@ private:
 
     void write(http::response<http::string_body> res) {
         auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
-        stream_.expires_after(engine_.config().request_timeout);
+        lowest().expires_after(engine_.config().request_timeout);
         writing_ = true;
         http::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t n) {
             self->writing_ = false;
@@ -298,7 +323,7 @@ private:
 
     Engine& engine_;
     Listener& listener_;
-    beast::tcp_stream stream_;
+    Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::request<http::string_body> request_;
@@ -311,8 +336,11 @@ private:
 
 }  // namespace
 
-void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket) {
-    std::make_shared<HttpConnection>(engine, listener, std::move(socket))->run();
+void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, asio::ssl::context* tls) {
+    if (tls)
+        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls))->run();
+    else
+        std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)))->run();
 }
 
 }  // namespace yunity::socketio

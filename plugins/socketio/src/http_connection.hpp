@@ -2,13 +2,19 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace yunity::socketio {
 
 class Engine;
 class Listener;
 
 // Serves one accepted TCP connection: Engine.IO polling requests (keep-alive), CORS preflights, and the
-// hand-off of websocket upgrades. Declared as a function so that only its own file includes Beast.
-void start_http_connection(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket);
+// hand-off of websocket upgrades; over TLS first when `tls` is set. Declared as a function so that only its
+// own file includes Beast.
+void start_http_connection(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket,
+                           boost::asio::ssl::context* tls);
 
 }  // namespace yunity::socketio

@@ -3,6 +3,8 @@
 #include "engine.hpp"
 #include "http_connection.hpp"
 
+#include <boost/asio/ssl/context.hpp>
+
 #include <stdexcept>
 
 namespace yunity::socketio {
@@ -10,8 +12,22 @@ namespace yunity::socketio {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Listener::Listener(Engine& engine, const std::string& address, std::uint16_t port)
+Listener::Listener(Engine& engine, const std::string& address, std::uint16_t port, const std::string& tls_cert,
+                   const std::string& tls_key)
     : engine_(engine), acceptor_(engine.io()), retry_(engine.io()) {
+    if (tls_cert.empty() != tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
+    if (!tls_cert.empty()) {
+        // TLS 1.2 and later only, with the library's default ciphers (OpenSSL's are sound; browsers and Node agree).
+        tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+        tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                          asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+        boost::system::error_code tls_ec;
+        tls_->use_certificate_chain_file(tls_cert, tls_ec);
+        if (tls_ec) throw std::runtime_error("--tls-cert " + tls_cert + ": " + tls_ec.message());
+        tls_->use_private_key_file(tls_key, asio::ssl::context::pem, tls_ec);
+        if (tls_ec) throw std::runtime_error("--tls-key " + tls_key + ": " + tls_ec.message());
+    }
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address, ec);
     if (ec) throw std::runtime_error("--bind " + address + ": not an IP address");
@@ -25,9 +41,11 @@ Listener::Listener(Engine& engine, const std::string& address, std::uint16_t por
     port_ = acceptor_.local_endpoint().port();
 }
 
+Listener::~Listener() = default;
+
 void Listener::start() {
-    engine_.log().info("listening on {}:{} for socket.io clients", acceptor_.local_endpoint().address().to_string(),
-                       port_);
+    engine_.log().info("listening on {}:{} for socket.io clients{}", acceptor_.local_endpoint().address().to_string(),
+                       port_, tls_ ? " (TLS)" : "");
     do_accept();
 }
 
@@ -44,7 +62,7 @@ void Listener::do_accept() {
     acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         if (self->stopped_) return;
         if (!ec) {
-            start_http_connection(self->engine_, *self, std::move(socket));
+            start_http_connection(self->engine_, *self, std::move(socket), self->tls_.get());
         } else if (ec != asio::error::operation_aborted) {
             // Out of file descriptors, most likely: pause instead of spinning, and keep accepting afterwards.
             self->engine_.log().warn("accept failed: {}", ec.message());

@@ -3,6 +3,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 #include <memory>
 #include <unordered_set>
 
@@ -17,10 +21,14 @@ public:
     virtual void shutdown() = 0;
 };
 
-// Accepts client connections on the -w port and hands each to an HttpConnection.
+// Accepts client connections on the -w port and hands each to an HttpConnection, over TLS when given a
+// certificate chain and key (PEM files).
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
-    Listener(Engine& engine, const std::string& address, std::uint16_t port);
+    Listener(Engine& engine, const std::string& address, std::uint16_t port, const std::string& tls_cert = {},
+             const std::string& tls_key = {});
+    ~Listener();
+    bool tls() const { return tls_ != nullptr; }
     void start();
     void stop();
     std::uint16_t port() const { return port_; }
@@ -35,6 +43,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retry_;
     std::uint16_t port_ = 0;
+    std::unique_ptr<boost::asio::ssl::context> tls_;
     bool stopped_ = false;
     std::unordered_set<Closable*> live_;
 };

@@ -19,7 +19,7 @@ public:
 
     void start() override {
         const auto& s = context_.settings();
-        listener_ = std::make_shared<Listener>(engine_, s.client_bind, s.client_port);
+        listener_ = std::make_shared<Listener>(engine_, s.client_bind, s.client_port, s.tls_cert, s.tls_key);
         context_.bus().subscribe<events::Deliver>(context_.plugin_name(),
                                                   [this](const events::Deliver& d) { engine_.deliver(d); });
         context_.bus().subscribe<events::Ack>(context_.plugin_name(),

@@ -4,7 +4,9 @@
 #include "listener.hpp"
 
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -23,13 +25,17 @@ using tcp = asio::ip::tcp;
 
 constexpr std::chrono::milliseconds open_packet_delay{2};
 
-class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnection>,
+// Over plain TCP (beast::tcp_stream) or TLS (beast::ssl_stream of one).
+template <class Stream>
+class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnection<Stream>>,
                             public WebsocketLink,
                             public Closable {
+    using std::enable_shared_from_this<WebsocketConnection<Stream>>::shared_from_this;
+
 public:
-    WebsocketConnection(Engine& engine, Listener& listener, tcp::socket socket, std::shared_ptr<Session> session,
+    WebsocketConnection(Engine& engine, Listener& listener, Stream stream, std::shared_ptr<Session> session,
                         int version, std::string raw_path)
-        : engine_(engine), listener_(listener), ws_(std::move(socket)), session_(std::move(session)),
+        : engine_(engine), listener_(listener), ws_(std::move(stream)), session_(std::move(session)),
           version_(version), probing_(session_ != nullptr), raw_path_(std::move(raw_path)) {
         listener_.track(this);
     }
@@ -191,7 +197,7 @@ private:
 
     Engine& engine_;
     Listener& listener_;
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<Stream> ws_;
     beast::flat_buffer buffer_;
     std::shared_ptr<Session> session_;
     int version_;
@@ -205,14 +211,29 @@ private:
     websocket::close_code close_code_ = websocket::close_code::normal;
 };
 
+template <class Stream>
+void start(Engine& engine, Listener& listener, Stream stream, http::request<http::string_body> request,
+           std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake,
+           std::string raw_path) {
+    std::make_shared<WebsocketConnection<Stream>>(engine, listener, std::move(stream), std::move(session), version,
+                                                  std::move(raw_path))
+        ->run(std::move(request), std::move(handshake));
+}
+
 }  // namespace
 
-void start_websocket(Engine& engine, Listener& listener, tcp::socket socket,
+void start_websocket(Engine& engine, Listener& listener, beast::tcp_stream stream,
                      http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
                      std::shared_ptr<const Handshake> handshake, std::string raw_path) {
-    std::make_shared<WebsocketConnection>(engine, listener, std::move(socket), std::move(session), version,
-                                          std::move(raw_path))
-        ->run(std::move(request), std::move(handshake));
+    start(engine, listener, std::move(stream), std::move(request), std::move(session), version, std::move(handshake),
+          std::move(raw_path));
+}
+
+void start_websocket(Engine& engine, Listener& listener, beast::ssl_stream<beast::tcp_stream> stream,
+                     http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
+                     std::shared_ptr<const Handshake> handshake, std::string raw_path) {
+    start(engine, listener, std::move(stream), std::move(request), std::move(session), version, std::move(handshake),
+          std::move(raw_path));
 }
 
 }  // namespace yunity::socketio

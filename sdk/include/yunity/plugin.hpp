@@ -31,6 +31,9 @@ struct CoreSettings {
     std::string admin_bind = "127.0.0.1";
     std::uint16_t admin_port = 0;
     std::string redis_url = "redis://127.0.0.1:6379/0";
+    // PEM files for https/wss on the client port (--tls-cert, --tls-key); both empty: plain http/ws.
+    std::string tls_cert;
+    std::string tls_key;
 };
 
 class BOOST_SYMBOL_VISIBLE PluginContext {
