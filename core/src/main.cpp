@@ -1,4 +1,6 @@
+#include "config_reference.hpp"
 #include "options.hpp"
+#include "plugin_library.hpp"
 #include "server.hpp"
 #include "startup_error.hpp"
 
@@ -10,10 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-
-#ifndef YUNITY_PLUGIN_RELDIR
-#error "YUNITY_PLUGIN_RELDIR must name the plugin directory relative to the executable's directory"
-#endif
 
 namespace {
 
@@ -40,6 +38,19 @@ int main(int argc, char** argv) {
         if (options.action == yunity::core::Options::Action::version) {
             std::cout << "yunity-sockets " YUNITY_VERSION " (plugin API " << yunity::api_version
                       << ", " YUNITY_BUILD_SIGNATURE ")\n";
+            return 0;
+        }
+        if (options.action == yunity::core::Options::Action::config_reference) {
+            const auto dir =
+                options.plugin_dir.empty() ? default_plugin_dir() : std::filesystem::path(options.plugin_dir);
+            // Loaded until printed: the descriptions live in the libraries.
+            const auto libraries = yunity::core::PluginLibrary::load_set(options.plugins, dir);
+            yunity::core::ConfigReference reference(yunity::core::core_options());
+            for (const auto& lib : libraries) {
+                const auto& info = lib.info();
+                reference.add_plugin(info.name, info.description ? info.description : "", lib.settings());
+            }
+            std::cout << reference.markdown();
             return 0;
         }
         spdlog::set_level(spdlog::level::from_str(options.log_level));

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "core_option.hpp"
 #include "startup_error.hpp"
 
 #include <boost/program_options.hpp>
@@ -14,6 +15,8 @@ namespace po = boost::program_options;
 namespace yunity::core {
 
 namespace {
+
+using Kind = CoreOption::Kind;
 
 std::vector<std::string> split_list(const std::string& s) {
     std::vector<std::string> out;
@@ -35,8 +38,38 @@ void check_log_level(const std::string& level) {
                            "' (expected trace, debug, info, warn, error, critical or off)");
 }
 
-// Reads and checks the config file; core keys are typed, every other member must be an object (a plugin's
-// section).
+const CoreOption* option_for_key(const std::string& key) {
+    for (const auto& o : core_options())
+        if (!o.config_key.empty() && o.config_key == key) return &o;
+    return nullptr;
+}
+
+// One option's line of --help: what it means, then where its value comes from when not given.
+std::string help_line(const CoreOption& o) {
+    const std::string meaning = o.meaning();
+    if (o.required) return meaning + " (required)";
+    std::string source = o.default_value;
+    if (!o.environment.empty()) source = "$" + o.environment + (source.empty() ? "" : ", else " + source);
+    return source.empty() ? meaning : meaning + " (default " + source + ")";
+}
+
+po::options_description describe_options() {
+    po::options_description desc(
+        "yunity-sockets: pushes notifications from redis to socket.io clients\n\n"
+        "Usage: yunity-sockets -w PORT -p PORT [options]\n\nOptions");
+    for (const auto& o : core_options()) {
+        const std::string spec = o.short_name ? o.long_name + ',' + o.short_name : o.long_name;
+        const std::string help = help_line(o);
+        if (o.kind == Kind::flag) desc.add_options()(spec.c_str(), help.c_str());
+        else if (o.kind == Kind::port)
+            desc.add_options()(spec.c_str(), po::value<long long>()->value_name(o.value_name), help.c_str());
+        else desc.add_options()(spec.c_str(), po::value<std::string>()->value_name(o.value_name), help.c_str());
+    }
+    return desc;
+}
+
+// Reads and checks the config file: the core's keys must have the types of their options, every other member
+// must be an object (a plugin's section).
 rapidjson::Document read_config(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw StartupError("config file " + path + ": cannot be read");
@@ -50,52 +83,50 @@ rapidjson::Document read_config(const std::string& path) {
         throw StartupError("config file " + path + ": not valid JSON at offset " +
                            std::to_string(doc.GetErrorOffset()) + ": " + rapidjson::GetParseError_En(doc.GetParseError()));
     if (!doc.IsObject()) throw StartupError("config file " + path + ": the top level must be an object");
-    auto fail = [&](const std::string& key, const char* expected) {
-        throw StartupError("config file " + path + ": \"" + key + "\" must be " + expected);
-    };
     for (auto& m : doc.GetObject()) {
         const std::string key(m.name.GetString(), m.name.GetStringLength());
         const auto& v = m.value;
-        if (key == "plugins") {
-            if (!v.IsArray()) fail(key, "an array of plugin names or paths");
-            for (auto& p : v.GetArray())
-                if (!p.IsString() || p.GetStringLength() == 0) fail(key, "an array of plugin names or paths");
-        } else if (key == "plugin_dir" || key == "log_level" || key == "redis" || key == "bind" ||
-                   key == "admin_bind") {
-            if (!v.IsString()) fail(key, "a string");
-        } else if (key == "client_port" || key == "admin_port") {
-            if (!v.IsInt() || v.GetInt() < 0 || v.GetInt() > 65535) fail(key, "a port number (0-65535)");
-        } else if (!v.IsObject()) {
-            fail(key, "an object (the settings of the plugin of that name)");
+        const CoreOption* option = option_for_key(key);
+        bool valid = false;
+        if (!option) valid = v.IsObject();
+        else if (option->kind == Kind::port) valid = v.IsInt() && v.GetInt() >= 0 && v.GetInt() <= 65535;
+        else if (option->kind == Kind::plugin_list) {
+            valid = v.IsArray();
+            for (auto& p : v.GetArray()) valid = valid && p.IsString() && p.GetStringLength() != 0;
+        } else valid = v.IsString();
+        if (!valid) {
+            const std::string expected =
+                option ? option->config_type() : "an object (the settings of the plugin of that name)";
+            throw StartupError("config file " + path + ": \"" + key + "\" must be " + expected);
         }
     }
     return doc;
 }
 
+OptionValue config_value(const CoreOption& option, const rapidjson::Value& v) {
+    if (option.kind == Kind::port) return static_cast<std::uint16_t>(v.GetInt());
+    if (option.kind == Kind::plugin_list) {
+        std::vector<std::string> list;
+        for (auto& p : v.GetArray()) list.emplace_back(p.GetString(), p.GetStringLength());
+        return list;
+    }
+    return std::string(v.GetString(), v.GetStringLength());
+}
+
+OptionValue command_line_value(const CoreOption& option, const po::variable_value& v) {
+    if (option.kind == Kind::port) return port_value(option.flag(), v.as<long long>());
+    if (option.kind == Kind::plugin_list) {
+        auto list = split_list(v.as<std::string>());
+        if (list.empty()) throw StartupError(option.flag() + " names no plugin");
+        return list;
+    }
+    return v.as<std::string>();
+}
+
 }  // namespace
 
 Options parse_options(int argc, const char* const argv[], const Getenv& getenv) {
-    po::options_description desc(
-        "yunity-sockets: pushes notifications from redis to socket.io clients\n\n"
-        "Usage: yunity-sockets -w PORT -p PORT [options]\n\nOptions");
-    // clang-format off
-    desc.add_options()
-        ("help,h", "print this help and exit")
-        ("version,V", "print the version and exit")
-        ("ws-port,w", po::value<long long>(), "port for socket.io clients (required; 0 picks a free one)")
-        ("admin-port,p", po::value<long long>(), "port for the admin HTTP report (required; 0 picks a free one)")
-        ("bind", po::value<std::string>(), "address the client port binds (default 0.0.0.0, all interfaces)")
-        ("admin-bind", po::value<std::string>(), "address the admin port binds (default 127.0.0.1)")
-        ("redis", po::value<std::string>(), "redis://[user:pass@]host[:port][/db] (default $REDIS_URL, "
-                                            "else redis://127.0.0.1:6379/0)")
-        ("plugins", po::value<std::string>(), "comma-separated plugin names or paths: the whole set to load "
-                                              "(default socketio,redis-session,redis-pubsub,admin-http)")
-        ("plugin-dir", po::value<std::string>(), "where plugins named without a path are found "
-                                                 "(default: beside the executable)")
-        ("config", po::value<std::string>(), "JSON config file; each plugin reads the member named after it")
-        ("log-level", po::value<std::string>(), "trace, debug, info, warn, error, critical or off (default info)");
-    // clang-format on
-
+    const po::options_description desc = describe_options();
     // Positional arguments are collected only to be refused by name.
     po::options_description hidden;
     hidden.add_options()("unexpected", po::value<std::vector<std::string>>());
@@ -128,41 +159,37 @@ Options parse_options(int argc, const char* const argv[], const Getenv& getenv) 
         o.action = Options::Action::version;
         return o;
     }
+    // The reference describes what the rest of the command line would load, so it needs no ports.
+    if (vm.count("config-reference")) o.action = Options::Action::config_reference;
 
     if (vm.count("config")) {
         o.config_path = vm["config"].as<std::string>();
         o.config = read_config(o.config_path);
-        auto str = [&](const char* key, std::string& into) {
-            if (o.config.HasMember(key)) into = o.config[key].GetString();
-        };
-        str("plugin_dir", o.plugin_dir);
-        str("log_level", o.log_level);
-        str("redis", o.settings.redis_url);
-        str("bind", o.settings.client_bind);
-        str("admin_bind", o.settings.admin_bind);
-        if (o.config.HasMember("plugins")) {
-            o.plugins.clear();
-            for (auto& p : o.config["plugins"].GetArray()) o.plugins.emplace_back(p.GetString());
-        }
     }
-    const bool port_in_config = o.config.HasMember("client_port"), admin_in_config = o.config.HasMember("admin_port");
-    if (port_in_config) o.settings.client_port = static_cast<std::uint16_t>(o.config["client_port"].GetInt());
-    if (admin_in_config) o.settings.admin_port = static_cast<std::uint16_t>(o.config["admin_port"].GetInt());
-
-    if (const char* env = getenv("REDIS_URL"); env && *env) o.settings.redis_url = env;
-
-    if (vm.count("ws-port")) o.settings.client_port = port_value("-w", vm["ws-port"].as<long long>());
-    else if (!port_in_config) throw StartupError("missing -w PORT, the port for socket.io clients (see --help)");
-    if (vm.count("admin-port")) o.settings.admin_port = port_value("-p", vm["admin-port"].as<long long>());
-    else if (!admin_in_config) throw StartupError("missing -p PORT, the port for the admin report (see --help)");
-    if (vm.count("bind")) o.settings.client_bind = vm["bind"].as<std::string>();
-    if (vm.count("admin-bind")) o.settings.admin_bind = vm["admin-bind"].as<std::string>();
-    if (vm.count("redis")) o.settings.redis_url = vm["redis"].as<std::string>();
-    if (vm.count("plugin-dir")) o.plugin_dir = vm["plugin-dir"].as<std::string>();
-    if (vm.count("log-level")) o.log_level = vm["log-level"].as<std::string>();
-    if (vm.count("plugins")) {
-        o.plugins = split_list(vm["plugins"].as<std::string>());
-        if (o.plugins.empty()) throw StartupError("--plugins names no plugin");
+    // Each option from the weakest source to the strongest: the config file, the environment, the command line.
+    for (const auto& option : core_options()) {
+        if (!option.apply) continue;
+        bool given = false;
+        if (!option.config_key.empty()) {
+            if (auto it = o.config.FindMember(option.config_key.c_str()); it != o.config.MemberEnd()) {
+                option.apply(o, config_value(option, it->value));
+                given = true;
+            }
+        }
+        if (!option.environment.empty()) {
+            // Only text options have a variable (the table's test checks it): the text is the value.
+            if (const char* env = getenv(option.environment.c_str()); env && *env) {
+                option.apply(o, std::string(env));
+                given = true;
+            }
+        }
+        if (vm.count(option.long_name)) {
+            option.apply(o, command_line_value(option, vm[option.long_name]));
+            given = true;
+        }
+        if (option.required && !given && o.action == Options::Action::run)
+            throw StartupError("missing " + option.flag() + " " + option.value_name + ", " + option.description +
+                               " (see --help)");
     }
     check_log_level(o.log_level);
     return o;

@@ -14,7 +14,7 @@ namespace yunity::core {
 inline const std::vector<std::string> stock_plugins{"socketio", "redis-session", "redis-pubsub", "admin-http"};
 
 struct Options {
-    enum class Action { run, help, version };
+    enum class Action { run, help, version, config_reference };
     Action action = Action::run;
     std::string help_text;
 
@@ -30,7 +30,7 @@ struct Options {
 using Getenv = std::function<const char*(const char*)>;
 
 // Parses the command line, the environment (REDIS_URL) and the config file it names, in that order of
-// precedence. Throws StartupError with one line naming the culprit.
+// precedence, as the table of core_options() says. Throws StartupError with one line naming the culprit.
 Options parse_options(int argc, const char* const argv[], const Getenv& getenv);
 
 }  // namespace yunity::core

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 
 #include <cstring>
+#include <set>
 
 namespace yunity::core {
 
@@ -16,8 +17,9 @@ bool looks_like_path(const std::string& s) {
 
 }  // namespace
 
-PluginLibrary::PluginLibrary(boost::dll::shared_library lib, const PluginInfo* info, std::filesystem::path path)
-    : library_(std::move(lib)), info_(info), path_(std::move(path)) {}
+PluginLibrary::PluginLibrary(boost::dll::shared_library lib, const PluginInfo* info,
+                             const SettingsDescription* settings, std::filesystem::path path)
+    : library_(std::move(lib)), info_(info), settings_(settings), path_(std::move(path)) {}
 
 PluginLibrary PluginLibrary::load(const std::string& name_or_path, const std::filesystem::path& dir) {
     std::filesystem::path path = looks_like_path(name_or_path) ? std::filesystem::path(name_or_path)
@@ -50,7 +52,33 @@ PluginLibrary PluginLibrary::load(const std::string& name_or_path, const std::fi
                            std::to_string(info->api_version) + ", \"" + info->build_signature +
                            "\"; this core: API " + std::to_string(api_version) + ", \"" YUNITY_BUILD_SIGNATURE
                            "\"): rebuild it against this SDK");
-    return PluginLibrary(std::move(lib), info, std::move(path));
+    // Read only now that the ABI is known to be ours: its layout is then the one this core was built with.
+    const SettingsDescription* settings = nullptr;
+    if (lib.has(plugin_settings_symbol)) {
+        settings = lib.get_alias<const SettingsDescription*()>(plugin_settings_symbol)();
+        bool complete = settings != nullptr && (settings->count == 0 || settings->settings != nullptr);
+        for (std::uint32_t i = 0; complete && i < settings->count; ++i) {
+            const auto& s = settings->settings[i];
+            complete = s.name && s.type && s.default_value && s.description;
+        }
+        if (!complete) throw StartupError("plugin " + path.string() + ": its description of settings is incomplete");
+    }
+    return PluginLibrary(std::move(lib), info, settings, std::move(path));
+}
+
+std::vector<PluginLibrary> PluginLibrary::load_set(const std::vector<std::string>& names_or_paths,
+                                                   const std::filesystem::path& dir) {
+    std::vector<PluginLibrary> libraries;
+    std::set<std::string, std::less<>> names;
+    for (const auto& p : names_or_paths) {
+        auto lib = load(p, dir);
+        const std::string name = lib.info().name;
+        if (!names.insert(name).second)
+            throw StartupError("plugin " + lib.path().string() + ": a plugin named '" + name +
+                               "' is already loaded (plugin names must be unique)");
+        libraries.push_back(std::move(lib));
+    }
+    return libraries;
 }
 
 }  // namespace yunity::core

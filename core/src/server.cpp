@@ -17,15 +17,11 @@ Server::Server(Options options, std::filesystem::path default_plugin_dir)
       drain_timer_(io_) {
     const std::filesystem::path dir =
         options_.plugin_dir.empty() ? default_plugin_dir : std::filesystem::path(options_.plugin_dir);
+    libraries_ = PluginLibrary::load_set(options_.plugins, dir);
     std::set<std::string, std::less<>> names;
-    for (const auto& p : options_.plugins) {
-        auto lib = PluginLibrary::load(p, dir);
-        const std::string name = lib.info().name;
-        if (!names.insert(name).second)
-            throw StartupError("plugin " + lib.path().string() + ": a plugin named '" + name +
-                               "' is already loaded (plugin names must be unique)");
-        logger_->debug("loaded plugin {} from {}", name, lib.path().string());
-        libraries_.push_back(std::move(lib));
+    for (const auto& lib : libraries_) {
+        names.insert(lib.info().name);
+        logger_->debug("loaded plugin {} from {}", lib.info().name, lib.path().string());
     }
     for (auto& m : options_.config.GetObject()) {
         if (!m.value.IsObject()) continue;

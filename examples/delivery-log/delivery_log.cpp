@@ -1,7 +1,9 @@
 // Writes one JSON line per delivery to a file: when, which event, to how many connections, how many bytes.
 //   {"time":"2024-05-01T12:00:00.123Z","event":"message","connections":3,"bytes":42}
-// Its config section: {"file": "<path>"} (required; appended to, created if missing).
+// Its config section: {"file": "<path>"} (required; appended to, created if missing), declared with the SDK's
+// settings table, which checks it and describes it to `yunity-sockets --config-reference`.
 #include <yunity/plugin.hpp>
+#include <yunity/settings_table.hpp>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -32,20 +34,25 @@ std::string utc_now() {
     return std::string(text, n) + millis;
 }
 
+struct Settings {
+    std::string file;
+};
+
+const yunity::SettingsTable<Settings>& settings_table() {
+    static const yunity::SettingsTable<Settings> table{
+        yunity::Setting<Settings>{"file", &Settings::file, "the file the lines are appended to (created if missing)"}
+            .non_empty()
+            .required(),
+    };
+    return table;
+}
+
 class DeliveryLog : public yunity::Plugin {
 public:
     // Settings are checked and the file opened here: a wrong path stops the server at startup, with
     // "plugin delivery-log: ..." and exit status 2, instead of losing lines later.
-    explicit DeliveryLog(yunity::PluginContext& context) : context_(context) {
-        const auto& config = context.config();
-        for (const auto& m : config.GetObject()) {
-            if (std::string_view(m.name.GetString()) != "file")
-                throw std::runtime_error(std::string("unknown setting \"") + m.name.GetString() + "\" (known: file)");
-        }
-        const auto file = config.FindMember("file");
-        if (file == config.MemberEnd() || !file->value.IsString() || file->value.GetStringLength() == 0)
-            throw std::runtime_error("setting \"file\" must name the file to write to");
-        path_ = file->value.GetString();
+    explicit DeliveryLog(yunity::PluginContext& context)
+        : context_(context), path_(settings_table().parse(context.config()).file) {
         out_.open(path_, std::ios::app);
         if (!out_) throw std::runtime_error("cannot open " + path_ + " for appending: " + std::strerror(errno));
     }
@@ -100,3 +107,4 @@ private:
 }  // namespace
 
 YUNITY_PLUGIN(DeliveryLog, "delivery-log", "writes one JSON line per delivery to a file")
+YUNITY_PLUGIN_SETTINGS(settings_table())

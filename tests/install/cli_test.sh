@@ -27,6 +27,17 @@ expect "duplicate name" "a plugin named 'good' is already loaded" -w 1 -p 2 --pl
 expect "bad JSON config" "not valid JSON" -w 1 -p 2 --config "$work/bad.json"
 expect "config of a wrong type" '"socketio" must be an object' -w 1 -p 2 --config "$work/type.json"
 expect "bad plugin setting" "plugin socketio: unknown setting \"nonsense\"" -w 0 -p 0 --plugins socketio --config <(echo '{"socketio":{"nonsense":1}}')
+expect "bad plugin value" "plugin admin-http: setting \"token\" must be a non-empty string" -w 0 -p 0 --plugins admin-http --config <(echo '{"admin-http":{"token":""}}')
+expect "reference of a missing plugin" "plugin 'nope' not found" --config-reference --plugins nope
+# --config-reference: the stock plugins by default (beside the executable), any plugin by path; no ports needed.
+out=$("$exe" --config-reference); status=$?
+if [ $status -eq 0 ] && grep -q '^### `socketio`$' <<<"$out" && grep -q '^| `token` | a non-empty string | none |' <<<"$out" \
+  && grep -q '^| `YUNITY_ADMIN_TOKEN` | setting `token` of `admin-http` |$' <<<"$out"; then echo "ok: --config-reference"
+else echo "FAIL: --config-reference: status $status"; failures=$((failures+1)); fi
+out=$("$exe" --config-reference --plugins "$plugin_dir/good.so"); status=$?
+if [ $status -eq 0 ] && grep -q '^### `good`$' <<<"$out" && grep -q 'does not describe its settings' <<<"$out" \
+  && ! grep -q '^### `socketio`$' <<<"$out"; then echo "ok: --config-reference of a plugin without a description"
+else echo "FAIL: --config-reference --plugins good.so: status $status"; failures=$((failures+1)); fi
 out=$("$exe" --help); [ $? -eq 0 ] && grep -q -- "--plugins" <<<"$out" && echo "ok: --help" || { echo "FAIL: --help"; failures=$((failures+1)); }
 out=$("$exe" --version); [ $? -eq 0 ] && grep -q "yunity-sockets" <<<"$out" && echo "ok: --version" || { echo "FAIL: --version"; failures=$((failures+1)); }
 [ "$failures" -eq 0 ] || exit 1

@@ -87,6 +87,15 @@ receive() {
 build_example delivery-log
 build_example static-sessions
 
+# delivery-log declares its settings with the installed SDK's table: the installed server's reference shows them,
+# and they are checked at startup.
+reference=$("$exe" --config-reference --plugins "$work/delivery-log/delivery-log.so") || fail "--config-reference"
+grep -qF '| `file` | a non-empty string | required | the file the lines are appended to (created if missing) |' \
+  <<<"$reference" || fail "delivery-log's settings are not in the reference: $reference"
+refusal=$("$exe" -w 0 -p 0 --plugins "$work/delivery-log/delivery-log.so" 2>&1) && fail "delivery-log ran without a file"
+grep -q 'plugin delivery-log: setting "file" is required (a non-empty string)' <<<"$refusal" \
+  || fail "unexpected refusal: $refusal"
+
 # delivery-log, with memory-session and http-publish: one line for the delivered notification.
 echo '{"s-delivery": "u-delivery"}' > "$work/sessions.json"
 deliveries=$work/deliveries.jsonl

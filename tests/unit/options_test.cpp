@@ -1,3 +1,4 @@
+#include "core_option.hpp"
 #include "options.hpp"
 #include "startup_error.hpp"
 
@@ -110,4 +111,72 @@ TEST_CASE("the config file: plugin sections, core keys, and its refusals") {
           std::string::npos);
     CHECK(refusal({"-w", "1", "-p", "2", "--config", "/nonexistent.json"}) ==
           "config file /nonexistent.json: cannot be read");
+}
+
+TEST_CASE("--config-reference needs no ports and honours the plugin options") {
+    auto o = parse({"--config-reference"});
+    CHECK(o.action == Options::Action::config_reference);
+    CHECK(o.plugins == stock_plugins);
+    o = parse({"--config-reference", "--plugins", "socketio,/x/y.so", "--plugin-dir", "/pd"});
+    CHECK(o.plugins == std::vector<std::string>{"socketio", "/x/y.so"});
+    CHECK(o.plugin_dir == "/pd");
+    auto file = write_file("reference.json", R"({"plugins": ["memory-session"], "plugin_dir": "/from-file"})");
+    o = parse({"--config-reference", "--config", file});
+    CHECK(o.plugins == std::vector<std::string>{"memory-session"});
+    CHECK(o.plugin_dir == "/from-file");
+}
+
+TEST_CASE("the config file's core keys: every option's key, typed as its option; ports from the file") {
+    auto all = write_file("core-keys.json", R"({"client_port": 5000, "admin_port": 5001, "bind": "127.0.0.3",
+        "admin_bind": "::1", "plugin_dir": "/pd", "redis": "redis://file:1/0", "plugins": ["a", "b"],
+        "log_level": "debug"})");
+    auto o = parse({"--config", all});
+    CHECK(o.settings.client_port == 5000);
+    CHECK(o.settings.admin_port == 5001);
+    CHECK(o.settings.client_bind == "127.0.0.3");
+    CHECK(o.settings.admin_bind == "::1");
+    CHECK(o.plugin_dir == "/pd");
+    CHECK(o.plugins == std::vector<std::string>{"a", "b"});
+    CHECK(o.log_level == "debug");
+    // The environment wins over the file, and the command line over both; an empty variable counts as unset.
+    CHECK(parse({"--config", all}, Env{{{"REDIS_URL", "redis://env:2/0"}}}).settings.redis_url == "redis://env:2/0");
+    CHECK(parse({"--config", all}, Env{{{"REDIS_URL", ""}}}).settings.redis_url == "redis://file:1/0");
+    CHECK(parse({"--config", all, "-w", "7"}).settings.client_port == 7);
+
+    auto refused = [](const char* name, const char* json) {
+        auto path = write_file(name, json);
+        return refusal({"--config", path});
+    };
+    CHECK(refused("bind.json", R"({"bind": 5})").find("\"bind\" must be a string") != std::string::npos);
+    CHECK(refused("port.json", R"({"client_port": 70000})").find("\"client_port\" must be a port number (0-65535)") !=
+          std::string::npos);
+    CHECK(refused("list.json", R"({"plugins": ["a", ""]})").find("\"plugins\" must be an array of plugin names") !=
+          std::string::npos);
+}
+
+TEST_CASE("--help is made from the option table: every option, with its default or variable") {
+    // program_options wraps lines anywhere, even inside a word: compare without white space.
+    auto squeezed = [](std::string text) {
+        std::erase_if(text, [](char ch) { return ch == ' ' || ch == '\n'; });
+        return text;
+    };
+    const auto help = squeezed(parse({"--help"}).help_text);
+    auto has = [&](const std::string& part) { return help.find(squeezed(part)) != std::string::npos; };
+    for (const auto& option : core_options()) CHECK(has("--" + option.long_name));
+    CHECK(has("-w [ --ws-port ] PORT the port for socket.io clients; 0 picks a free one, logged at start (required)"));
+    CHECK(has("--bind ADDR the address the client port binds (default 0.0.0.0)"));
+    CHECK(has("(default $REDIS_URL, else redis://127.0.0.1:6379/0)"));
+}
+
+TEST_CASE("the option table: what parse_options relies on") {
+    for (const auto& option : core_options()) {
+        CAPTURE(option.long_name);
+        // A value from the environment is applied as text.
+        if (!option.environment.empty()) CHECK(option.kind == CoreOption::Kind::text);
+        // A key of the config file, or a value, is applied; only the switches and --config are handled apart.
+        if (!option.config_key.empty()) CHECK(option.apply);
+        if (option.kind == CoreOption::Kind::flag) CHECK_FALSE(option.apply);
+        if (option.kind != CoreOption::Kind::flag && option.long_name != "config") CHECK(option.apply);
+        CHECK((option.kind == CoreOption::Kind::flag) == option.value_name.empty());
+    }
 }

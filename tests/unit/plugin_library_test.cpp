@@ -89,3 +89,29 @@ TEST_CASE("a loaded plugin runs on the bus and the server stops cleanly") {
     watchdog.join();
     CHECK(user == "user-of-abc");
 }
+
+TEST_CASE("a plugin's description of its settings is read when it exports one, and checked") {
+    CHECK(PluginLibrary::load("good", dir).settings() == nullptr);  // optional: a plugin without it still loads
+
+    auto lib = PluginLibrary::load("with-settings", dir);
+    const SettingsDescription* settings = lib.settings();
+    REQUIRE(settings != nullptr);
+    REQUIRE(settings->count == 2);
+    CHECK(std::string(settings->settings[0].name) == "greeting");
+    CHECK(std::string(settings->settings[0].default_value) == "\"hello\"");
+    CHECK(std::string(settings->settings[0].environment) == "TEST_GREETING");
+    CHECK(std::string(settings->settings[1].type) == "a positive integer");
+
+    CHECK(refusal("bad-settings") ==
+          "plugin " + (dir / "bad-settings.so").string() + ": its description of settings is incomplete");
+}
+
+TEST_CASE("a set of plugins loads in order, and refuses a second plugin of one name") {
+    auto set = PluginLibrary::load_set({"with-settings", "good"}, dir);
+    REQUIRE(set.size() == 2);
+    CHECK(std::string(set[0].info().name) == "with-settings");
+    CHECK(std::string(set[1].info().name) == "good");
+    const std::string duplicate = "plugin " + (dir / "duplicate.so").string() +
+                                  ": a plugin named 'good' is already loaded (plugin names must be unique)";
+    CHECK_THROWS_WITH_AS(PluginLibrary::load_set({"good", "duplicate"}, dir), duplicate.c_str(), core::StartupError);
+}

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <yunity/settings_table.hpp>
+
 #include <rapidjson/document.h>
 
 #include <chrono>
@@ -15,6 +17,8 @@ struct AdminConfig {
     std::string token;
     // Header values the connection report replaces by "[redacted]": credentials an operator should not see.
     std::vector<std::string> redact{"authorization", "cookie"};
+    // Read with `redact` and applied by from_json (false empties it), so that one switch turns redaction off.
+    bool redact_headers = true;
     // A request must arrive, and each part of a response be taken, within this time: a stalled client is cut.
     std::chrono::milliseconds request_timeout{10'000};
     // Larger request headers get 431: nothing the admin API takes needs more.
@@ -24,8 +28,13 @@ struct AdminConfig {
     // Connections per part of the streamed report: small enough that the loop is never held for long.
     std::size_t report_slice = 500;
 
-    // Reads a plugin config section; `env_token` (YUNITY_ADMIN_TOKEN, may be null or empty) overrides "token".
-    // Throws std::runtime_error naming the setting on an unknown key or a bad value.
+    // The environment variable that wins over "token": a secret is better kept out of the config file.
+    static constexpr const char* token_variable = "YUNITY_ADMIN_TOKEN";
+
+    // The table the section is read with and the configuration reference is printed from.
+    static const SettingsTable<AdminConfig>& settings();
+    // Reads a plugin config section; `env_token` (the value of token_variable, may be null or empty) overrides
+    // "token". Throws std::runtime_error naming the setting on an unknown key or a bad value.
     static AdminConfig from_json(const rapidjson::Value& section, const char* env_token);
 };
 

@@ -31,7 +31,7 @@ public:
     // their start().
     explicit AdminHttpPlugin(PluginContext& context)
         : context_(context),
-          config_(AdminConfig::from_json(context.config(), std::getenv("YUNITY_ADMIN_TOKEN"))),
+          config_(AdminConfig::from_json(context.config(), std::getenv(AdminConfig::token_variable))),
           router_(config_.token, context.logger()) {
         add_builtin_routes(router_, {context.registry(), context.metrics(), readiness_, config_});
         context.provide(admin_routes_service, static_cast<AdminRoutes*>(&router_));
@@ -90,3 +90,4 @@ private:
 
 YUNITY_PLUGIN(yunity::admin::AdminHttpPlugin, "admin-http",
               "admin HTTP port: connection report, Prometheus metrics, health and readiness, dashboard")
+YUNITY_PLUGIN_SETTINGS(yunity::admin::AdminConfig::settings())

@@ -4,6 +4,7 @@
 
 #include <yunity/admin_routes.hpp>
 #include <yunity/plugin.hpp>
+#include <yunity/settings_table.hpp>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -32,12 +33,20 @@ std::string error_json(std::string_view message) {
     return {buffer.GetString(), buffer.GetSize()};
 }
 
+struct NoSettings {};
+
+// Empty, and still declared: the section is refused if it holds anything, and the reference says so. Its body
+// limit is the admin plugin's max_body_bytes, which bounds requests before they get here.
+const SettingsTable<NoSettings>& settings_table() {
+    static const SettingsTable<NoSettings> table{};
+    return table;
+}
+
 class HttpPublishPlugin : public Plugin {
 public:
     explicit HttpPublishPlugin(PluginContext& c)
         : c_(c), received_(c.metrics().counter("yunity_http_publish_received_total", "POST /publish requests")) {
-        // The admin plugin bounds request bodies (its max_body_bytes) before they get here.
-        if (c.config().MemberCount() != 0) throw std::runtime_error("takes no settings");
+        settings_table().parse(c.config());
     }
 
     void start() override {
@@ -102,3 +111,4 @@ private:
 
 YUNITY_PLUGIN(yunity::http_publish::HttpPublishPlugin, "http-publish",
               "takes notifications on POST /publish of the admin port and answers how many connections they reached")
+YUNITY_PLUGIN_SETTINGS(yunity::http_publish::settings_table())

@@ -4,6 +4,7 @@
 
 #include <yunity/admin_routes.hpp>
 #include <yunity/plugin.hpp>
+#include <yunity/settings_table.hpp>
 
 #include <stdexcept>
 
@@ -13,22 +14,17 @@ namespace {
 
 struct Settings {
     std::string file;  // none: start with no sessions
-
-    static Settings from_json(const rapidjson::Value& v) {
-        Settings s;
-        for (auto& m : v.GetObject()) {
-            const std::string key = m.name.GetString();
-            if (key == "file") {
-                if (!m.value.IsString() || m.value.GetStringLength() == 0)
-                    throw std::runtime_error("setting \"file\" must be a non-empty string");
-                s.file = m.value.GetString();
-            } else {
-                throw std::runtime_error("unknown setting \"" + key + "\" (known: file)");
-            }
-        }
-        return s;
-    }
 };
+
+const SettingsTable<Settings>& settings_table() {
+    static const SettingsTable<Settings> table{
+        Setting<Settings>{"file", &Settings::file,
+                          "sessions to start with: a JSON object `{\"<sessionId>\": \"<userId>\"}`, user ids "
+                          "strings or integers, comments allowed; read once, never written"}
+            .non_empty(),
+    };
+    return table;
+}
 
 AdminResponse json_answer(int status, std::string body) {
     AdminResponse r;
@@ -46,7 +42,7 @@ AdminResponse no_content() {
 class MemorySessionPlugin : public Plugin {
 public:
     // The file is read here, so that a missing or broken one stops the server before anything listens.
-    explicit MemorySessionPlugin(PluginContext& c) : c_(c), settings_(Settings::from_json(c.config())) {
+    explicit MemorySessionPlugin(PluginContext& c) : c_(c), settings_(settings_table().parse(c.config())) {
         if (!settings_.file.empty()) sessions_ = load_session_file(settings_.file);
     }
 
@@ -117,3 +113,4 @@ private:
 
 YUNITY_PLUGIN(yunity::memory_session::MemorySessionPlugin, "memory-session",
               "resolves sessions held in memory: loaded from a JSON file, changed through the admin port")
+YUNITY_PLUGIN_SETTINGS(yunity::memory_session::settings_table())

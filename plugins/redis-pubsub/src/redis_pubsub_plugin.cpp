@@ -3,6 +3,7 @@
 #include "redis_link.hpp"
 
 #include <yunity/plugin.hpp>
+#include <yunity/settings_table.hpp>
 
 #include <stdexcept>
 
@@ -21,34 +22,25 @@ struct Settings {
     // Bad messages are logged at most once per this interval (with a count of those not logged), so a
     // misbehaving publisher cannot flood the log.
     std::chrono::milliseconds log_interval{10000};
-
-    static Settings from_json(const rapidjson::Value& v) {
-        Settings s;
-        for (auto& m : v.GetObject()) {
-            const std::string key = m.name.GetString();
-            auto positive = [&] {
-                if (!m.value.IsUint64() || m.value.GetUint64() == 0)
-                    throw std::runtime_error("setting \"" + key + "\" must be a positive integer");
-                return m.value.GetUint64();
-            };
-            if (key == "channel") {
-                if (!m.value.IsString() || m.value.GetStringLength() == 0)
-                    throw std::runtime_error("setting \"channel\" must be a non-empty string");
-                s.channel = m.value.GetString();
-            } else if (key == "max_message_bytes") s.max_message_bytes = positive();
-            else if (key == "connect_timeout_ms") s.connect_timeout = std::chrono::milliseconds(positive());
-            else if (key == "log_interval_ms") s.log_interval = std::chrono::milliseconds(positive());
-            else throw std::runtime_error("unknown setting \"" + key + "\"");
-        }
-        return s;
-    }
 };
+
+const SettingsTable<Settings>& settings_table() {
+    static const SettingsTable<Settings> table{
+        Setting<Settings>{"channel", &Settings::channel, "the channel the web application publishes on"}
+            .non_empty(),
+        {"max_message_bytes", &Settings::max_message_bytes, "larger messages are rejected (`too large`)"},
+        {"connect_timeout_ms", &Settings::connect_timeout, "time to connect to redis before trying again"},
+        {"log_interval_ms", &Settings::log_interval,
+         "bad messages are logged at most this often, with a count of the others"},
+    };
+    return table;
+}
 
 class RedisPubsubPlugin : public Plugin {
 public:
     explicit RedisPubsubPlugin(PluginContext& c)
         : c_(c),
-          settings_(Settings::from_json(c.config())),
+          settings_(settings_table().parse(c.config())),
           received_(c.metrics().counter("yunity_notifications_received_total",
                                         "Messages received on the notifications channel")) {
         std::string error;
@@ -126,3 +118,4 @@ private:
 
 YUNITY_PLUGIN(yunity::redis_pubsub::RedisPubsubPlugin, "redis-pubsub",
               "turns JSON messages published on a redis channel into notifications")
+YUNITY_PLUGIN_SETTINGS(yunity::redis_pubsub::settings_table())

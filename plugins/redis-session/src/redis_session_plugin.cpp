@@ -4,6 +4,7 @@
 #include "redis_link.hpp"
 
 #include <yunity/plugin.hpp>
+#include <yunity/settings_table.hpp>
 
 #include <stdexcept>
 
@@ -18,29 +19,21 @@ struct Settings {
     std::string cookie;
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds command_timeout{5000};
-
-    static Settings from_json(const rapidjson::Value& v) {
-        Settings s;
-        for (auto& m : v.GetObject()) {
-            const std::string key = m.name.GetString();
-            auto text = [&](std::string& into) {
-                if (!m.value.IsString()) throw std::runtime_error("setting \"" + key + "\" must be a string");
-                into = m.value.GetString();
-            };
-            auto millis = [&](std::chrono::milliseconds& into) {
-                if (!m.value.IsUint64() || m.value.GetUint64() == 0)
-                    throw std::runtime_error("setting \"" + key + "\" must be a positive integer");
-                into = std::chrono::milliseconds(m.value.GetUint64());
-            };
-            if (key == "prefix") text(s.prefix);
-            else if (key == "cookie") text(s.cookie);
-            else if (key == "connect_timeout_ms") millis(s.connect_timeout);
-            else if (key == "command_timeout_ms") millis(s.command_timeout);
-            else throw std::runtime_error("unknown setting \"" + key + "\"");
-        }
-        return s;
-    }
 };
+
+const SettingsTable<Settings>& settings_table() {
+    static const SettingsTable<Settings> table{
+        {"prefix", &Settings::prefix, "the web application's session keys are `<prefix><sessionId>`"},
+        Setting<Settings>{"cookie", &Settings::cookie,
+                          "a handshake cookie holding the session id (Django's `sessionid`), taken as if the "
+                          "client had emitted `authenticate`"}
+            .default_text("none"),
+        {"connect_timeout_ms", &Settings::connect_timeout, "time to connect to redis before trying again"},
+        {"command_timeout_ms", &Settings::command_timeout,
+         "time redis has to answer a command before the link is dropped and made again"},
+    };
+    return table;
+}
 
 std::optional<std::string> cookie_value(const Handshake& hs, std::string_view name) {
     const auto* header = hs.header("cookie");
@@ -59,7 +52,7 @@ std::optional<std::string> cookie_value(const Handshake& hs, std::string_view na
 
 class RedisSessionPlugin : public Plugin {
 public:
-    explicit RedisSessionPlugin(PluginContext& c) : c_(c), settings_(Settings::from_json(c.config())) {
+    explicit RedisSessionPlugin(PluginContext& c) : c_(c), settings_(settings_table().parse(c.config())) {
         std::string error;
         auto url = redis::parse_redis_url(c.settings().redis_url, &error);
         if (!url) throw std::runtime_error("--redis: " + error);
@@ -212,3 +205,4 @@ private:
 
 YUNITY_PLUGIN(yunity::redis_session::RedisSessionPlugin, "redis-session",
               "resolves sessions from redis keys and follows them through keyspace notifications")
+YUNITY_PLUGIN_SETTINGS(yunity::redis_session::settings_table())

@@ -1,70 +1,48 @@
 #include "transport_config.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 namespace yunity::socketio {
 
-namespace {
-
-[[noreturn]] void bad(const std::string& key, const char* expected) {
-    throw std::runtime_error("setting \"" + key + "\" must be " + expected);
+const SettingsTable<TransportConfig>& TransportConfig::settings() {
+    using S = Setting<TransportConfig>;
+    static const SettingsTable<TransportConfig> table{
+        S{"paths", &TransportConfig::paths, "where Engine.IO is served (a missing trailing '/' is added)"}
+            .non_empty()
+            .each("paths starting with '/'",
+                  [](std::string& p) {
+                      if (p.empty() || p.front() != '/') return false;
+                      if (p.back() != '/') p += '/';
+                      return true;
+                  }),
+        {"ping_interval_ms", &TransportConfig::ping_interval, "the Engine.IO heartbeat interval, told to clients"},
+        {"ping_timeout_ms", &TransportConfig::ping_timeout,
+         "how late a heartbeat may be before the connection counts as lost, told to clients"},
+        {"max_payload", &TransportConfig::max_payload,
+         "largest message or polling body a client may send, in bytes (told to Engine.IO 4 clients)"},
+        {"connect_timeout_ms", &TransportConfig::connect_timeout,
+         "a Socket.IO 5 client (3.x/4.x) that sends no CONNECT within this time is dropped"},
+        {"max_queue_bytes", &TransportConfig::max_queue_bytes,
+         "outgoing bytes queued for one connection before it is cut off as too slow"},
+        {"request_timeout_ms", &TransportConfig::request_timeout, "time a client has to send a whole request head"},
+        {"websocket_handshake_timeout_ms", &TransportConfig::websocket_handshake_timeout,
+         "time a client has to finish a websocket handshake"},
+        {"max_header_bytes", &TransportConfig::max_header_bytes, "larger request heads are refused"},
+        S{"allowed_origins", &TransportConfig::allowed_origins,
+          "browser origins allowed to connect; empty, or containing `\"*\"`: any (echoed with credentials)"}
+            .default_text("any"),
+        {"cookie", &TransportConfig::cookie, "set the `io=<sid>` cookie, for load balancers that stick to it"},
+        {"max_session_id", &TransportConfig::max_session_id,
+         "longer session ids in `authenticate` are ignored"},
+        {"allow_upgrades", &TransportConfig::allow_upgrades, "offer polling clients the upgrade to websocket"},
+    };
+    return table;
 }
-
-std::uint64_t positive(const rapidjson::Value& v, const std::string& key) {
-    if (!v.IsUint64() || v.GetUint64() == 0) bad(key, "a positive integer");
-    return v.GetUint64();
-}
-
-std::vector<std::string> strings(const rapidjson::Value& v, const std::string& key) {
-    if (!v.IsArray()) bad(key, "an array of strings");
-    std::vector<std::string> out;
-    for (auto& s : v.GetArray()) {
-        if (!s.IsString()) bad(key, "an array of strings");
-        out.emplace_back(s.GetString(), s.GetStringLength());
-    }
-    return out;
-}
-
-}  // namespace
 
 TransportConfig TransportConfig::from_json(const rapidjson::Value& section) {
-    TransportConfig c;
-    if (!section.IsObject()) return c;
-    for (auto& m : section.GetObject()) {
-        const std::string key(m.name.GetString(), m.name.GetStringLength());
-        const auto& v = m.value;
-        using ms = std::chrono::milliseconds;
-        if (key == "paths") {
-            c.paths = strings(v, key);
-            if (c.paths.empty()) bad(key, "a non-empty array of paths");
-            for (auto& p : c.paths) {
-                if (p.empty() || p.front() != '/') bad(key, "an array of paths starting with '/'");
-                if (p.back() != '/') p += '/';
-            }
-        } else if (key == "ping_interval_ms") c.ping_interval = ms(positive(v, key));
-        else if (key == "ping_timeout_ms") c.ping_timeout = ms(positive(v, key));
-        else if (key == "max_payload") c.max_payload = positive(v, key);
-        else if (key == "connect_timeout_ms") c.connect_timeout = ms(positive(v, key));
-        else if (key == "max_queue_bytes") c.max_queue_bytes = positive(v, key);
-        else if (key == "request_timeout_ms") c.request_timeout = ms(positive(v, key));
-        else if (key == "websocket_handshake_timeout_ms") c.websocket_handshake_timeout = ms(positive(v, key));
-        else if (key == "max_header_bytes") c.max_header_bytes = positive(v, key);
-        else if (key == "max_session_id") c.max_session_id = positive(v, key);
-        else if (key == "allowed_origins") {
-            c.allowed_origins = strings(v, key);
-            if (std::find(c.allowed_origins.begin(), c.allowed_origins.end(), "*") != c.allowed_origins.end())
-                c.allowed_origins.clear();
-        } else if (key == "cookie") {
-            if (!v.IsBool()) bad(key, "true or false");
-            c.cookie = v.GetBool();
-        } else if (key == "allow_upgrades") {
-            if (!v.IsBool()) bad(key, "true or false");
-            c.allow_upgrades = v.GetBool();
-        } else {
-            throw std::runtime_error("unknown setting \"" + key + "\"");
-        }
-    }
+    TransportConfig c = settings().parse(section);
+    if (std::find(c.allowed_origins.begin(), c.allowed_origins.end(), "*") != c.allowed_origins.end())
+        c.allowed_origins.clear();
     return c;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <yunity/settings_table.hpp>
+
 #include <rapidjson/document.h>
 
 #include <chrono>
@@ -10,7 +12,7 @@
 namespace yunity::socketio {
 
 // Every limit and timeout of the transport, with its default and the reason for it. Read from the plugin's
-// config section; names there are the member names below.
+// config section through settings(), whose names are these members' with the unit added (ping_interval_ms).
 struct TransportConfig {
     // Where Engine.IO is served: socket.io's default path and the original yunity-sockets' one.
     std::vector<std::string> paths{"/socket.io/", "/socket/"};
@@ -37,6 +39,8 @@ struct TransportConfig {
     // Upgrades offered over polling.
     bool allow_upgrades = true;
 
+    // The table the section is read with and the configuration reference is printed from.
+    static const SettingsTable<TransportConfig>& settings();
     // Reads the settings present in `section` over the defaults; throws std::runtime_error naming a bad one.
     static TransportConfig from_json(const rapidjson::Value& section);
     bool origin_allowed(std::string_view origin) const;

@@ -10,6 +10,7 @@
 #include <yunity/bus.hpp>
 #include <yunity/metrics.hpp>
 #include <yunity/registry.hpp>
+#include <yunity/settings_description.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/config.hpp>
@@ -77,6 +78,12 @@ struct PluginInfo {
 // The symbol (a Boost.DLL alias) every plugin library exports.
 inline constexpr const char* plugin_entry_symbol = "yunity_plugin_info";
 
+// The symbol a plugin library may export besides, describing its settings for --config-reference (see
+// YUNITY_PLUGIN_SETTINGS). A second, optional symbol rather than a member of PluginInfo: PluginInfo is what every
+// plugin built so far exports, and growing it would change the ABI and refuse them all; a library without this
+// symbol still loads and runs, and the reference says it describes no settings.
+inline constexpr const char* plugin_settings_symbol = "yunity_plugin_settings";
+
 }  // namespace yunity
 
 // Declares the plugin class `Class`, constructed as `Class(yunity::PluginContext&)`, under `name`.
@@ -88,3 +95,12 @@ inline constexpr const char* plugin_entry_symbol = "yunity_plugin_info";
     const ::yunity::PluginInfo* yunity_plugin_info_fn_() { return &yunity_plugin_info_; }                   \
     }                                                                                                       \
     BOOST_DLL_ALIAS(yunity_plugin_info_fn_, yunity_plugin_info)
+
+// Exports the description of the plugin's settings: `table` is an expression naming an object that lives as
+// long as the library (normally a function returning a static yunity::SettingsTable, see settings_table.hpp)
+// and has description(). Write it once per library, beside YUNITY_PLUGIN.
+#define YUNITY_PLUGIN_SETTINGS(table)                                                                          \
+    namespace {                                                                                               \
+    const ::yunity::SettingsDescription* yunity_plugin_settings_fn_() { return &(table).description(); }      \
+    }                                                                                                         \
+    BOOST_DLL_ALIAS(yunity_plugin_settings_fn_, yunity_plugin_settings)

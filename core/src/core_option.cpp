@@ -1,0 +1,111 @@
+#include "core_option.hpp"
+
+#ifndef YUNITY_PLUGIN_RELDIR
+#error "YUNITY_PLUGIN_RELDIR must name the plugin directory relative to the executable's directory"
+#endif
+
+namespace yunity::core {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+    return out;
+}
+
+}  // namespace
+
+std::string CoreOption::config_type() const {
+    switch (kind) {
+    case Kind::port: return "a port number (0-65535)";
+    case Kind::plugin_list: return "an array of plugin names or paths";
+    default: return "a string";
+    }
+}
+
+std::string CoreOption::meaning() const {
+    return kind == Kind::port ? description + "; 0 picks a free one, logged at start" : description;
+}
+
+const std::vector<CoreOption>& core_options() {
+    using Kind = CoreOption::Kind;
+    // The defaults are read from the structures the options fill, not written again here.
+    static const Options defaults;
+    static const std::vector<CoreOption> table{
+        {.long_name = "help", .short_name = 'h', .description = "print this help and exit"},
+        {.long_name = "version", .short_name = 'V', .description = "print the version and exit"},
+        {.long_name = "config-reference",
+         .description = "print every option, and every setting of the plugins --plugins names (or of the stock "
+                        "set), with their defaults, as Markdown, and exit"},
+        {.long_name = "ws-port",
+         .short_name = 'w',
+         .kind = Kind::port,
+         .value_name = "PORT",
+         .config_key = "client_port",
+         .required = true,
+         .description = "the port for socket.io clients",
+         .apply = [](Options& o, const OptionValue& v) { o.settings.client_port = std::get<std::uint16_t>(v); }},
+        {.long_name = "admin-port",
+         .short_name = 'p',
+         .kind = Kind::port,
+         .value_name = "PORT",
+         .config_key = "admin_port",
+         .required = true,
+         .description = "the port for the admin report",
+         .apply = [](Options& o, const OptionValue& v) { o.settings.admin_port = std::get<std::uint16_t>(v); }},
+        {.long_name = "bind",
+         .kind = Kind::text,
+         .value_name = "ADDR",
+         .config_key = "bind",
+         .default_value = defaults.settings.client_bind,
+         .description = "the address the client port binds",
+         .apply = [](Options& o, const OptionValue& v) { o.settings.client_bind = std::get<std::string>(v); }},
+        {.long_name = "admin-bind",
+         .kind = Kind::text,
+         .value_name = "ADDR",
+         .config_key = "admin_bind",
+         .default_value = defaults.settings.admin_bind,
+         .description = "the address the admin port binds",
+         .apply = [](Options& o, const OptionValue& v) { o.settings.admin_bind = std::get<std::string>(v); }},
+        {.long_name = "redis",
+         .kind = Kind::text,
+         .value_name = "URL",
+         .config_key = "redis",
+         .environment = "REDIS_URL",
+         .default_value = defaults.settings.redis_url,
+         .description = "the redis server: redis://[user:pass@]host[:port][/db]",
+         .apply = [](Options& o, const OptionValue& v) { o.settings.redis_url = std::get<std::string>(v); }},
+        {.long_name = "plugins",
+         .kind = Kind::plugin_list,
+         .value_name = "LIST",
+         .config_key = "plugins",
+         .default_value = joined(defaults.plugins),
+         .description = "the whole set of plugins to load, by name or path: comma-separated on the command "
+                        "line, an array in the config file",
+         .apply = [](Options& o, const OptionValue& v) { o.plugins = std::get<std::vector<std::string>>(v); }},
+        {.long_name = "plugin-dir",
+         .kind = Kind::text,
+         .value_name = "DIR",
+         .config_key = "plugin_dir",
+         .default_value = YUNITY_PLUGIN_RELDIR,
+         .description = "where plugins named without a path are found; the default is relative to the "
+                        "executable's directory",
+         .apply = [](Options& o, const OptionValue& v) { o.plugin_dir = std::get<std::string>(v); }},
+        {.long_name = "config",
+         .kind = Kind::text,
+         .value_name = "FILE",
+         .description = "a JSON config file (comments and trailing commas allowed): these options by their "
+                        "config-file names, and each plugin's settings in the member named after it"},
+        {.long_name = "log-level",
+         .kind = Kind::text,
+         .value_name = "LEVEL",
+         .config_key = "log_level",
+         .default_value = defaults.log_level,
+         .description = "trace, debug, info, warn, error, critical or off",
+         .apply = [](Options& o, const OptionValue& v) { o.log_level = std::get<std::string>(v); }},
+    };
+    return table;
+}
+
+}  // namespace yunity::core

@@ -1,0 +1,79 @@
+// The socketio plugin's settings, read through its SettingsTable: defaults, the paths' trailing '/', "*" among
+// the origins meaning any, and the refusals.
+#include "transport_config.hpp"
+
+#include <doctest/doctest.h>
+
+using yunity::socketio::TransportConfig;
+
+namespace {
+
+TransportConfig read(const char* json) {
+    rapidjson::Document doc;
+    doc.Parse(json);
+    REQUIRE_FALSE(doc.HasParseError());
+    return TransportConfig::from_json(doc);
+}
+
+std::string refusal(const char* json) {
+    try {
+        read(json);
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("transport config: the defaults socket.io clients expect") {
+    const auto c = read("{}");
+    CHECK(c.paths == std::vector<std::string>{"/socket.io/", "/socket/"});
+    CHECK(c.ping_interval == std::chrono::milliseconds(25000));
+    CHECK(c.ping_timeout == std::chrono::milliseconds(20000));
+    CHECK(c.max_payload == 1000000);
+    CHECK(c.connect_timeout == std::chrono::milliseconds(45000));
+    CHECK(c.max_queue_bytes == 1048576);
+    CHECK(c.request_timeout == std::chrono::milliseconds(10000));
+    CHECK(c.websocket_handshake_timeout == std::chrono::milliseconds(10000));
+    CHECK(c.max_header_bytes == 8192);
+    CHECK(c.allowed_origins.empty());
+    CHECK_FALSE(c.cookie);
+    CHECK(c.max_session_id == 1024);
+    CHECK(c.allow_upgrades);
+    CHECK(c.origin_allowed("https://anywhere.example"));
+}
+
+TEST_CASE("transport config: settings, paths made to end in '/', and \"*\" as any origin") {
+    auto c = read(R"({"paths": ["/io", "/x/"], "ping_interval_ms": 1000, "allowed_origins": ["https://a.example"],
+                      "cookie": true, "allow_upgrades": false, "max_payload": 10})");
+    CHECK(c.paths == std::vector<std::string>{"/io/", "/x/"});
+    CHECK(c.ping_interval == std::chrono::seconds(1));
+    CHECK(c.cookie);
+    CHECK_FALSE(c.allow_upgrades);
+    CHECK(c.max_payload == 10);
+    CHECK(c.origin_allowed("https://a.example"));
+    CHECK_FALSE(c.origin_allowed("https://b.example"));
+    c = read(R"({"allowed_origins": ["https://a.example", "*"]})");
+    CHECK(c.allowed_origins.empty());
+    CHECK(c.origin_allowed("https://b.example"));
+}
+
+TEST_CASE("transport config: refusals name the setting") {
+    CHECK(refusal(R"({"nonsense": 1})").find("unknown setting \"nonsense\" (known: paths, ping_interval_ms,") == 0);
+    CHECK(refusal(R"({"paths": []})") == "setting \"paths\" must be a non-empty array of paths starting with '/'");
+    CHECK(refusal(R"({"paths": ["socket.io"]})") ==
+          "setting \"paths\" must be a non-empty array of paths starting with '/'");
+    CHECK(refusal(R"({"ping_timeout_ms": 0})") == "setting \"ping_timeout_ms\" must be a positive integer");
+    CHECK(refusal(R"({"cookie": "yes"})") == "setting \"cookie\" must be true or false");
+    CHECK(refusal(R"({"allowed_origins": "*"})") == "setting \"allowed_origins\" must be an array of strings");
+}
+
+TEST_CASE("transport config: its description, as the configuration reference prints it") {
+    const auto& d = TransportConfig::settings().description();
+    REQUIRE(d.count == 13);
+    CHECK(std::string(d.settings[0].name) == "paths");
+    CHECK(std::string(d.settings[0].default_value) == R"(["/socket.io/", "/socket/"])");
+    CHECK(std::string(d.settings[9].name) == "allowed_origins");
+    CHECK(std::string(d.settings[9].default_value) == "any");
+}
