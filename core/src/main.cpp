@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <sys/resource.h>
+
 namespace {
 
 // Plugins are found relative to the executable, so the build tree and any install prefix work alike.
@@ -26,6 +28,12 @@ std::filesystem::path default_plugin_dir() {
 int main(int argc, char** argv) {
     // A peer that vanishes mid-write must cost an error code, not the process.
     std::signal(SIGPIPE, SIG_IGN);
+    // Every client holds a socket: use all the descriptors the hard limit allows (as nginx's
+    // worker_rlimit_nofile does); the transport sizes its connection limit from the result.
+    if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
     auto logger = spdlog::stderr_color_mt("core");
     spdlog::set_default_logger(logger);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");

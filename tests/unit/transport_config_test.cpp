@@ -71,9 +71,23 @@ TEST_CASE("transport config: refusals name the setting") {
 
 TEST_CASE("transport config: its description, as the configuration reference prints it") {
     const auto& d = TransportConfig::settings().description();
-    REQUIRE(d.count == 13);
+    REQUIRE(d.count == 15);
     CHECK(std::string(d.settings[0].name) == "paths");
     CHECK(std::string(d.settings[0].default_value) == R"(["/socket.io/", "/socket/"])");
     CHECK(std::string(d.settings[9].name) == "allowed_origins");
     CHECK(std::string(d.settings[9].default_value) == "any");
+    CHECK(std::string(d.settings[13].name) == "max_connections");
+    CHECK(std::string(d.settings[13].default_value) == "the open-file limit less 256");
+    CHECK(std::string(d.settings[14].name) == "max_connections_per_address");
+    CHECK(std::string(d.settings[14].default_value) == "no limit");
+}
+
+TEST_CASE("transport config: connection limits") {
+    rapidjson::Document doc;
+    doc.Parse(R"({"max_connections": 5000, "max_connections_per_address": 20})");
+    const auto c = TransportConfig::from_json(doc);
+    CHECK(c.max_connections == 5000);
+    CHECK(c.max_connections_per_address == 20);
+    CHECK(TransportConfig{}.max_connections == 0);  // 0: from the open-file limit
+    CHECK(refusal(R"({"max_connections": -1})").find("setting \"max_connections\" must be") == 0);
 }

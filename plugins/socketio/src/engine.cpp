@@ -4,6 +4,7 @@
 #include "socketio_codec.hpp"
 
 #include <sys/random.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <stdexcept>
@@ -18,7 +19,43 @@ Engine::Engine(PluginContext& context, TransportConfig config)
       bad_requests(context.metrics().counter("yunity_socketio_bad_requests_total",
                                              "HTTP requests refused with an Engine.IO error")),
       context_(context),
-      config_(std::move(config)) {}
+      config_(std::move(config)),
+      max_connections_(config_.max_connections),
+      refused_(context.metrics().counter("yunity_socketio_refused_total",
+                                         "Handshakes refused with 503 over max_connections or max_connections_per_address")) {
+    if (max_connections_ == 0) {
+        rlimit limit{};
+        getrlimit(RLIMIT_NOFILE, &limit);
+        // Each session holds one socket (two while a poll and a POST overlap); the reserve covers redis, logs,
+        // plugin files and admin requests.
+        max_connections_ = limit.rlim_cur > 512 ? static_cast<std::size_t>(limit.rlim_cur) - 256 : 256;
+    }
+    context_.logger()->info("at most {} sessions at once{}", max_connections_,
+                            config_.max_connections_per_address
+                                ? ", " + std::to_string(config_.max_connections_per_address) + " per client address"
+                                : std::string());
+}
+
+std::optional<std::string> Engine::admit(const std::string& address) {
+    std::optional<std::string> refusal;
+    if (by_sid_.size() >= max_connections_)
+        refusal = "max_connections (" + std::to_string(max_connections_) + ") reached";
+    else if (config_.max_connections_per_address) {
+        auto it = per_address_.find(address);
+        if (it != per_address_.end() && it->second >= config_.max_connections_per_address)
+            refusal = "max_connections_per_address (" + std::to_string(config_.max_connections_per_address) +
+                      ") reached for " + address;
+    }
+    if (refusal) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_refusal_log_ > std::chrono::seconds(10)) {  // a flood must not flood the log
+            last_refusal_log_ = now;
+            log().warn("refusing new sessions with 503: {}", *refusal);
+        }
+    }
+    return refusal;
+}
 
 std::string Engine::random_id() {
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -47,6 +84,7 @@ std::shared_ptr<Session> Engine::create(int version, Session::Transport transpor
                                              std::move(raw_path));
     by_sid_.emplace(std::move(sid), session);
     by_id_.emplace(session->id(), session.get());
+    if (config_.max_connections_per_address && session->handshake()) ++per_address_[session->handshake()->address];
     return session;
 }
 
@@ -81,6 +119,10 @@ void Engine::closed(Session& s, CloseReason reason) {
         .fetch_add(1, std::memory_order_relaxed);
     if (s.announced()) context_.bus().publish(events::ConnectionClosed{s.id(), reason});
     by_id_.erase(s.id());
+    if (config_.max_connections_per_address && s.handshake()) {
+        auto it = per_address_.find(s.handshake()->address);
+        if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+    }
     by_sid_.erase(s.sid());  // may destroy the session once its links let go: touch nothing after this
 }
 

@@ -8,6 +8,8 @@
 #include <yunity/plugin.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <map>
 #include <unordered_map>
 
@@ -28,6 +30,10 @@ public:
     std::shared_ptr<Session> create(int version, Session::Transport transport,
                                     std::shared_ptr<const Handshake> handshake, std::string raw_path = {});
     std::shared_ptr<Session> find(std::string_view sid) const;
+    // Whether a new session from `address` is within max_connections and max_connections_per_address; else
+    // the reason (logged at a limited rate, counted).
+    std::optional<std::string> admit(const std::string& address);
+    std::size_t max_connections() const { return max_connections_; }
 
     // From sessions.
     void announce(Session& session);  // the Socket.IO connection is up: ConnectionOpened
@@ -92,6 +98,10 @@ private:
     ConnectionId next_id_ = 1;
     std::unordered_map<std::string, std::shared_ptr<Session>> by_sid_;
     std::unordered_map<ConnectionId, Session*> by_id_;
+    std::unordered_map<std::string, std::size_t> per_address_;  // only when max_connections_per_address is set
+    std::size_t max_connections_;
+    std::atomic<std::uint64_t>& refused_;
+    std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 
 }  // namespace yunity::socketio

@@ -184,9 +184,12 @@ private:
         }
 
         const bool upgrade = beast::websocket::is_upgrade(request_);
+        if (!session && (transport == "websocket" ? upgrade : request_.method() == http::verb::get)) {
+            fill_handshake(*hs);
+            if (engine_.admit(hs->address)) return unavailable();
+        }
         if (transport == "websocket") {
             if (!upgrade) return error(http::status::bad_request, EioError::bad_request);
-            if (!session) fill_handshake(*hs);
             shut_ = true;  // the stream is the websocket's now
             start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session), version,
                             std::move(hs), std::move(raw_path));
@@ -200,7 +203,6 @@ private:
         if (!session) {
             if (request_.method() != http::verb::get)
                 return error(http::status::bad_request, EioError::bad_handshake_method);
-            fill_handshake(*hs);
             auto s = engine_.create(version, Session::Transport::polling, std::move(hs), std::move(raw_path));
             s->set_base64(b64);
             const auto open = s->open_packet();
@@ -300,6 +302,15 @@ private:
         res.body() = std::move(body);
         res.prepare_payload();
         return res;
+    }
+
+    // Over a connection limit: 503 tells clients and proxies to come back later (clients retry with backoff).
+    void unavailable() {
+        engine_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+        auto res = make_response(http::status::service_unavailable, "{\"code\":3,\"message\":\"Server full\"}",
+                                 "application/json");
+        res.set(http::field::retry_after, "5");
+        write(std::move(res));
     }
 
     void error(http::status status, EioError code, const char* message = nullptr) {

@@ -35,6 +35,12 @@ const SettingsTable<TransportConfig>& TransportConfig::settings() {
         {"max_session_id", &TransportConfig::max_session_id,
          "longer session ids in `authenticate` are ignored"},
         {"allow_upgrades", &TransportConfig::allow_upgrades, "offer polling clients the upgrade to websocket"},
+        S{"max_connections", &TransportConfig::max_connections,
+          "sessions held at once; handshakes beyond get 503 (clients retry with backoff)"}
+            .default_text("the open-file limit less 256"),
+        S{"max_connections_per_address", &TransportConfig::max_connections_per_address,
+          "sessions one client IP address may hold at once, 503 beyond (leave it unlimited behind a proxy)"}
+            .default_text("no limit"),
     };
     return table;
 }

@@ -38,6 +38,12 @@ struct TransportConfig {
     std::size_t max_session_id = 1024;
     // Upgrades offered over polling.
     bool allow_upgrades = true;
+    // Sessions held at once; a handshake beyond is answered 503, and clients retry with their backoff. 0: the
+    // open-file limit (raised to its hard limit at startup) less a reserve for redis, logs and admin requests.
+    std::size_t max_connections = 0;
+    // Sessions one client address may hold at once (503 beyond); 0: no limit. Behind a proxy every client has
+    // the proxy's address: leave it at 0 there.
+    std::size_t max_connections_per_address = 0;
 
     // The table the section is read with and the configuration reference is printed from.
     static const SettingsTable<TransportConfig>& settings();
