@@ -172,10 +172,16 @@ std::uint64_t Coordinator::progress() const {
 
 // ---- /proc ----
 
-Coordinator::ServerSample Coordinator::sample_servers() const {
+Coordinator::ServerSample Coordinator::sample_loadgen() const {
+    std::vector<int> pids{static_cast<int>(::getpid())};
+    for (const auto& w : workers_) pids.push_back(w.pid);
+    return sample(pids);
+}
+
+Coordinator::ServerSample Coordinator::sample(const std::vector<int>& pids) {
     ServerSample s;
     static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-    for (int pid : options_.server_pids) {
+    for (int pid : pids) {
         std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
         std::string line;
         while (std::getline(status, line))
@@ -275,6 +281,7 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     std::string json;
     rapidjson::Value series(rapidjson::kArrayType);
     const auto before = sample_servers();
+    const auto loadgen_before = sample_loadgen();
     const auto t0 = now_ns();
     const auto end = t0 + static_cast<std::int64_t>(phase.seconds * 1e9);
     auto next_sample = t0 + 100'000'000;
@@ -337,9 +344,11 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     const auto drained = now_ns();
     while (pub.pending() > 0 && seconds_since(drained) < 5) service(5);
     const auto after = sample_servers();
+    const auto loadgen_after = sample_loadgen();
 
     send_all("verify " + std::to_string(seq0) + " " + std::to_string(next_seq_));
     std::uint64_t exp = 0, got = 0, lost = 0, dup = 0, unexpected = 0, disconnects = 0;
+    std::string first_error;
     LatencyHistogram histogram;
     for (auto& w : workers_) {
         std::istringstream in(next_line(w, 60));
@@ -347,6 +356,9 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
         std::uint64_t e, g, l, d, u, x;
         in >> word >> e >> g >> l >> d >> u >> x;
         if (word != "verified") throw std::runtime_error("unexpected reply from a worker");
+        std::string error;
+        std::getline(in, error);
+        if (error.size() > 1 && error != " -" && first_error.empty()) first_error = error.substr(1);
         exp += e, got += g, lost += l, dup += d, unexpected += u, disconnects += x;
         const auto h = next_line(w, 10);
         if (!h.starts_with("histogram ")) throw std::runtime_error("a worker sent no histogram");
@@ -358,7 +370,8 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     if (lost || dup || unexpected)
         fail(phase.name + ": " + std::to_string(lost) + " lost, " + std::to_string(dup) + " duplicated, " +
              std::to_string(unexpected) + " misdelivered");
-    if (disconnects) fail(phase.name + ": " + std::to_string(disconnects) + " clients disconnected");
+    if (disconnects)
+        fail(phase.name + ": " + std::to_string(disconnects) + " clients disconnected (first: " + first_error + ")");
     if (redis_errors) fail(phase.name + ": " + std::to_string(redis_errors) + " PUBLISH commands failed");
 
     const double duration = static_cast<double>(drained - t0) / 1e9;
@@ -401,17 +414,20 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     v.AddMember("server_cpu_share", round_to(duration > 0 ? cpu / duration : 0, 3), a);
     v.AddMember("server_cpu_us_per_delivery", round_to(got ? cpu * 1e6 / static_cast<double>(got) : 0, 3), a);
     v.AddMember("server_rss_kb", after.rss_kb, a);
+    v.AddMember("loadgen_cpu_share",
+                round_to(duration > 0 ? (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0, 3), a);
 
     std::fprintf(stderr,
                  "ys-loadgen: %-22s %9.0f deliveries/s (%llu notifications, %llu deliveries)  latency us p50 %.0f  "
-                 "p99 %.0f  p99.9 %.0f  max %.0f  lost %llu dup %llu  server cpu %.0f%%\n",
+                 "p99 %.0f  p99.9 %.0f  max %.0f  lost %llu dup %llu  cpu: server %.0f%% loadgen %.0f%%\n",
                  phase.name.c_str(), static_cast<double>(received_at_end) / phase.seconds,
                  static_cast<unsigned long long>(published), static_cast<unsigned long long>(got),
                  static_cast<double>(histogram.percentile(0.5)) / 1e3,
                  static_cast<double>(histogram.percentile(0.99)) / 1e3,
                  static_cast<double>(histogram.percentile(0.999)) / 1e3, static_cast<double>(histogram.max()) / 1e3,
                  static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup),
-                 duration > 0 ? 100 * cpu / duration : 0);
+                 duration > 0 ? 100 * cpu / duration : 0,
+                 duration > 0 ? 100 * (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0);
     return v;
 }
 

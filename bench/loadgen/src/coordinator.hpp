@@ -56,7 +56,10 @@ private:
     rapidjson::Value connect_json(const ConnectResult& r, const char* kind);
     rapidjson::Value run_fanout(const Phase& phase);
     rapidjson::Value run_hold(const Phase& phase);
-    ServerSample sample_servers() const;
+    ServerSample sample_servers() const { return sample(options_.server_pids); }
+    // The loadgen's own processes: whether the load generator, not the server, was the limit.
+    ServerSample sample_loadgen() const;
+    static ServerSample sample(const std::vector<int>& pids);
     void fail(std::string why);
 
     Options options_;

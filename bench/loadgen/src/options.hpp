@@ -50,7 +50,7 @@ struct Options {
 
     std::size_t users_per_notification = 10;
     std::size_t payload_bytes = 64;  // padding in each notification's data
-    std::size_t window = 20000;      // deliveries in flight when publishing as fast as possible
+    std::size_t window = 10000;      // deliveries in flight when publishing as fast as possible
     std::vector<Phase> phases;
 
     std::vector<int> server_pids;  // for RSS and CPU time from /proc

@@ -111,6 +111,7 @@ void Worker::on_command(const std::string& line) {
         start_connecting(true);
     } else if (command == "phase") {
         received_ = reported_ = duplicated_ = unexpected_ = disconnects_ = 0;
+        first_error_.clear();
         for (auto& c : clients_) c->received = 0;
         histogram_.clear();
         reply("ok");
@@ -322,8 +323,11 @@ void Worker::verify(std::uint64_t s0, std::uint64_t s1) {
         received += c->received;
         if (c->received < d) lost += d - c->received;
     }
+    std::string error = disconnects_ && !first_error_.empty() ? first_error_ : "-";
+    std::replace(error.begin(), error.end(), '\n', ' ');
     reply("verified " + std::to_string(expected) + " " + std::to_string(received) + " " + std::to_string(lost) + " " +
-          std::to_string(duplicated_) + " " + std::to_string(unexpected_) + " " + std::to_string(disconnects_));
+          std::to_string(duplicated_) + " " + std::to_string(unexpected_) + " " + std::to_string(disconnects_) + " " +
+          error);
     reply("histogram " + histogram_.serialize());
 }
 
