@@ -202,6 +202,25 @@ Coordinator::ServerSample Coordinator::sample(const std::vector<int>& pids) {
     return s;
 }
 
+std::vector<std::pair<std::string, std::uint64_t>> Coordinator::listen_counters() {
+    std::istringstream in(read_file("/proc/net/netstat"));
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values)) {
+        if (!names.starts_with("TcpExt:")) continue;
+        std::istringstream n(names), v(values);
+        std::string name, value;
+        std::vector<std::pair<std::string, std::uint64_t>> out;
+        n >> name;
+        v >> value;
+        while (n >> name && v >> value)
+            if (name == "ListenOverflows" || name == "ListenDrops" || name == "SyncookiesSent" ||
+                name == "TCPReqQFullDrop" || name == "TCPTimeouts")
+                out.emplace_back(name, std::stoull(value));
+        return out;
+    }
+    return {};
+}
+
 // ---- phases ----
 
 Coordinator::ConnectResult Coordinator::connect_all(bool storm) {
@@ -233,7 +252,8 @@ Coordinator::ConnectResult Coordinator::connect_all(bool storm) {
     return r;
 }
 
-rapidjson::Value Coordinator::connect_json(const ConnectResult& r, const char* kind) {
+rapidjson::Value Coordinator::connect_json(const ConnectResult& r, const char* kind,
+                                           const std::vector<std::pair<std::string, std::uint64_t>>& counters_before) {
     auto& a = doc_.GetAllocator();
     rapidjson::Value v(rapidjson::kObjectType);
     v.AddMember("kind", rapidjson::Value(kind, a), a);
@@ -245,6 +265,12 @@ rapidjson::Value Coordinator::connect_json(const ConnectResult& r, const char* k
                 round_to(r.to_authenticating_s > 0 ? static_cast<double>(r.total) / r.to_authenticating_s : 0, 0), a);
     v.AddMember("failed_attempts", r.failures, a);
     if (!r.first_error.empty()) v.AddMember("first_error", rapidjson::Value(r.first_error.c_str(), a), a);
+    rapidjson::Value tcp(rapidjson::kObjectType);
+    const auto after = listen_counters();
+    for (std::size_t i = 0; i < after.size() && i < counters_before.size(); ++i)
+        tcp.AddMember(rapidjson::Value(after[i].first.c_str(), a),
+                      rapidjson::Value(static_cast<std::uint64_t>(after[i].second - counters_before[i].second)), a);
+    v.AddMember("tcp_counters", tcp, a);
     return v;
 }
 
@@ -367,6 +393,11 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     if (exp != expected)
         fail(phase.name + ": the workers expected " + std::to_string(exp) + " deliveries, the publisher " +
              std::to_string(expected));
+    const bool drained_all = progress() >= expected;
+    if (!drained_all)
+        fail(phase.name + ": " + std::to_string(expected - std::min(expected, progress())) + " deliveries still " +
+             "missing " + std::to_string(options_.drain_timeout_s) + " s after the last publish (the server fell " +
+             "behind, or lost them)");
     if (lost || dup || unexpected)
         fail(phase.name + ": " + std::to_string(lost) + " lost, " + std::to_string(dup) + " duplicated, " +
              std::to_string(unexpected) + " misdelivered");
@@ -394,6 +425,7 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     v.AddMember("deliveries_per_second_with_drain", round_to(duration > 0 ? static_cast<double>(got) / duration : 0, 0),
                 a);
     v.AddMember("drain_seconds", round_to(static_cast<double>(drained - published_end) / 1e9, 3), a);
+    v.AddMember("drained", drained_all, a);
     rapidjson::Value lat(rapidjson::kObjectType);
     lat.AddMember("p50", round_to(static_cast<double>(histogram.percentile(0.5)) / 1e3, 1), a);
     lat.AddMember("p90", round_to(static_cast<double>(histogram.percentile(0.9)) / 1e3, 1), a);
@@ -467,6 +499,7 @@ int Coordinator::run() {
         for (auto& w : workers_)
             if (next_line(w, 120) != "ok") throw std::runtime_error("a worker failed to write its sessions");
         const auto idle_before = sample_servers();
+        const auto counters_before = listen_counters();
         const auto connected = connect_all(false);
         std::fprintf(stderr,
                      "ys-loadgen: %llu clients in %zu processes: all sent authenticate after %.2f s (%.0f/s), all "
@@ -474,7 +507,7 @@ int Coordinator::run() {
                      static_cast<unsigned long long>(connected.total), workers_.size(), connected.to_authenticating_s,
                      connected.to_authenticating_s > 0 ? connected.total / connected.to_authenticating_s : 0,
                      connected.to_confirmed_s, static_cast<unsigned long long>(connected.failures));
-        auto connect = connect_json(connected, "connect");
+        auto connect = connect_json(connected, "connect", counters_before);
         // The server's allocator settles after the burst of handshakes; a second gives a steadier figure.
         for (int i = 0; i < 10; ++i) poll_workers(100);
         const auto idle_after = sample_servers();
@@ -499,9 +532,10 @@ int Coordinator::run() {
                 phases.PushBack(run_hold(phase), a);
             } else {
                 const auto before = sample_servers();
+                const auto counters = listen_counters();
                 const auto r = connect_all(true);
                 const auto after = sample_servers();
-                auto v = connect_json(r, "storm");
+                auto v = connect_json(r, "storm", counters);
                 v.AddMember("server_cpu_seconds", round_to(after.cpu_s - before.cpu_s, 3), a);
                 v.AddMember("server_rss_kb", after.rss_kb, a);
                 std::fprintf(stderr,

@@ -53,13 +53,17 @@ private:
     std::uint64_t progress() const;
 
     ConnectResult connect_all(bool storm);
-    rapidjson::Value connect_json(const ConnectResult& r, const char* kind);
+    rapidjson::Value connect_json(const ConnectResult& r, const char* kind,
+                                  const std::vector<std::pair<std::string, std::uint64_t>>& counters_before);
     rapidjson::Value run_fanout(const Phase& phase);
     rapidjson::Value run_hold(const Phase& phase);
     ServerSample sample_servers() const { return sample(options_.server_pids); }
     // The loadgen's own processes: whether the load generator, not the server, was the limit.
     ServerSample sample_loadgen() const;
     static ServerSample sample(const std::vector<int>& pids);
+    // TcpExt counters of /proc/net/netstat that explain a slow storm: a full accept queue drops handshakes, which
+    // clients retry only after a second or more. System-wide: other traffic on the machine counts too.
+    static std::vector<std::pair<std::string, std::uint64_t>> listen_counters();
     void fail(std::string why);
 
     Options options_;
