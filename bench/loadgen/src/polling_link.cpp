@@ -95,11 +95,6 @@ private:
 
     void do_post() {
         posting_ = true;
-        if (!post_socket_.is_open()) return connect(post_socket_, [](PollingLink& self) { self.write_post(); });
-        write_post();
-    }
-
-    void write_post() {
         std::vector<eio::OutPacket> packets;
         for (const auto& p : out_) packets.push_back({p, false});
         const auto format = settings_.eio == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4;
@@ -109,10 +104,20 @@ private:
         post_request_.body() = eio::encode_payload(format, packets);
         post_request_.prepare_payload();
         out_.clear();
+        send_post();
+    }
+
+    void send_post() {
+        post_reused_ = post_socket_.is_open();
+        if (!post_reused_) return connect(post_socket_, [](PollingLink& self) { self.write_post(); });
+        write_post();
+    }
+
+    void write_post() {
         post_response_.emplace();
         http::async_write(post_socket_, post_request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (self->dead_) return;
-            if (ec) return self->fail("polling POST write", ec);
+            if (ec) return self->on_post(ec);
             http::async_read(self->post_socket_, self->post_buffer_, *self->post_response_,
                              [self](beast::error_code ec, std::size_t) { self->on_post(ec); });
         });
@@ -120,6 +125,14 @@ private:
 
     void on_post(beast::error_code ec) {
         if (dead_) return;
+        if (ec && post_reused_) {
+            // The server may close a keep-alive connection that sat idle between two POSTs (pongs come every
+            // ping interval); a browser then sends the request again on a new connection, and so do we, once.
+            beast::error_code ignored;
+            post_socket_.close(ignored);
+            post_buffer_.clear();
+            return send_post();
+        }
         if (ec) return fail("polling POST", ec);
         if (post_response_->get().result() != http::status::ok)
             return fail("polling POST status", make_error_code(beast::errc::protocol_error));
@@ -157,6 +170,7 @@ private:
     std::vector<std::string> out_;
     std::uint64_t requests_ = 0;
     bool posting_ = false;
+    bool post_reused_ = false;  // the POST went out on a connection that had carried one before
     bool dead_ = false;
 };
 
