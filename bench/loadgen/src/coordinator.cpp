@@ -469,6 +469,7 @@ int Coordinator::run() {
     auto& a = doc_.GetAllocator();
     doc_.AddMember("label", rapidjson::Value(options_.label.c_str(), a), a);
     doc_.AddMember("command", rapidjson::Value(command_line_.c_str(), a), a);
+    doc_.AddMember("note", rapidjson::Value(options_.note.c_str(), a), a);
     {
         rapidjson::Value machine(rapidjson::kObjectType);
         utsname u{};

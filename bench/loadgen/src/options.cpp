@@ -103,6 +103,7 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
         ("phase", po::value(&phases)->composing(), "fanout:RATE|max:SECONDS, storm, hold:SECONDS; in order, after connecting")
         ("server-pid", po::value(&o.server_pids)->composing(), "a server process to read RSS and CPU time from; repeatable")
         ("label", po::value(&o.label), "name of the run in the JSON")
+        ("note", po::value(&o.note), "free text kept in the JSON")
         ("json", po::value(&o.json_out), "write the results here (default: stdout)")
         ("probe-interval-ms", po::value(&o.probe_interval_ms)->default_value(o.probe_interval_ms), "how often unconfirmed users are probed")
         ("connect-timeout", po::value(&o.connect_timeout_s)->default_value(o.connect_timeout_s), "seconds for connecting (and for a storm)")

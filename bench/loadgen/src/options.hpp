@@ -55,6 +55,7 @@ struct Options {
 
     std::vector<int> server_pids;  // for RSS and CPU time from /proc
     std::string label;
+    std::string note;  // free text for the JSON: how the run was set up
     std::string json_out;
     double probe_interval_ms = 10;
     double connect_timeout_s = 120;
