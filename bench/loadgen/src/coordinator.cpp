@@ -500,8 +500,10 @@ int Coordinator::run() {
         for (auto& w : workers_)
             if (next_line(w, 120) != "ok") throw std::runtime_error("a worker failed to write its sessions");
         const auto idle_before = sample_servers();
+        const auto loadgen_before = sample_loadgen();
         const auto counters_before = listen_counters();
         const auto connected = connect_all(false);
+        const auto loadgen_after = sample_loadgen();
         std::fprintf(stderr,
                      "ys-loadgen: %llu clients in %zu processes: all sent authenticate after %.2f s (%.0f/s), all "
                      "authenticated after %.2f s, %llu failed attempts\n",
@@ -519,6 +521,7 @@ int Coordinator::run() {
                                                 : 0;
         connect.AddMember("server_rss_bytes_per_connection", round_to(per_conn, 0), a);
         connect.AddMember("server_cpu_seconds", round_to(idle_after.cpu_s - idle_before.cpu_s, 3), a);
+        connect.AddMember("loadgen_cpu_seconds", round_to(loadgen_after.cpu_s - loadgen_before.cpu_s, 3), a);
         if (!options_.server_pids.empty())
             std::fprintf(stderr, "ys-loadgen: server RSS %llu kB -> %llu kB: %.0f bytes per connection\n",
                          static_cast<unsigned long long>(idle_before.rss_kb),
@@ -533,11 +536,15 @@ int Coordinator::run() {
                 phases.PushBack(run_hold(phase), a);
             } else {
                 const auto before = sample_servers();
+                const auto loadgen_before_storm = sample_loadgen();
                 const auto counters = listen_counters();
                 const auto r = connect_all(true);
                 const auto after = sample_servers();
+                const auto loadgen_after_storm = sample_loadgen();
                 auto v = connect_json(r, "storm", counters);
                 v.AddMember("server_cpu_seconds", round_to(after.cpu_s - before.cpu_s, 3), a);
+                v.AddMember("loadgen_cpu_seconds",
+                            round_to(loadgen_after_storm.cpu_s - loadgen_before_storm.cpu_s, 3), a);
                 v.AddMember("server_rss_kb", after.rss_kb, a);
                 std::fprintf(stderr,
                              "ys-loadgen: storm: %llu clients dropped and reconnected: all sent authenticate after "

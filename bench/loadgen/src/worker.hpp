@@ -81,6 +81,11 @@ private:
     std::size_t authenticating_ = 0;  // clients that sent authenticate (or are confirmed) on their current link
     std::size_t confirmed_ = 0;
     std::uint64_t failures_ = 0;
+    // Per local user: when it may be probed again, and the current gap (doubling from the probe interval to
+    // max_probe_gap): a user whose authenticate the server has not processed yet is asked again, but its quicker
+    // siblings, which every probe reaches, are not flooded.
+    std::vector<std::int64_t> next_probe_ns_;
+    std::vector<std::int64_t> probe_gap_ns_;
     std::string first_error_;
 
     // The current fan-out phase.
