@@ -291,7 +291,7 @@ rapidjson::Value Coordinator::run_hold(const Phase& phase) {
 
 rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     auto& a = doc_.GetAllocator();
-    send_all("phase");
+    send_all("phase " + std::to_string(next_seq_));
     for (auto& w : workers_) {
         w.progress = 0;
         if (next_line(w, 30) != "ok") throw std::runtime_error("a worker refused the phase");
@@ -373,14 +373,15 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     const auto loadgen_after = sample_loadgen();
 
     send_all("verify " + std::to_string(seq0) + " " + std::to_string(next_seq_));
-    std::uint64_t exp = 0, got = 0, lost = 0, dup = 0, unexpected = 0, disconnects = 0;
+    std::uint64_t exp = 0, got = 0, lost = 0, dup = 0, unexpected = 0, disconnects = 0, late = 0;
     std::string first_error;
     LatencyHistogram histogram;
     for (auto& w : workers_) {
         std::istringstream in(next_line(w, 60));
         std::string word;
-        std::uint64_t e, g, l, d, u, x;
-        in >> word >> e >> g >> l >> d >> u >> x;
+        std::uint64_t e, g, l, d, u, x, late_here;
+        in >> word >> e >> g >> l >> d >> u >> x >> late_here;
+        late += late_here;
         if (word != "verified") throw std::runtime_error("unexpected reply from a worker");
         std::string error;
         std::getline(in, error);
@@ -420,6 +421,7 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     v.AddMember("duplicated", dup, a);
     v.AddMember("misdelivered", unexpected, a);
     v.AddMember("disconnects", disconnects, a);
+    v.AddMember("late_from_earlier_phases", late, a);
     // While publishing (what the server sustained), and including the drain (what the clients got overall).
     v.AddMember("deliveries_per_second", round_to(static_cast<double>(received_at_end) / phase.seconds, 0), a);
     v.AddMember("deliveries_per_second_with_drain", round_to(duration > 0 ? static_cast<double>(got) / duration : 0, 0),
@@ -528,8 +530,9 @@ int Coordinator::run() {
                          static_cast<unsigned long long>(idle_after.rss_kb), per_conn);
         phases.PushBack(connect, a);
 
+        // A failed phase does not stop the run (the exit status says it failed): the next phases still tell
+        // how the server fares, e.g. a storm after a fan-out it could not keep up with.
         for (const auto& phase : options_.phases) {
-            if (!errors_.empty()) break;
             if (phase.kind == Phase::Kind::fanout) {
                 phases.PushBack(run_fanout(phase), a);
             } else if (phase.kind == Phase::Kind::hold) {

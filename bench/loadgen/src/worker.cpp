@@ -113,7 +113,8 @@ void Worker::on_command(const std::string& line) {
     } else if (command == "storm") {
         start_connecting(true);
     } else if (command == "phase") {
-        received_ = reported_ = duplicated_ = unexpected_ = disconnects_ = 0;
+        in >> phase_first_seq_;
+        received_ = reported_ = duplicated_ = unexpected_ = disconnects_ = late_ = 0;
         first_error_.clear();
         for (auto& c : clients_) c->received = 0;
         histogram_.clear();
@@ -311,6 +312,10 @@ void Worker::on_delivery(Client& client, std::uint64_t seq, std::int64_t sent_ns
         return;
     }
     client.last_seq = static_cast<std::int64_t>(seq);
+    if (seq < phase_first_seq_) {
+        ++late_;
+        return;
+    }
     if (!targeted(seq, static_cast<std::uint32_t>(plan_.user_of(client.conn())))) {
         ++unexpected_;
         return;
@@ -343,7 +348,7 @@ void Worker::verify(std::uint64_t s0, std::uint64_t s1) {
     std::replace(error.begin(), error.end(), '\n', ' ');
     reply("verified " + std::to_string(expected) + " " + std::to_string(received) + " " + std::to_string(lost) + " " +
           std::to_string(duplicated_) + " " + std::to_string(unexpected_) + " " + std::to_string(disconnects_) + " " +
-          error);
+          std::to_string(late_) + " " + error);
     reply("histogram " + histogram_.serialize());
 }
 

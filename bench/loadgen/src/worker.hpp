@@ -7,8 +7,9 @@
 //   setup                 -> ok                (sessions written to redis)
 //   connect | storm       -> connected <start_ns> <all_authenticating_ns> <all_confirmed_ns> <confirmed> <total>
 //                            <failures> <first error>
-//   phase                 -> ok                (counters and histogram reset); then "p <received>" every 5 ms
-//   verify <s0> <s1>      -> verified <expected> <received> <lost> <duplicated> <unexpected> <disconnects>
+//   phase <first seq>     -> ok                (counters and histogram reset); then "p <received>" every 5 ms
+//   verify <s0> <s1>      -> verified <expected> <received> <lost> <duplicated> <unexpected> <disconnects> <late>
+//                            <first error>
 //                            then "histogram <serialized>"
 //   quit                  -> (exits)
 
@@ -90,6 +91,10 @@ private:
 
     // The current fan-out phase.
     std::uint64_t received_ = 0, reported_ = 0, duplicated_ = 0, unexpected_ = 0, disconnects_ = 0;
+    // Deliveries of an earlier phase that arrive in this one (after a phase that did not drain): counted apart so
+    // that they can neither hide this phase's losses nor pass for its deliveries.
+    std::uint64_t late_ = 0;
+    std::uint64_t phase_first_seq_ = 0;
     LatencyHistogram histogram_;
     std::int64_t last_heartbeat_sweep_ns_ = 0;
     std::int64_t epoch_ns_ = 0;
