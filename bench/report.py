@@ -120,7 +120,11 @@ def plot(runs, path):
         for p in phases(r, "fanout"):
             if p.get("target_deliveries_per_second", 0) != 0:
                 continue
-            series = p.get("throughput_series", [])
+            # Runs before the loadgen's fix could hold bogus points where a counter was read across the phase
+            # reset (the previous phase's count, or a wrapped difference): nothing real is 20 times the mean.
+            raw = p.get("throughput_series", [])
+            limit = 20 * max(p.get("deliveries_per_second", 0), 1000)
+            series = [(t, v) for t, v in raw if v < limit]
             ax.plot([t for t, _ in series], [v / 1000 for _, v in series], color=colors.get(server),
                     linestyle=styles[scenarios.index(scenario) % 4],
                     label=f"{server} {scenario}: {p['deliveries_per_second']:,.0f}/s")
@@ -144,6 +148,8 @@ def plot(runs, path):
             else:
                 s = phases(r, "storm")
                 value = s[0].get("seconds_to_all_authenticated") if s else None
+                if s and s[0].get("authenticated", 0) < s[0].get("clients", 0):
+                    scenario += f"\n{s[0]['authenticated']:,} of {s[0]['clients']:,}"
             if value is None:
                 continue
             labels.append(f"{scenario}\n{server}")

@@ -293,8 +293,9 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     auto& a = doc_.GetAllocator();
     send_all("phase " + std::to_string(next_seq_));
     for (auto& w : workers_) {
-        w.progress = 0;
         if (next_line(w, 30) != "ok") throw std::runtime_error("a worker refused the phase");
+        // Only now: progress lines of the previous phase may come before the "ok".
+        w.progress = 0;
     }
     RedisPipe pub(options_.redis_host, options_.redis_port);
     const std::uint64_t per_notification = plan_.users_per_notification() * plan_.per_user();
@@ -518,9 +519,12 @@ int Coordinator::run() {
         const auto idle_after = sample_servers();
         connect.AddMember("server_rss_kb_before", idle_before.rss_kb, a);
         connect.AddMember("server_rss_kb_after", idle_after.rss_kb, a);
-        const double per_conn = connected.total ? static_cast<double>(idle_after.rss_kb - std::min(idle_after.rss_kb,
-                                                      idle_before.rss_kb)) * 1024.0 / static_cast<double>(connected.total)
-                                                : 0;
+        // Per authenticated client: a server that did not take them all is not flattered by the ones it refused.
+        const double per_conn =
+            connected.confirmed
+                ? static_cast<double>(idle_after.rss_kb - std::min(idle_after.rss_kb, idle_before.rss_kb)) * 1024.0 /
+                      static_cast<double>(connected.confirmed)
+                : 0;
         connect.AddMember("server_rss_bytes_per_connection", round_to(per_conn, 0), a);
         connect.AddMember("server_cpu_seconds", round_to(idle_after.cpu_s - idle_before.cpu_s, 3), a);
         connect.AddMember("loadgen_cpu_seconds", round_to(loadgen_after.cpu_s - loadgen_before.cpu_s, 3), a);
