@@ -1,0 +1,55 @@
+#include "options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using yunity::bench::Options;
+using yunity::bench::Phase;
+using yunity::bench::UsageError;
+
+namespace {
+
+Options parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "ys-loadgen");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    bool help = false;
+    return yunity::bench::parse_options(static_cast<int>(argv.size()), argv.data(), help);
+}
+
+}  // namespace
+
+TEST_CASE("phases, servers and the redis address are read") {
+    const auto o = parse({"--url", "http://127.0.0.1:5000", "--url", "ws://localhost:5002/", "--redis", "10.0.0.1:7000",
+                          "-n", "100", "-k", "2", "-m", "5", "--eio", "mix", "--path", "/socket", "--phase",
+                          "fanout:50000:15", "--phase", "fanout:max:2.5", "--phase", "storm", "--phase", "hold:3"});
+    REQUIRE(o.targets.size() == 2);
+    CHECK(o.targets[1].host == "localhost");
+    CHECK(o.targets[1].host_header == "localhost:5002");
+    CHECK(o.redis_host == "10.0.0.1");
+    CHECK(o.redis_port == "7000");
+    CHECK(o.path == "/socket/");
+    CHECK(o.eio == 0);
+    REQUIRE(o.phases.size() == 4);
+    CHECK(o.phases[0].kind == Phase::Kind::fanout);
+    CHECK(o.phases[0].rate == 50000);
+    CHECK(o.phases[1].rate == 0);
+    CHECK(o.phases[1].seconds == 2.5);
+    CHECK(o.phases[2].kind == Phase::Kind::storm);
+    CHECK(o.phases[3].kind == Phase::Kind::hold);
+    CHECK(o.seed != 0);
+    CHECK(o.user_base >= 1'000'000'000);
+}
+
+TEST_CASE("impossible plans are refused") {
+    CHECK_THROWS_AS(parse({"--phase", "fanout:fast:1"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "storm:3"}), UsageError);
+    CHECK_THROWS_AS(parse({"-n", "10", "-k", "3"}), UsageError);
+    CHECK_THROWS_AS(parse({"-n", "10", "-m", "11"}), UsageError);
+    CHECK_THROWS_AS(parse({"--url", "127.0.0.1:5000"}), UsageError);
+    CHECK_THROWS_AS(parse({"--url", "http://127.0.0.1:5000/socket.io/"}), UsageError);
+    CHECK_THROWS_AS(parse({"--eio", "5"}), UsageError);
+    CHECK_THROWS_AS(parse({"--polling-share", "2"}), UsageError);
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# ys-loadgen end to end, small and quick: a real redis and the real server; clients of both Engine.IO versions,
+# websocket and long-polling, several per user; a fan-out at a fixed rate, one as fast as possible, a storm; every
+# delivery checked, so the run must pass. Then the instrument must notice a loss: the server's subscription is
+# killed in the middle of a fan-out (redis pub/sub keeps nothing), and the run must fail, saying what was lost.
+set -uo pipefail
+loadgen=$1 server=$2
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done; wait 2> /dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no > "$work/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do redis-cli -p "$redis_port" ping > /dev/null 2>&1 && break; sleep 0.05; done
+port=$(free_port) admin=$(free_port)
+"$server" -w "$port" -p "$admin" --redis "redis://127.0.0.1:$redis_port" --log-level warn > "$work/server.log" 2>&1 &
+server_pid=$!
+pids+=($server_pid)
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$admin/readyz" > /dev/null && break; sleep 0.05; done
+
+common=(--url "http://127.0.0.1:$port" --redis "127.0.0.1:$redis_port" --server-pid "$server_pid")
+"$loadgen" "${common[@]}" -n 120 -k 3 -m 4 --eio mix --polling-share 0.25 --source-addresses 3 --processes 2 \
+  --phase fanout:2000:2 --phase fanout:max:1 --phase storm --json "$work/pass.json" 2> "$work/pass.log"
+status=$?
+if [ "$status" -ne 0 ]; then
+  fail "a clean run exited with $status"; sed 's/^/  /' "$work/pass.log"
+elif ! python3 - "$work/pass.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and not d["errors"], d["errors"]
+assert d["setup"]["processes"] == 2 and d["setup"]["polling_clients"] > 0
+kinds = [p["kind"] for p in d["phases"]]
+assert kinds == ["connect", "fanout", "fanout", "storm"], kinds
+assert d["phases"][0]["authenticated"] == 120 and d["phases"][0]["server_rss_bytes_per_connection"] > 0
+for p in d["phases"][1:3]:
+    assert p["deliveries_received"] == p["deliveries_expected"] > 0, p
+    assert p["lost"] == p["duplicated"] == p["misdelivered"] == 0
+    assert 0 < p["latency_us"]["p50"] <= p["latency_us"]["max"]
+assert d["phases"][3]["authenticated"] == 120
+PY
+then
+  fail "the clean run's JSON is not what it should be"
+else
+  echo "ok: a clean run passes, every delivery verified"
+fi
+
+# The loss: kill the server's redis subscription a second into a three-second fan-out.
+(sleep 1.5; redis-cli -p "$redis_port" client kill type pubsub > /dev/null) &
+"$loadgen" "${common[@]}" -n 60 -k 2 -m 3 --phase fanout:3000:3 --json "$work/loss.json" 2> "$work/loss.log"
+status=$?
+if [ "$status" -ne 1 ]; then
+  fail "a run with lost messages exited with $status, not 1"; sed 's/^/  /' "$work/loss.log"
+elif ! grep -q '[1-9][0-9]* lost' "$work/loss.log"; then
+  fail "the lost messages are not reported"; sed 's/^/  /' "$work/loss.log"
+else
+  echo "ok: lost messages make the run fail: $(grep -o '[0-9]* lost, [0-9]* duplicated' "$work/loss.log" | head -1)"
+fi
+[ "$failures" -eq 0 ] || exit 1
+echo "2 passed, 0 failed"
