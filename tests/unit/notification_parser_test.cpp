@@ -54,6 +54,14 @@ TEST_CASE("what is not a notification is refused with its reason") {
     CHECK(refused(R"({"users":[1],"d":[[[[[[[[[1]]]]]]]]]})") == Rejection::too_deep);
 }
 
+// Found by fuzzing (through the Socket.IO codec, which shares the reader): RapidJSON 1.1's full-precision path
+// made 0.0000000000000000000000000 a tiny non-zero number, and 184467375e300 NaN, written as nothing.
+TEST_CASE("numbers in the payload are read exactly") {
+    CHECK(*ok(R"({"users":[1],"a":0.0000000000000000000000000,"b":0e38,"c":0.1})").payload ==
+          R"({"a":0.0,"b":0.0,"c":0.1})");
+    CHECK(refused(R"({"users":[1],"a":184467375e300})") == Rejection::not_json);
+}
+
 TEST_CASE("deeply nested input is parsed without recursion and refused") {
     std::string deep = R"({"users":[1],"d":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
     auto r = parse_notification(deep, 1 << 22);

@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -369,6 +370,46 @@ TEST_CASE("numbers and literals round trip") {
     CHECK(again.data[1].GetDouble() == 0.1);
     CHECK(again.data[2].GetDouble() == 1e300);
     CHECK(again.data[3].GetDouble() == 3.141592653589793);
+}
+
+// Found by fuzzing: RapidJSON 1.1's full-precision number parsing turned zeros with a large exponent or many
+// digits into tiny non-zero numbers (a clz(0) in its DiyFp), and 184467375e300 into NaN, which its Writer then
+// wrote as nothing at all. Numbers are now read with std::from_chars (json_reader.hpp).
+TEST_CASE("numbers are read exactly") {
+    auto p = must_decode(R"(2["n",0e308,0e38,0e-23,0.0000000000000000000000000,-0e-400,100000000000000000000000000000000000000000e-300])", 5);
+    for (rapidjson::SizeType i = 1; i <= 5; ++i) CHECK(p.data[i].GetDouble() == 0.0);
+    CHECK(p.data[6].GetDouble() == 1e-259);
+    CHECK(sio::encode(p) == R"(2["n",0.0,0.0,0.0,0.0,-0.0,1e-259])");
+    p = must_decode(R"(2["n",5e-324,1e-400,-1e-400,1.7976931348623157e308,0.1,18446744073709551616,-9223372036854775809])", 5);
+    CHECK(p.data[1].GetDouble() == 5e-324);
+    CHECK(p.data[2].GetDouble() == 0.0);
+    CHECK(p.data[4].GetDouble() == 1.7976931348623157e308);
+    CHECK(p.data[5].GetDouble() == 0.1);
+    CHECK(p.data[6].GetDouble() == 18446744073709551616.0);
+    CHECK(p.data[7].GetDouble() == -9223372036854775809.0);
+    round_trip(sio::encode(p), 5);
+
+    std::string error;
+    for (std::string_view big : {R"(2["n",184467375e300])", R"(2["n",1e309])", R"(2["n",-1e400])",
+                                 R"(2["n",0.000001e315])"}) {
+        INFO(std::string(big));
+        CHECK_FALSE(sio::decode(big, 5, &error));
+        CHECK(error == "invalid payload: Number too big to be stored in double.");
+    }
+    CHECK(must_decode(R"(2["n",0.000001e-20000000000000000000])", 5).data[1].GetDouble() == 0.0);
+    CHECK(must_decode(R"(2["n",1000000000000000000000000000000000000000e-20000000000000000000000])", 5)
+              .data[1].GetDouble() == 0.0);
+    CHECK(must_decode(R"(2["n",1e-324])", 5).data[1].GetDouble() == 0.0);
+}
+
+TEST_CASE("numbers that are not finite go out as null, as JSON.stringify writes them") {
+    Packet p;
+    p.type = PacketType::event;
+    p.data.SetArray();
+    p.data.PushBack("n", p.data.GetAllocator());
+    p.data.PushBack(std::numeric_limits<double>::infinity(), p.data.GetAllocator());
+    p.data.PushBack(std::numeric_limits<double>::quiet_NaN(), p.data.GetAllocator());
+    CHECK(sio::encode(p) == R"(2["n",null,null])");
 }
 
 TEST_CASE("object member order is kept") {

@@ -1,5 +1,7 @@
 #include "notification_parser.hpp"
 
+#include "json_reader.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -51,11 +53,10 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
         return ParseError{Rejection::too_large, std::to_string(message.size()) + " bytes, over the limit of " +
                                                     std::to_string(max_bytes)};
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
-              rapidjson::kParseFullPrecisionFlag>(message.data(), message.size());
-    if (doc.HasParseError())
-        return ParseError{Rejection::not_json, std::string(rapidjson::GetParseError_En(doc.GetParseError())) +
-                                                   " at offset " + std::to_string(doc.GetErrorOffset())};
+    const auto parsed = json::parse(doc, message);
+    if (parsed.IsError())
+        return ParseError{Rejection::not_json, std::string(rapidjson::GetParseError_En(parsed.Code())) +
+                                                   " at offset " + std::to_string(parsed.Offset())};
     if (!doc.IsObject()) return ParseError{Rejection::not_object, "the message must be a JSON object"};
     auto users = doc.FindMember("users");
     if (users == doc.MemberEnd() || !users->value.IsArray())
