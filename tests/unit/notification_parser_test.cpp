@@ -54,6 +54,13 @@ TEST_CASE("what is not a notification is refused with its reason") {
     CHECK(refused(R"({"users":[1],"d":[[[[[[[[[1]]]]]]]]]})") == Rejection::too_deep);
 }
 
+// Found by fuzzing: the payload went to clients with a lone surrogate as bytes that are not UTF-8.
+TEST_CASE("a lone surrogate escape stays an escape in the payload") {
+    auto n = ok(R"({"users":["a"],"s":"\u0000\false\ude00\u2028 \" \\ \/","k\udc01":true,"e":"\ud7ff\ud83d\ude00"})");
+    CHECK(*n.payload == "{\"s\":\"\\u0000\\false\\ude00\xE2\x80\xA8 \\\" \\\\ /\",\"k\\udc01\":true,"
+                        "\"e\":\"\xED\x9F\xBF\xF0\x9F\x98\x80\"}");
+}
+
 // Found by fuzzing (through the Socket.IO codec, which shares the reader): RapidJSON 1.1's full-precision path
 // made 0.0000000000000000000000000 a tiny non-zero number, and 184467375e300 NaN, written as nothing.
 TEST_CASE("numbers in the payload are read exactly") {

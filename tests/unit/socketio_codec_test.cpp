@@ -372,6 +372,16 @@ TEST_CASE("numbers and literals round trip") {
     CHECK(again.data[3].GetDouble() == 3.141592653589793);
 }
 
+// Found by fuzzing (tests/fuzz/socketio_packet.cpp, binary_assembler.cpp): a lone low surrogate escape is
+// valid JSON to JSON.parse and RapidJSON alike, which decodes it to bytes that are not UTF-8.
+TEST_CASE("a lone surrogate escape goes out as the escape, not as bytes that are not UTF-8") {
+    auto p = must_decode(R"(2["s","\u0000\ud03d\ude00\u2028\"\\\/\b"])", 5);
+    CHECK(sio::encode(p) == "2[\"s\",\"\\u0000\xED\x80\xBD\\ude00\xE2\x80\xA8\\\"\\\\/\\b\"]");
+    round_trip(R"(50-["hd\ude0151-o"])", 5);
+    round_trip(R"(2["\udc00",{"\udfff":"x\udc00\udc01"}])", 5);
+    check_invalid(R"(2["\ud800"])", 5);  // a lone high surrogate: RapidJSON refuses it
+}
+
 // Found by fuzzing: RapidJSON 1.1's full-precision number parsing turned zeros with a large exponent or many
 // digits into tiny non-zero numbers (a clz(0) in its DiyFp), and 184467375e300 into NaN, which its Writer then
 // wrote as nothing at all. Numbers are now read with std::from_chars (json_reader.hpp).

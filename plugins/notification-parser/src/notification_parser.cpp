@@ -45,6 +45,30 @@ std::size_t depth_of(const rapidjson::Value& root) {
     return deepest;
 }
 
+// RapidJSON decodes a lone surrogate escape ("\udc00") to the surrogate's three-byte form (ED B0 80), which is
+// not UTF-8, and its Writer copies that out as is; the payload reaches clients in websocket text frames, which
+// must be UTF-8, or they drop the connection. Written back as the escape, as JSON.stringify writes a lone
+// surrogate. In the Writer's output such bytes can only stand inside strings, and ED is never a continuation byte.
+void escape_lone_surrogates(std::string& json) {
+    const auto first = json.find('\xED');
+    if (first == std::string::npos) return;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(json, 0, first);
+    out.reserve(json.size() + 8);
+    const auto byte = [&](std::size_t k) { return k < json.size() ? static_cast<unsigned char>(json[k]) : 0u; };
+    for (std::size_t i = first; i < json.size(); ++i) {
+        if (byte(i) == 0xED && (byte(i + 1) & 0xE0) == 0xA0 && (byte(i + 2) & 0xC0) == 0x80) {
+            const unsigned unit = 0xD000u | (byte(i + 1) & 0x3Fu) << 6 | (byte(i + 2) & 0x3Fu);
+            out += "\\u";
+            for (int shift = 12; shift >= 0; shift -= 4) out += kHex[unit >> shift & 15];
+            i += 2;
+        } else {
+            out += json[i];
+        }
+    }
+    json = std::move(out);
+}
+
 }  // namespace
 
 std::variant<events::Notification, ParseError> parse_notification(std::string_view message, std::size_t max_bytes,
@@ -81,7 +105,9 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
     rapidjson::StringBuffer out;
     rapidjson::Writer<rapidjson::StringBuffer> writer(out);
     doc.Accept(writer);
-    n.payload = std::make_shared<const std::string>(out.GetString(), out.GetSize());
+    std::string payload(out.GetString(), out.GetSize());
+    escape_lone_surrogates(payload);
+    n.payload = std::make_shared<const std::string>(std::move(payload));
     return n;
 }
 
