@@ -382,6 +382,14 @@ TEST_CASE("a lone surrogate escape goes out as the escape, not as bytes that are
     check_invalid(R"(2["\ud800"])", 5);  // a lone high surrogate: RapidJSON refuses it
 }
 
+// Found by fuzzing: the namespace is echoed in answers ("44/nsp,...") and was not checked.
+TEST_CASE("a namespace that is not UTF-8 is refused") {
+    check_invalid("0/\xff,", 5);
+    check_invalid("2/a\xED\xA0\x80,[\"e\"]", 5);
+    check_invalid("0/adm\xC3,", 4);
+    CHECK(must_decode("0/caf\xC3\xA9,", 5).nsp == "/caf\xC3\xA9");
+}
+
 // Found by fuzzing: RapidJSON 1.1's full-precision number parsing turned zeros with a large exponent or many
 // digits into tiny non-zero numbers (a clz(0) in its DiyFp), and 184467375e300 into NaN, which its Writer then
 // wrote as nothing at all. Numbers are now read with std::from_chars (json_reader.hpp).

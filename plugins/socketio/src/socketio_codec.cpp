@@ -186,6 +186,11 @@ std::optional<Packet> decode(std::string_view text, int protocol, std::string* e
         const auto comma = text.find(',', i);
         const auto end = comma == std::string_view::npos ? text.size() : comma;
         p.nsp.assign(text.substr(i, end - i));
+        // Echoed in answers ("44/nsp,..."), so held to the JSON's standard: polling bodies arrive unchecked.
+        if (!eio::is_valid_utf8(p.nsp)) {
+            fail(error, "invalid namespace: not UTF-8");
+            return std::nullopt;
+        }
         i = comma == std::string_view::npos ? text.size() : comma + 1;
         if (protocol == 4) {
             if (const auto q = p.nsp.find('?'); q != std::string::npos) {
