@@ -54,6 +54,16 @@ TEST_CASE("what is not a notification is refused with its reason") {
     CHECK(refused(R"({"users":[1],"d":[[[[[[[[[1]]]]]]]]]})") == Rejection::too_deep);
 }
 
+// Found by fuzzing (tests/fuzz/notification.cpp): with "users" twice, the first routed the notification and
+// the second reached every client in the payload.
+TEST_CASE("a repeated users member: the last one counts, as with JSON.parse, and none reaches the payload") {
+    auto n = ok(R"({"users":[23,"u5"],"data":1,"users":[4],"users":[7,8]})");
+    CHECK(n.users == std::vector<std::string>{"7", "8"});
+    CHECK(*n.payload == R"({"data":1})");
+    CHECK(refused(R"({"users":[1],"users":"x"})") == Rejection::no_users);
+    CHECK(*ok(R"({"users\u0000":[1],"users":[2]})").payload == R"({"users\u0000":[1]})");
+}
+
 // Found by fuzzing: the payload went to clients with a lone surrogate as bytes that are not UTF-8.
 TEST_CASE("a lone surrogate escape stays an escape in the payload") {
     auto n = ok(R"({"users":["a"],"s":"\u0000\false\ude00\u2028 \" \\ \/","k\udc01":true,"e":"\ud7ff\ud83d\ude00"})");

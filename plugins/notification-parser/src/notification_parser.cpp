@@ -82,7 +82,11 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
         return ParseError{Rejection::not_json, std::string(rapidjson::GetParseError_En(parsed.Code())) +
                                                    " at offset " + std::to_string(parsed.Offset())};
     if (!doc.IsObject()) return ParseError{Rejection::not_object, "the message must be a JSON object"};
-    auto users = doc.FindMember("users");
+    // A repeated name: JSON.parse keeps the last, as the original server did (and most JSON readers); every one
+    // of them is left out of the payload, or the clients would see a user list.
+    auto users = doc.MemberEnd();
+    for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m)
+        if (m->name == "users") users = m;
     if (users == doc.MemberEnd() || !users->value.IsArray())
         return ParseError{Rejection::no_users, "the message has no \"users\" array"};
 
@@ -101,7 +105,8 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
     std::sort(n.users.begin(), n.users.end());
     n.users.erase(std::unique(n.users.begin(), n.users.end()), n.users.end());
 
-    doc.EraseMember(users);  // keeps the order of the other members
+    for (auto m = doc.MemberBegin(); m != doc.MemberEnd();)
+        m = m->name == "users" ? doc.EraseMember(m) : m + 1;  // keeps the order of the other members
     rapidjson::StringBuffer out;
     rapidjson::Writer<rapidjson::StringBuffer> writer(out);
     doc.Accept(writer);
