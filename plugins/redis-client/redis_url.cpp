@@ -64,6 +64,12 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string* erro
     case boost::urls::host_type::name:
       url.host = u.host_address();
       if (url.host.empty()) url.host = RedisUrl{}.host;
+      // The resolver takes the name as a C string: "a%00b" would quietly become "a", another host.
+      for (const char c : url.host) {
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+          return fail(error, "invalid host in redis URL (a control character or space, percent-encoded)");
+        }
+      }
       break;
     case boost::urls::host_type::ipv6:
       url.host = u.host_ipv6_address().to_string();
@@ -83,9 +89,14 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string* erro
   }
 
   const auto path = u.encoded_path();
+  // After an authority the path starts with '/', or is empty; Boost.URL 1.81 reads "redis://1.2.3.4x:6380" as the
+  // host 1.2.3.4 followed by the path "x:6380", which is the host's fault, not the database's.
+  if (!path.empty() && path.front() != '/') {
+    return fail(error, "invalid host in redis URL (a name that starts like an IPv4 address)");
+  }
   if (!path.empty() && path != "/") {
     std::string_view db(path.data() + 1, path.size() - 1);
-    if (path.front() != '/' || !parse_whole_number(db, url.db) || url.db < 0) {
+    if (!parse_whole_number(db, url.db) || url.db < 0) {
       return fail(error, "invalid database '" + std::string(path.substr(1)) +
                              "' in redis URL (expected a non-negative number, as in redis://host/2)");
     }

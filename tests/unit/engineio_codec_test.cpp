@@ -538,6 +538,19 @@ TEST_CASE("JSON string escaping") {
     CHECK(out == "\"a\\u0000b\"");
 }
 
+// Found by fuzzing (tests/fuzz/engineio_frame.cpp, socketio_packet.cpp): RapidJSON decodes a lone "\udc00" to
+// ED B0 80, which is not UTF-8; written raw, a client's websocket would fail on the frame.
+TEST_CASE("JSON string escaping: surrogates in UTF-8's form become escapes, as JSON.stringify writes them") {
+    std::string out;
+    eio::append_json_string(out, "a\xED\xB0\x80" "b\xED\xA0\xBD\xED\xBF\xBF");
+    CHECK(out == R"("a\udc00b\ud83d\udfff")");
+    // Valid three-byte sequences starting with ED (U+D000..U+D7FF) stay raw, and so do other invalid bytes.
+    out.clear();
+    eio::append_json_string(out, "\xED\x9F\xBF\xED\xB0\xff\xED");
+    CHECK(out == "\"\xED\x9F\xBF\xED\xB0\xff\xED\"");
+    CHECK(eio::encode_jsonp("1", "1:\xED\xB2\x80") == R"(___eio[1]("1:\udc80");)");
+}
+
 TEST_CASE("JSONP responses") {
     // v3 README example.
     CHECK(eio::encode_jsonp("4", "packet data") == R"(___eio[4]("packet data");)");

@@ -54,6 +54,31 @@ TEST_CASE("what is not a notification is refused with its reason") {
     CHECK(refused(R"({"users":[1],"d":[[[[[[[[[1]]]]]]]]]})") == Rejection::too_deep);
 }
 
+// Found by fuzzing (tests/fuzz/notification.cpp): with "users" twice, the first routed the notification and
+// the second reached every client in the payload.
+TEST_CASE("a repeated users member: the last one counts, as with JSON.parse, and none reaches the payload") {
+    auto n = ok(R"({"users":[23,"u5"],"data":1,"users":[4],"users":[7,8]})");
+    CHECK(n.users == std::vector<std::string>{"7", "8"});
+    CHECK(*n.payload == R"({"data":1})");
+    CHECK(refused(R"({"users":[1],"users":"x"})") == Rejection::no_users);
+    CHECK(*ok(R"({"users\u0000":[1],"users":[2]})").payload == R"({"users\u0000":[1]})");
+}
+
+// Found by fuzzing: the payload went to clients with a lone surrogate as bytes that are not UTF-8.
+TEST_CASE("a lone surrogate escape stays an escape in the payload") {
+    auto n = ok(R"({"users":["a"],"s":"\u0000\false\ude00\u2028 \" \\ \/","k\udc01":true,"e":"\ud7ff\ud83d\ude00"})");
+    CHECK(*n.payload == "{\"s\":\"\\u0000\\false\\ude00\xE2\x80\xA8 \\\" \\\\ /\",\"k\\udc01\":true,"
+                        "\"e\":\"\xED\x9F\xBF\xF0\x9F\x98\x80\"}");
+}
+
+// Found by fuzzing (through the Socket.IO codec, which shares the reader): RapidJSON 1.1's full-precision path
+// made 0.0000000000000000000000000 a tiny non-zero number, and 184467375e300 NaN, written as nothing.
+TEST_CASE("numbers in the payload are read exactly") {
+    CHECK(*ok(R"({"users":[1],"a":0.0000000000000000000000000,"b":0e38,"c":0.1})").payload ==
+          R"({"a":0.0,"b":0.0,"c":0.1})");
+    CHECK(refused(R"({"users":[1],"a":184467375e300})") == Rejection::not_json);
+}
+
 TEST_CASE("deeply nested input is parsed without recursion and refused") {
     std::string deep = R"({"users":[1],"d":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
     auto r = parse_notification(deep, 1 << 22);

@@ -78,6 +78,25 @@ TEST_CASE("no host means the local default") {
   CHECK(parse_ok("redis://:pw@/4").db == 4);
 }
 
+// Found by fuzzing (tests/fuzz/redis_url.cpp): the host reaches getaddrinfo as a C string.
+TEST_CASE("a host with a percent-encoded NUL, control character or space is refused") {
+  CHECK(contains(parse_error("redis://a%00b"), "host"));
+  CHECK(contains(parse_error("redis://cache%00.evil.example:6380/1"), "host"));
+  CHECK(contains(parse_error("redis://a%0Ab"), "host"));
+  CHECK(contains(parse_error("redis://a%20b"), "host"));
+  CHECK(contains(parse_error("redis://a%7Fb"), "host"));
+  CHECK(parse_ok("redis://caf%C3%A9").host == "caf\xC3\xA9");
+}
+
+// Found by fuzzing: Boost.URL 1.81 splits "1.2.3.4x" into an IPv4 host and a path; the host is what is wrong.
+TEST_CASE("a host that starts like an IPv4 address is refused as a host, not as a database") {
+  CHECK(contains(parse_error("redis://10.0.0.1x:6380/2"), "host"));
+  CHECK(contains(parse_error("redis://1.2.3.4.5"), "host"));
+  CHECK(contains(parse_error("redis://:pw@7.0.0.0Z"), "host"));
+  CHECK(parse_ok("redis://7.0.0.%30Z").host == "7.0.0.0Z");
+  CHECK(parse_ok("redis://1.2.3.4:80/3").host == "1.2.3.4");
+}
+
 TEST_CASE("other schemes are refused") {
   CHECK(contains(parse_error("http://localhost:6379"), "scheme"));
   CHECK(contains(parse_error("rediss://localhost"), "TLS"));

@@ -70,6 +70,9 @@ TEST_CASE("a broken sessions file is refused saying what and where") {
     CHECK(refused_map(R"({"": "u"})") == "a session id must not be empty");
     CHECK(refused_map(R"({"s": "a", "s": "b"})") == "session \"s\" appears twice");
     CHECK(refused_map("{\"s\": \"\xff\"}").starts_with("not JSON"));
+    // Found by fuzzing: escapes that decode to bytes that are not UTF-8 (a lone surrogate).
+    CHECK(refused_map(R"({"s\udc00": "a"})") == "a session id holds a lone surrogate escape (\\udc00...): it must be UTF-8");
+    CHECK(refused_map(R"({"s": "\udfff"})") == "session \"s\": the user holds a lone surrogate escape (\\udc00...)");
 }
 
 TEST_CASE("loading names the file") {
@@ -115,6 +118,10 @@ TEST_CASE("a PUT body that names no user is refused") {
     CHECK(refused_body("a\tb") == "the user id must not hold control characters");
     CHECK(refused_body("a\x01") == "the user id must not hold control characters");
     CHECK(refused_body("bad\xff") == "the user id must be UTF-8");
+    // Found by fuzzing (tests/fuzz/session_json.cpp): a lone surrogate escape decodes to bytes that are not
+    // UTF-8, which GET /sessions then served.
+    CHECK(refused_body(R"("\u00e9\ude00")") == "the user id must be UTF-8 (it holds a lone surrogate escape)");
+    CHECK(user(R"("\u00e9\ud83d\ude00")") == "\xC3\xA9\xF0\x9F\x98\x80");
 }
 
 TEST_CASE("UTF-8 validation") {

@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -369,6 +370,64 @@ TEST_CASE("numbers and literals round trip") {
     CHECK(again.data[1].GetDouble() == 0.1);
     CHECK(again.data[2].GetDouble() == 1e300);
     CHECK(again.data[3].GetDouble() == 3.141592653589793);
+}
+
+// Found by fuzzing (tests/fuzz/socketio_packet.cpp, binary_assembler.cpp): a lone low surrogate escape is
+// valid JSON to JSON.parse and RapidJSON alike, which decodes it to bytes that are not UTF-8.
+TEST_CASE("a lone surrogate escape goes out as the escape, not as bytes that are not UTF-8") {
+    auto p = must_decode(R"(2["s","\u0000\ud03d\ude00\u2028\"\\\/\b"])", 5);
+    CHECK(sio::encode(p) == "2[\"s\",\"\\u0000\xED\x80\xBD\\ude00\xE2\x80\xA8\\\"\\\\/\\b\"]");
+    round_trip(R"(50-["hd\ude0151-o"])", 5);
+    round_trip(R"(2["\udc00",{"\udfff":"x\udc00\udc01"}])", 5);
+    check_invalid(R"(2["\ud800"])", 5);  // a lone high surrogate: RapidJSON refuses it
+}
+
+// Found by fuzzing: the namespace is echoed in answers ("44/nsp,...") and was not checked.
+TEST_CASE("a namespace that is not UTF-8 is refused") {
+    check_invalid("0/\xff,", 5);
+    check_invalid("2/a\xED\xA0\x80,[\"e\"]", 5);
+    check_invalid("0/adm\xC3,", 4);
+    CHECK(must_decode("0/caf\xC3\xA9,", 5).nsp == "/caf\xC3\xA9");
+}
+
+// Found by fuzzing: RapidJSON 1.1's full-precision number parsing turned zeros with a large exponent or many
+// digits into tiny non-zero numbers (a clz(0) in its DiyFp), and 184467375e300 into NaN, which its Writer then
+// wrote as nothing at all. Numbers are now read with std::from_chars (json_reader.hpp).
+TEST_CASE("numbers are read exactly") {
+    auto p = must_decode(R"(2["n",0e308,0e38,0e-23,0.0000000000000000000000000,-0e-400,100000000000000000000000000000000000000000e-300])", 5);
+    for (rapidjson::SizeType i = 1; i <= 5; ++i) CHECK(p.data[i].GetDouble() == 0.0);
+    CHECK(p.data[6].GetDouble() == 1e-259);
+    CHECK(sio::encode(p) == R"(2["n",0.0,0.0,0.0,0.0,-0.0,1e-259])");
+    p = must_decode(R"(2["n",5e-324,1e-400,-1e-400,1.7976931348623157e308,0.1,18446744073709551616,-9223372036854775809])", 5);
+    CHECK(p.data[1].GetDouble() == 5e-324);
+    CHECK(p.data[2].GetDouble() == 0.0);
+    CHECK(p.data[4].GetDouble() == 1.7976931348623157e308);
+    CHECK(p.data[5].GetDouble() == 0.1);
+    CHECK(p.data[6].GetDouble() == 18446744073709551616.0);
+    CHECK(p.data[7].GetDouble() == -9223372036854775809.0);
+    round_trip(sio::encode(p), 5);
+
+    std::string error;
+    for (std::string_view big : {R"(2["n",184467375e300])", R"(2["n",1e309])", R"(2["n",-1e400])",
+                                 R"(2["n",0.000001e315])"}) {
+        INFO(std::string(big));
+        CHECK_FALSE(sio::decode(big, 5, &error));
+        CHECK(error == "invalid payload: Number too big to be stored in double.");
+    }
+    CHECK(must_decode(R"(2["n",0.000001e-20000000000000000000])", 5).data[1].GetDouble() == 0.0);
+    CHECK(must_decode(R"(2["n",1000000000000000000000000000000000000000e-20000000000000000000000])", 5)
+              .data[1].GetDouble() == 0.0);
+    CHECK(must_decode(R"(2["n",1e-324])", 5).data[1].GetDouble() == 0.0);
+}
+
+TEST_CASE("numbers that are not finite go out as null, as JSON.stringify writes them") {
+    Packet p;
+    p.type = PacketType::event;
+    p.data.SetArray();
+    p.data.PushBack("n", p.data.GetAllocator());
+    p.data.PushBack(std::numeric_limits<double>::infinity(), p.data.GetAllocator());
+    p.data.PushBack(std::numeric_limits<double>::quiet_NaN(), p.data.GetAllocator());
+    CHECK(sio::encode(p) == R"(2["n",null,null])");
 }
 
 TEST_CASE("object member order is kept") {

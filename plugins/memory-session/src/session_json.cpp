@@ -59,8 +59,14 @@ SessionMap parse_session_map(std::string_view json) {
     for (const auto& m : doc.GetObject()) {
         const std::string session(m.name.GetString(), m.name.GetStringLength());
         if (session.empty()) throw std::runtime_error("a session id must not be empty");
+        // Only a lone surrogate escape ("\udc00") gets past the parser's UTF-8 check, and the session id cannot
+        // be quoted then: the message would not be UTF-8 either.
+        if (!is_valid_utf8(session))
+            throw std::runtime_error("a session id holds a lone surrogate escape (\\udc00...): it must be UTF-8");
         auto user = user_id(m.value);
         if (!user) throw std::runtime_error("session \"" + session + "\": the user must be a string or an integer");
+        if (!is_valid_utf8(*user))
+            throw std::runtime_error("session \"" + session + "\": the user holds a lone surrogate escape (\\udc00...)");
         if (!seen.emplace(m.name.GetString(), m.name.GetStringLength()).second)
             throw std::runtime_error("session \"" + session + "\" appears twice");
         if (!user->empty()) sessions.emplace(session, std::move(*user));
@@ -97,6 +103,12 @@ std::optional<std::string> parse_user_body(std::string_view body, std::string& e
         }
         if (user->empty()) {
             error = "the user id must not be empty (DELETE the session to log it out)";
+            return std::nullopt;
+        }
+        // A lone surrogate escape ("\udc00") decodes to bytes that are not UTF-8, which every JSON answer
+        // naming the user would then carry.
+        if (!is_valid_utf8(*user)) {
+            error = "the user id must be UTF-8 (it holds a lone surrogate escape)";
             return std::nullopt;
         }
         return user;

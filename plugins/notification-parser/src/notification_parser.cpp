@@ -1,5 +1,7 @@
 #include "notification_parser.hpp"
 
+#include "json_reader.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -43,6 +45,30 @@ std::size_t depth_of(const rapidjson::Value& root) {
     return deepest;
 }
 
+// RapidJSON decodes a lone surrogate escape ("\udc00") to the surrogate's three-byte form (ED B0 80), which is
+// not UTF-8, and its Writer copies that out as is; the payload reaches clients in websocket text frames, which
+// must be UTF-8, or they drop the connection. Written back as the escape, as JSON.stringify writes a lone
+// surrogate. In the Writer's output such bytes can only stand inside strings, and ED is never a continuation byte.
+void escape_lone_surrogates(std::string& json) {
+    const auto first = json.find('\xED');
+    if (first == std::string::npos) return;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(json, 0, first);
+    out.reserve(json.size() + 8);
+    const auto byte = [&](std::size_t k) { return k < json.size() ? static_cast<unsigned char>(json[k]) : 0u; };
+    for (std::size_t i = first; i < json.size(); ++i) {
+        if (byte(i) == 0xED && (byte(i + 1) & 0xE0) == 0xA0 && (byte(i + 2) & 0xC0) == 0x80) {
+            const unsigned unit = 0xD000u | (byte(i + 1) & 0x3Fu) << 6 | (byte(i + 2) & 0x3Fu);
+            out += "\\u";
+            for (int shift = 12; shift >= 0; shift -= 4) out += kHex[unit >> shift & 15];
+            i += 2;
+        } else {
+            out += json[i];
+        }
+    }
+    json = std::move(out);
+}
+
 }  // namespace
 
 std::variant<events::Notification, ParseError> parse_notification(std::string_view message, std::size_t max_bytes,
@@ -51,13 +77,16 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
         return ParseError{Rejection::too_large, std::to_string(message.size()) + " bytes, over the limit of " +
                                                     std::to_string(max_bytes)};
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
-              rapidjson::kParseFullPrecisionFlag>(message.data(), message.size());
-    if (doc.HasParseError())
-        return ParseError{Rejection::not_json, std::string(rapidjson::GetParseError_En(doc.GetParseError())) +
-                                                   " at offset " + std::to_string(doc.GetErrorOffset())};
+    const auto parsed = json::parse(doc, message);
+    if (parsed.IsError())
+        return ParseError{Rejection::not_json, std::string(rapidjson::GetParseError_En(parsed.Code())) +
+                                                   " at offset " + std::to_string(parsed.Offset())};
     if (!doc.IsObject()) return ParseError{Rejection::not_object, "the message must be a JSON object"};
-    auto users = doc.FindMember("users");
+    // A repeated name: JSON.parse keeps the last, as the original server did (and most JSON readers); every one
+    // of them is left out of the payload, or the clients would see a user list.
+    auto users = doc.MemberEnd();
+    for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m)
+        if (m->name == "users") users = m;
     if (users == doc.MemberEnd() || !users->value.IsArray())
         return ParseError{Rejection::no_users, "the message has no \"users\" array"};
 
@@ -76,11 +105,14 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
     std::sort(n.users.begin(), n.users.end());
     n.users.erase(std::unique(n.users.begin(), n.users.end()), n.users.end());
 
-    doc.EraseMember(users);  // keeps the order of the other members
+    for (auto m = doc.MemberBegin(); m != doc.MemberEnd();)
+        m = m->name == "users" ? doc.EraseMember(m) : m + 1;  // keeps the order of the other members
     rapidjson::StringBuffer out;
     rapidjson::Writer<rapidjson::StringBuffer> writer(out);
     doc.Accept(writer);
-    n.payload = std::make_shared<const std::string>(out.GetString(), out.GetSize());
+    std::string payload(out.GetString(), out.GetSize());
+    escape_lone_surrogates(payload);
+    n.payload = std::make_shared<const std::string>(std::move(payload));
     return n;
 }
 

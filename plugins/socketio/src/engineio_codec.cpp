@@ -529,6 +529,19 @@ void append_json_string(std::string& out, std::string_view text, bool escape_lin
                    (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
             out += text[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
             i += 2;
+        } else if (c == 0xED && i + 2 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xE0) == 0xA0 &&
+                   (static_cast<unsigned char>(text[i + 2]) & 0xC0) == 0x80) {
+            // A UTF-16 surrogate in UTF-8's three-byte form, which is not UTF-8: RapidJSON decodes a lone "\udc00"
+            // to it. JSON.stringify writes a lone surrogate as an escape; written raw it would make the frame
+            // invalid UTF-8, and the client would drop the connection.
+            const unsigned unit = 0xD000u | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6 |
+                                  (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+            out += "\\u";
+            out += kHex[unit >> 12];
+            out += kHex[unit >> 8 & 15];
+            out += kHex[unit >> 4 & 15];
+            out += kHex[unit & 15];
+            i += 2;
         } else {
             out += static_cast<char>(c);
         }

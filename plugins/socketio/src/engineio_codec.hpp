@@ -108,7 +108,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 // Appends `text` as a JSON string literal (quotes included), escaped exactly as JavaScript's JSON.stringify does
 // for valid UTF-8 (", \, control characters with \b \f \n \r \t or lowercase \u00xx; everything else raw). With
-// escape_line_separators, U+2028 and U+2029 become \u2028 and \u2029.
+// escape_line_separators, U+2028 and U+2029 become \u2028 and \u2029. A surrogate code point in UTF-8's form
+// (ED A0..BF xx: what a JSON parser makes of a lone "\udc00") becomes its lowercase \u escape, as JSON.stringify
+// writes a lone surrogate; any other invalid byte is copied as is.
 void append_json_string(std::string& out, std::string_view text, bool escape_line_separators = false);
 
 }  // namespace yunity::eio

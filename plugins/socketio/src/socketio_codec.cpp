@@ -1,22 +1,19 @@
 #include "socketio_codec.hpp"
 
 #include "engineio_codec.hpp"
+#include "json_reader.hpp"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/writer.h>
 
 #include <array>
+#include <cmath>
 #include <limits>
 #include <vector>
 
 namespace yunity::sio {
 
 namespace {
-
-// Full precision so that numbers survive a decode/encode round trip; UTF-8 validation because polling bodies,
-// unlike websocket text frames, reach us unchecked and whatever we echo must stay valid UTF-8.
-constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
 
 // Event names the reference server (socket.io-parser 4) refuses from a client, since emitting them would fire its
 // own lifecycle listeners.
@@ -114,8 +111,10 @@ void write_json(std::string& out, const rapidjson::Value& root) {
                 writer.Uint64(v.GetUint64());
             else if (v.IsInt64())
                 writer.Int64(v.GetInt64());
-            else
+            else if (std::isfinite(v.GetDouble()))
                 writer.Double(v.GetDouble());
+            else
+                writer.Null();  // as JSON.stringify writes Infinity and NaN; RapidJSON's Writer would write nothing
             break;
         case rapidjson::kArrayType:
             writer.StartArray();
@@ -187,6 +186,11 @@ std::optional<Packet> decode(std::string_view text, int protocol, std::string* e
         const auto comma = text.find(',', i);
         const auto end = comma == std::string_view::npos ? text.size() : comma;
         p.nsp.assign(text.substr(i, end - i));
+        // Echoed in answers ("44/nsp,..."), so held to the JSON's standard: polling bodies arrive unchecked.
+        if (!eio::is_valid_utf8(p.nsp)) {
+            fail(error, "invalid namespace: not UTF-8");
+            return std::nullopt;
+        }
         i = comma == std::string_view::npos ? text.size() : comma + 1;
         if (protocol == 4) {
             if (const auto q = p.nsp.find('?'); q != std::string::npos) {
@@ -207,12 +211,13 @@ std::optional<Packet> decode(std::string_view text, int protocol, std::string* e
     }
 
     if (i < text.size()) {
-        const auto json = text.substr(i);
-        p.data.Parse<kParseFlags>(json.data(), json.size());
-        if (p.data.HasParseError()) {
+        // Exact numbers, so that they survive a decode/encode round trip; UTF-8 checked, because polling bodies,
+        // unlike websocket text frames, reach us unchecked and whatever we echo must stay valid UTF-8.
+        const auto parsed = json::parse(p.data, text.substr(i));
+        if (parsed.IsError()) {
             if (error) {
                 *error = "invalid payload: ";
-                *error += rapidjson::GetParseError_En(p.data.GetParseError());
+                *error += rapidjson::GetParseError_En(parsed.Code());
             }
             return std::nullopt;
         }

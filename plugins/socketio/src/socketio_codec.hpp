@@ -43,7 +43,7 @@ struct Packet {
 
 // Parses and validates like the reference server's socket.io-parser, nullopt with a reason in *error otherwise:
 // - type digit 0..6; binary types need "<n>-"; an ack id is digits (fits in 64 bits);
-// - the JSON must parse completely and be valid UTF-8 (`2abc["a"]`, `2{}`, `2["a"` fail);
+// - the JSON must parse completely and be valid UTF-8 (`2abc["a"]`, `2{}`, `2["a"` fail), the namespace too;
 // - CONNECT: no data, or (protocol 5 only) an object; DISCONNECT: no data; CONNECT_ERROR: none, a string or an
 //   object; EVENT / BINARY_EVENT: a non-empty array whose first element is a string, in protocol 5 not one of the
 //   names the reference reserves ("connect", "connect_error", "disconnect", "disconnecting", "newListener",
