@@ -88,7 +88,7 @@ TEST_CASE("a document parsed again starts from scratch") {
     CHECK(json::parse(doc, "[1,").IsError());
     CHECK(doc.IsNull());
     CHECK_FALSE(json::parse(doc, "[2]").IsError());
-    CHECK(doc[0] == 2);
+    CHECK(doc[0].GetInt() == 2);  // not doc[0] == 2: RapidJSON 1.1's operator== recurses forever under g++ in C++20
 }
 
 }
