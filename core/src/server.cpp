@@ -13,8 +13,7 @@ Server::Server(Options options, std::filesystem::path default_plugin_dir)
       io_holder_(std::make_unique<boost::asio::io_context>(1)),
       io_(*io_holder_),
       logger_(spdlog::default_logger()),
-      signals_(io_),
-      drain_timer_(io_) {
+      signals_(std::in_place, io_) {
     const std::filesystem::path dir =
         options_.plugin_dir.empty() ? default_plugin_dir : std::filesystem::path(options_.plugin_dir);
     libraries_ = PluginLibrary::load_set(options_.plugins, dir);
@@ -44,12 +43,13 @@ Server::Server(Options options, std::filesystem::path default_plugin_dir)
 
 Server::~Server() {
     // Reverse creation order: objects made by plugin code go before the libraries that hold that code.
-    signals_.clear();
+    signals_->clear();
     while (!plugins_.empty()) {
         metrics_.drop_gauges(hosts_[plugins_.size() - 1]->plugin_name());
         plugins_.pop_back();
     }
     if (bus_) bus_->clear();
+    signals_.reset();
     io_holder_.reset();  // pending handlers may be plugin code: destroy them while the libraries are loaded
     hosts_.clear();
 }
@@ -79,9 +79,9 @@ void Server::run() {
     }
     logger_->info("yunity-sockets running with {} plugins", plugins_.size());
 
-    signals_.add(SIGINT);
-    signals_.add(SIGTERM);
-    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    signals_->add(SIGINT);
+    signals_->add(SIGTERM);
+    signals_->async_wait([this](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         logger_->info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
         stop();
@@ -101,8 +101,8 @@ void Server::run() {
 void Server::stop() {
     if (stopping_) return;
     stopping_ = true;
-    signals_.clear();
-    signals_.cancel();
+    signals_->clear();
+    signals_->cancel();
     for (std::size_t i = started_; i-- > 0;) {
         try {
             plugins_[i]->stop();

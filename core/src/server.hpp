@@ -10,11 +10,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace yunity::core {
@@ -61,8 +61,9 @@ private:
     std::vector<std::unique_ptr<Plugin>> plugins_;
     std::size_t started_ = 0;
     bool stopping_ = false;
-    boost::asio::signal_set signals_;
-    boost::asio::steady_timer drain_timer_;
+    // Optional so that the destructor can end it before the io_context: an I/O object outliving its service
+    // would call into freed memory.
+    std::optional<boost::asio::signal_set> signals_;
 };
 
 }  // namespace yunity::core
