@@ -20,10 +20,12 @@ for plugin in memory-session http-publish; do
   [ -n "$(find "$prefix" -name "$plugin.so")" ] || fail "the $plugin plugin is not installed"
 done
 
+. "$(dirname "$0")/same_build.sh"
+mapfile -t build_args < <(same_build "$build_dir")
 build_example() {
   local name=$1
   cmake -S "$source_dir/examples/$name" -B "$work/$name" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; fail "configure $name"; }
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo "${build_args[@]}" > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; fail "configure $name"; }
   cmake --build "$work/$name" > "$work/$name-build.log" 2>&1 || { cat "$work/$name-build.log"; fail "build $name"; }
   [ -f "$work/$name/$name.so" ] || fail "no $work/$name/$name.so"
 }

@@ -16,8 +16,10 @@ exe=$prefix/bin/yunity-sockets
 # The executable links none of the plugins: they are loaded at run time.
 if ldd "$exe" | grep -E 'socketio|redis-session|redis-pubsub|admin-http'; then fail "the executable links a plugin"; fi
 
+. "$(dirname "$0")/same_build.sh"
+mapfile -t build_args < <(same_build "$build_dir")
 cmake -S "$source_dir/examples/event-logger" -B "$work/example" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$work/example.log" 2>&1 || { cat "$work/example.log"; fail "configure example"; }
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "${build_args[@]}" > "$work/example.log" 2>&1 || { cat "$work/example.log"; fail "configure example"; }
 cmake --build "$work/example" > "$work/example-build.log" 2>&1 || { cat "$work/example-build.log"; fail "build example"; }
 plugin=$work/example/event-logger.so
 [ -f "$plugin" ] || fail "no $plugin"
