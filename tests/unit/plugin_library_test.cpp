@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <thread>
 
 using namespace yunity;
@@ -69,6 +70,8 @@ TEST_CASE("a loaded plugin runs on the bus and the server stops cleanly") {
     core::Server server(options({"good"}), dir);
     auto& io = server.io();
     std::optional<std::string> user;
+    // The watchdog thread looks at this, never at `user`, which the loop's thread writes (a data race, ThreadSanitizer).
+    std::atomic<bool> resolved{false};
     boost::asio::post(io, [&] {
         auto hs = std::make_shared<Handshake>();
         server.bus().publish(events::ConnectionOpened{1, "pub1", "websocket", 4, hs});
@@ -77,13 +80,14 @@ TEST_CASE("a loaded plugin runs on the bus and the server stops cleanly") {
         server.bus().subscribe<events::MembershipChanged>("test", [&](const events::MembershipChanged& e) {
             if (e.user) {
                 user = server.registry().find(1)->user;
+                resolved = true;
                 server.stop();
             }
         });
     });
     std::thread watchdog([&] {
-        for (int i = 0; i < 100 && !user; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if (!user) boost::asio::post(io, [&] { server.stop(); });
+        for (int i = 0; i < 100 && !resolved; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (!resolved) boost::asio::post(io, [&] { server.stop(); });
     });
     server.run();
     watchdog.join();
