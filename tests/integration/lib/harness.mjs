@@ -19,6 +19,9 @@ const children = new Set();
 process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch {} } });
 
 export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+// How much slower than a plain build the server runs: a ThreadSanitizer build (scripts/sanitize tsan sets it) does
+// everything several times slower, so bounds that are about speed, not correctness, stretch by this much.
+export const TIME_FACTOR = Number(process.env.YUNITY_TEST_TIME_FACTOR) || 1;
 // A timeout that does not keep the process alive on its own.
 function timeout(ms) { return new Promise((r) => setTimeout(r, ms).unref()); }
 
