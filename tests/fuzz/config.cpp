@@ -20,12 +20,11 @@
 namespace {
 
 // Invariants that fail today in files this target may not change (reported on issue #9); off so that fuzzing
-// meanwhile finds other things. Turn on once they are fixed:
-// - transport_config.cpp and admin_config.cpp take any positive 64-bit number, so durations that wrap negative
-//   or overflow when added to the clock (timers work in nanoseconds), and a socketio max_header_bytes above
-//   what Beast's parser takes (a uint32_t);
-// - options.cpp reads strings with GetString(), which stops at an escaped NUL: "plugins":["\u0000"] names an
-//   empty plugin, "redis":"redis://a\u0000b" is cut short.
+// meanwhile finds other things. Turn on once they are fixed: the settings table takes durations up to
+// INT64_MAX milliseconds, which overflow when a timer converts them to the clock's nanoseconds (anything above
+// about 292 years), and a socketio max_header_bytes above what Beast's parser takes (http_connection.cpp casts it
+// to uint32_t: 4294967296 becomes 0, and every request is refused). And options.cpp quotes a key as it is, so
+// that {"a\nb": 1} makes a refusal of two lines, not the one line naming the culprit that operations expect.
 constexpr bool kCheckOpenFindings = false;
 
 bool usable(std::chrono::milliseconds d) {
@@ -84,13 +83,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const yunity::core::StartupError& e) {
         // One line naming the culprit.
         const std::string_view message = e.what();
-        FUZZ_CHECK(!message.empty() && message.find('\n') == std::string_view::npos);
+        FUZZ_CHECK(!message.empty());
+        if (kCheckOpenFindings) FUZZ_CHECK(message.find('\n') == std::string_view::npos);
         return 0;
     }
     FUZZ_CHECK(o.action == yunity::core::Options::Action::run);
     FUZZ_CHECK(o.config.IsObject());
     FUZZ_CHECK(spdlog::level::from_str(o.log_level) != spdlog::level::off || o.log_level == "off");
-    for (const auto& p : o.plugins) FUZZ_CHECK(!kCheckOpenFindings || !p.empty());
+    for (const auto& p : o.plugins) FUZZ_CHECK(!p.empty());
     yunity::redis::parse_redis_url(o.settings.redis_url);
 
     for (const auto& m : o.config.GetObject()) {
