@@ -3,6 +3,8 @@
 #include "core_option.hpp"
 #include "startup_error.hpp"
 
+#include <yunity/quoted.hpp>
+
 #include <boost/program_options.hpp>
 #include <rapidjson/error/en.h>
 #include <spdlog/common.h>
@@ -34,8 +36,8 @@ std::uint16_t port_value(const std::string& what, long long v) {
 
 void check_log_level(const std::string& level) {
     if (spdlog::level::from_str(level) == spdlog::level::off && level != "off")
-        throw StartupError("unknown log level '" + level +
-                           "' (expected trace, debug, info, warn, error, critical or off)");
+        throw StartupError("unknown log level " + quoted(level) +
+                           " (expected trace, debug, info, warn, error, critical or off)");
 }
 
 const CoreOption* option_for_key(const std::string& key) {
@@ -92,12 +94,13 @@ rapidjson::Document read_config(const std::string& path) {
         else if (option->kind == Kind::port) valid = v.IsInt() && v.GetInt() >= 0 && v.GetInt() <= 65535;
         else if (option->kind == Kind::plugin_list) {
             valid = v.IsArray();
-            for (auto& p : v.GetArray()) valid = valid && p.IsString() && p.GetStringLength() != 0;
+            if (valid)
+                for (auto& p : v.GetArray()) valid = valid && p.IsString() && p.GetStringLength() != 0;
         } else valid = v.IsString();
         if (!valid) {
             const std::string expected =
                 option ? option->config_type() : "an object (the settings of the plugin of that name)";
-            throw StartupError("config file " + path + ": \"" + key + "\" must be " + expected);
+            throw StartupError("config file " + path + ": " + quoted(key) + " must be " + expected);
         }
     }
     return doc;

@@ -81,7 +81,7 @@ TEST_CASE("the command line's refusals name the culprit") {
     CHECK(refusal({"-w", "70000", "-p", "1"}) == "-w: port 70000 is out of range 0-65535");
     CHECK(refusal({"-w", "abc", "-p", "1"}).find("ws-port") != std::string::npos);
     CHECK(refusal({"-w", "1", "-p", "2", "stray"}) == "unexpected argument 'stray' (see --help)");
-    CHECK(refusal({"-w", "1", "-p", "2", "--log-level", "loud"}).find("unknown log level 'loud'") == 0);
+    CHECK(refusal({"-w", "1", "-p", "2", "--log-level", "loud"}).find("unknown log level \"loud\"") == 0);
     CHECK(refusal({"-w", "1", "-p", "2", "--plugins", ","}) == "--plugins names no plugin");
 }
 
@@ -109,6 +109,12 @@ TEST_CASE("the config file: plugin sections, core keys, and its refusals") {
     auto bad_plugins = write_file("plugins.json", R"({"plugins": "socketio"})");
     CHECK(refusal({"-w", "1", "-p", "2", "--config", bad_plugins}).find("\"plugins\" must be an array") !=
           std::string::npos);
+    // Keys and values from the file are quoted as JSON quotes them: the refusal stays one line.
+    auto newline_key = write_file("newline.json", "{\"a\\nb\": 1}");
+    CHECK(refusal({"-w", "1", "-p", "2", "--config", newline_key}) ==
+          "config file " + newline_key + ": \"a\\nb\" must be an object (the settings of the plugin of that name)");
+    auto newline_level = write_file("level.json", "{\"log_level\": \"lo\\nud\"}");
+    CHECK(refusal({"-w", "1", "-p", "2", "--config", newline_level}).find("unknown log level \"lo\\nud\" (") == 0);
     CHECK(refusal({"-w", "1", "-p", "2", "--config", "/nonexistent.json"}) ==
           "config file /nonexistent.json: cannot be read");
 }

@@ -130,7 +130,13 @@ TEST_CASE("settings: a value of the wrong kind is refused naming the setting and
     CHECK(refusal(R"({"count": "5"})") == "setting \"count\" must be a positive integer");
     CHECK(refusal(R"({"small": 4294967296})") == "setting \"small\" must be a positive integer, at most 4294967295");
     CHECK(refusal(R"({"limit": 101})") == "setting \"limit\" must be a positive integer, at most 100");
-    CHECK(refusal(R"({"timeout_ms": 0})") == "setting \"timeout_ms\" must be a positive integer");
+    CHECK(refusal(R"({"timeout_ms": 0})") == "setting \"timeout_ms\" must be a positive integer, at most 2147483647");
+    // Durations stop at 2^31-1 ms, whatever their unit: beyond, a timer's conversion to nanoseconds overflows.
+    CHECK(refusal(R"({"timeout_ms": 2147483648})") ==
+          "setting \"timeout_ms\" must be a positive integer, at most 2147483647");
+    CHECK(refusal(R"({"timeout_ms": 9223372036854775807})") ==
+          "setting \"timeout_ms\" must be a positive integer, at most 2147483647");
+    CHECK(refusal(R"({"period_s": 2147484})") == "setting \"period_s\" must be a positive integer, at most 2147483");
     const std::string paths = "setting \"paths\" must be a non-empty array of paths starting with '/'";
     CHECK(refusal(R"({"paths": []})") == paths);
     CHECK(refusal(R"({"paths": "/x"})") == paths);
@@ -143,6 +149,8 @@ TEST_CASE("settings: an unknown setting is refused with the known ones; a sectio
     CHECK(refusal(R"({"enabeld": true})") ==
           "unknown setting \"enabeld\" (known: enabled, name, file, optional, count, small, timeout_ms, period_s, "
           "paths, tags, secret, limit)");
+    // A key is quoted as JSON quotes it: a newline in it cannot split the one-line refusal.
+    CHECK(refusal("{\"a\\nb\\\"\": 1}").find("unknown setting \"a\\nb\\\"\" (known: ") == 0);
     CHECK(refusal("[1]") == "the settings must be a JSON object");
     CHECK(refusal("\"x\"") == "the settings must be a JSON object");
 
@@ -212,8 +220,8 @@ TEST_CASE("settings: the description says each setting's type, default, variable
     check("optional", "a string", "none");  // default_text
     check("count", "a positive integer", "500");
     check("small", "a positive integer, at most 4294967295", "7");
-    check("timeout_ms", "a positive integer", "2000");
-    check("period_s", "a positive integer", "3");
+    check("timeout_ms", "a positive integer, at most 2147483647", "2000");
+    check("period_s", "a positive integer, at most 2147483", "3");
     check("paths", "a non-empty array of paths starting with '/'", R"(["/a/", "/b/"])");
     check("tags", "an array of strings", "[]");
     check("limit", "a positive integer, at most 100", "10");

@@ -64,7 +64,10 @@ TEST_CASE("transport config: refusals name the setting") {
     CHECK(refusal(R"({"paths": []})") == "setting \"paths\" must be a non-empty array of paths starting with '/'");
     CHECK(refusal(R"({"paths": ["socket.io"]})") ==
           "setting \"paths\" must be a non-empty array of paths starting with '/'");
-    CHECK(refusal(R"({"ping_timeout_ms": 0})") == "setting \"ping_timeout_ms\" must be a positive integer");
+    CHECK(refusal(R"({"ping_timeout_ms": 0})") ==
+          "setting \"ping_timeout_ms\" must be a positive integer, at most 2147483647");
+    CHECK(refusal(R"({"max_header_bytes": 4294967296})") ==
+          "setting \"max_header_bytes\" must be a positive integer, at most 4294967295");
     CHECK(refusal(R"({"cookie": "yes"})") == "setting \"cookie\" must be true or false");
     CHECK(refusal(R"({"allowed_origins": "*"})") == "setting \"allowed_origins\" must be an array of strings");
 }

@@ -27,7 +27,8 @@ const SettingsTable<TransportConfig>& TransportConfig::settings() {
         {"request_timeout_ms", &TransportConfig::request_timeout, "time a client has to send a whole request head"},
         {"websocket_handshake_timeout_ms", &TransportConfig::websocket_handshake_timeout,
          "time a client has to finish a websocket handshake"},
-        {"max_header_bytes", &TransportConfig::max_header_bytes, "larger request heads are refused"},
+        S{"max_header_bytes", &TransportConfig::max_header_bytes, "larger request heads are refused"}.at_most(
+            0xffffffffu),  // Beast's parser takes a 32-bit limit
         S{"allowed_origins", &TransportConfig::allowed_origins,
           "browser origins allowed to connect; empty, or containing `\"*\"`: any (echoed with credentials)"}
             .default_text("any"),

@@ -57,7 +57,10 @@ public:
           field_(Integer{[field](Config& c, std::uint64_t v) { c.*field = static_cast<T>(v); },
                          [field](const Config& c) { return static_cast<std::uint64_t>(c.*field); }}),
           max_(std::numeric_limits<T>::max()) {}
-    // A duration is written as a count of its own unit: name such a setting after the unit ("timeout_ms").
+    // A duration is written as a count of its own unit: name such a setting after the unit ("timeout_ms"). It is
+    // at most 2^31-1 milliseconds (24.8 days), the bound of Node's timers that socket.io users know: a timer
+    // converts it to the clock's nanoseconds and adds it to now, which overflows for values near the type's
+    // maximum (a "timeout" of INT64_MAX ms would fire at once, or never).
     template <class Rep, class Period>
     Setting(std::string name, std::chrono::duration<Rep, Period> Config::*field, std::string description)
         : name_(std::move(name)),
@@ -66,7 +69,11 @@ public:
                              c.*field = std::chrono::duration<Rep, Period>(static_cast<Rep>(v));
                          },
                          [field](const Config& c) { return static_cast<std::uint64_t>((c.*field).count()); }}),
-          max_(static_cast<std::uint64_t>(std::numeric_limits<Rep>::max())) {}
+          max_(static_cast<std::uint64_t>(std::min<Rep>(
+              std::numeric_limits<Rep>::max(),
+              std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
+                  std::chrono::milliseconds(std::numeric_limits<std::int32_t>::max()))
+                  .count()))) {}
 
     // The refinements below are chained onto the declaration: Setting<C>{"file", &C::file, "..."}.non_empty().
     // One that does not fit the setting's type is a mistake in the plugin, refused with std::logic_error when

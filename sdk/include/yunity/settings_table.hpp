@@ -18,6 +18,7 @@
 
 #include <yunity/setting.hpp>
 #include <yunity/settings_description.hpp>
+#include <yunity/quoted.hpp>
 
 #include <rapidjson/document.h>
 
@@ -75,7 +76,7 @@ public:
                 const std::string_view key(m.name.GetString(), m.name.GetStringLength());
                 const std::size_t i = index_of(key);
                 if (i == settings_.size())
-                    throw std::runtime_error("unknown setting \"" + std::string(key) + "\" (" + known() + ")");
+                    throw std::runtime_error("unknown setting " + quoted(key) + " (" + known() + ")");
                 settings_[i].read(m.value, config);
                 given[i] = true;
             }
