@@ -33,7 +33,9 @@ void EventBus::clear() {
 }
 
 void EventBus::drain() {
-    std::deque<Queued> batch;
+    // The batch reuses the storage of the previous one: no allocation per drain once the sizes are reached.
+    std::vector<Queued> batch;
+    batch.swap(spare_);
     {
         std::lock_guard lock(mutex_);
         batch.swap(queue_);
@@ -46,6 +48,8 @@ void EventBus::drain() {
         if (!all_.empty()) dispatch(q.kind, q.event.get(), all_);
         depth_.fetch_sub(1, std::memory_order_relaxed);
     }
+    batch.clear();
+    if (batch.capacity() > spare_.capacity()) spare_.swap(batch);
 }
 
 void EventBus::dispatch(EventKind kind, const void* event, std::vector<Subscriber>& subscribers) {

@@ -6,7 +6,6 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
-#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -48,7 +47,8 @@ private:
     std::vector<Subscriber> all_;
 
     std::mutex mutex_;
-    std::deque<Queued> queue_;   // guarded by mutex_
+    std::vector<Queued> queue_;  // guarded by mutex_
+    std::vector<Queued> spare_;  // the storage of the last batch, for the next; the loop's thread only
     bool drain_posted_ = false;  // guarded by mutex_
     std::atomic<std::size_t> depth_{0};
     std::atomic<std::uint64_t> failures_{0};

@@ -2,6 +2,8 @@
 
 #include "engine.hpp"
 #include "listener.hpp"
+#include "plain_websocket.hpp"
+#include "websocket_accept.hpp"
 #include "websocket_connection.hpp"
 
 #include <boost/beast/core.hpp>
@@ -190,9 +192,25 @@ private:
         }
         if (transport == "websocket") {
             if (!upgrade) return error(http::status::bad_request, EioError::bad_request);
-            shut_ = true;  // the stream is the websocket's now
-            start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session), version,
-                            std::move(hs), std::move(raw_path));
+            if constexpr (tls) {
+                shut_ = true;  // the stream is the websocket's now
+                start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session),
+                                version, std::move(hs), std::move(raw_path));
+            } else {
+                if (request_[http::field::sec_websocket_version] != "13") {
+                    auto res = make_response(http::status::upgrade_required, "", "text/plain");
+                    res.set(http::field::sec_websocket_version, "13");
+                    return write(std::move(res));
+                }
+                auto accept = websocket_accept(request_[http::field::sec_websocket_key]);
+                if (!accept) return error(http::status::bad_request, EioError::bad_request);
+                std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                       "Connection: Upgrade\r\nSec-WebSocket-Accept: " + *accept + "\r\n\r\n";
+                shut_ = true;  // the socket is the websocket's now
+                lowest().expires_never();
+                start_plain_websocket(engine_, listener_, lowest().release_socket(), std::move(response),
+                                      std::move(session), version, std::move(hs), std::move(raw_path));
+            }
             return;
         }
         if (upgrade) return error(http::status::bad_request, EioError::bad_request);

@@ -1,6 +1,7 @@
 #include "listener.hpp"
 
 #include "engine.hpp"
+#include "flush_queue.hpp"
 #include "http_connection.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -14,7 +15,8 @@ using tcp = asio::ip::tcp;
 
 Listener::Listener(Engine& engine, const std::string& address, std::uint16_t port, const std::string& tls_cert,
                    const std::string& tls_key)
-    : engine_(engine), acceptor_(engine.io()), retry_(engine.io()) {
+    : engine_(engine), acceptor_(engine.io()), retry_(engine.io()),
+      flush_queue_(std::make_shared<FlushQueue>(engine.io().get_executor())) {
     if (tls_cert.empty() != tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
     if (!tls_cert.empty()) {
         // TLS 1.2 and later only, with the library's default ciphers (OpenSSL's are sound; browsers and Node agree).

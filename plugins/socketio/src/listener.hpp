@@ -13,6 +13,7 @@ class context;
 namespace yunity::socketio {
 
 class Engine;
+class FlushQueue;
 
 // Something the listener can cut at shutdown: an idle keep-alive connection or a websocket.
 class Closable {
@@ -35,6 +36,7 @@ public:
 
     void track(Closable* c) { live_.insert(c); }
     void untrack(Closable* c) { live_.erase(c); }
+    FlushQueue& flush_queue() { return *flush_queue_; }
 
 private:
     void do_accept();
@@ -44,6 +46,7 @@ private:
     boost::asio::steady_timer retry_;
     std::uint16_t port_ = 0;
     std::unique_ptr<boost::asio::ssl::context> tls_;
+    std::shared_ptr<FlushQueue> flush_queue_;
     bool stopped_ = false;
     std::unordered_set<Closable*> live_;
 };

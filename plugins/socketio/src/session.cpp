@@ -273,7 +273,7 @@ void Session::on_event(const sio::Packet& packet, std::vector<std::string> attac
     args += ']';
     const bool stock_authenticate = packet.nsp == "/" && event == "authenticate";
     if (packet.id) {
-        if (pending_acks_.size() == max_pending_acks) pending_acks_.pop_front();
+        if (pending_acks_.size() == max_pending_acks) pending_acks_.erase(pending_acks_.begin());
         pending_acks_.emplace_back(packet.nsp, *packet.id);
     }
     engine_.client_event(events::ClientEvent{id_, packet.nsp, std::move(event), std::move(args),

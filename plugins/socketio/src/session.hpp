@@ -7,7 +7,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <rapidjson/document.h>
 
-#include <deque>
 #include <map>
 #include <vector>
 #include <memory>
@@ -105,7 +104,9 @@ private:
     std::shared_ptr<const Handshake> handshake_;
     std::string raw_path_;
 
-    std::deque<Frame> queue_;  // while polling
+    // Vectors, not deques: libstdc++ gives every deque 576 bytes at construction, and most sessions never queue
+    // here (websockets have their own queue) nor await an ack.
+    std::vector<Frame> queue_;  // while polling
     std::size_t queued_bytes_ = 0;
     std::shared_ptr<PollWaiter> waiter_;
     bool base64_ = false;
@@ -125,7 +126,7 @@ private:
     bool any_connected_ = false;  // some namespace was joined (the connect timeout no longer applies)
     std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
     // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
-    std::deque<std::pair<std::string, std::uint64_t>> pending_acks_;
+    std::vector<std::pair<std::string, std::uint64_t>> pending_acks_;
     sio::BinaryAssembler assembler_;
     std::size_t assembled_bytes_ = 0;
     bool announced_ = false;  // ConnectionOpened was published

@@ -26,7 +26,7 @@ const SettingsTable<TransportConfig>& TransportConfig::settings() {
          "outgoing bytes queued for one connection before it is cut off as too slow"},
         {"request_timeout_ms", &TransportConfig::request_timeout, "time a client has to send a whole request head"},
         {"websocket_handshake_timeout_ms", &TransportConfig::websocket_handshake_timeout,
-         "time a client has to finish a websocket handshake"},
+         "time a client has to finish a websocket handshake: the closing one, and over TLS the opening one"},
         S{"max_header_bytes", &TransportConfig::max_header_bytes, "larger request heads are refused"}.at_most(
             0xffffffffu),  // Beast's parser takes a 32-bit limit
         S{"allowed_origins", &TransportConfig::allowed_origins,

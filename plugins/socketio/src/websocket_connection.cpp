@@ -25,7 +25,8 @@ using tcp = asio::ip::tcp;
 
 constexpr std::chrono::milliseconds open_packet_delay{2};
 
-// Over plain TCP (beast::tcp_stream) or TLS (beast::ssl_stream of one).
+// Over TLS (beast::ssl_stream of a tcp_stream); plain TCP goes to plain_websocket.cpp. Templated on the stream
+// still, as it was written for both.
 template <class Stream>
 class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnection<Stream>>,
                             public WebsocketLink,
@@ -221,13 +222,6 @@ void start(Engine& engine, Listener& listener, Stream stream, http::request<http
 }
 
 }  // namespace
-
-void start_websocket(Engine& engine, Listener& listener, beast::tcp_stream stream,
-                     http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
-                     std::shared_ptr<const Handshake> handshake, std::string raw_path) {
-    start(engine, listener, std::move(stream), std::move(request), std::move(session), version, std::move(handshake),
-          std::move(raw_path));
-}
 
 void start_websocket(Engine& engine, Listener& listener, beast::ssl_stream<beast::tcp_stream> stream,
                      http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
