@@ -20,6 +20,7 @@ std::string CoreOption::config_type() const {
     switch (kind) {
     case Kind::port: return "a port number (0-65535)";
     case Kind::plugin_list: return "an array of plugin names or paths";
+    case Kind::milliseconds: return "a positive integer, at most 2147483647";
     default: return "a string";
     }
 }
@@ -116,6 +117,14 @@ const std::vector<CoreOption>& core_options() {
          .default_value = defaults.log_level,
          .description = "trace, debug, info, warn, error, critical or off",
          .apply = [](Options& o, const OptionValue& v) { o.log_level = std::get<std::string>(v); }},
+        {.long_name = "shutdown-timeout",
+         .kind = Kind::milliseconds,
+         .value_name = "MS",
+         .config_key = "shutdown_timeout_ms",
+         .default_value = std::to_string(defaults.shutdown_timeout.count()),
+         .description = "how long a shutdown (SIGTERM, SIGINT) lets connections close before the process exits "
+                        "anyway, in milliseconds",
+         .apply = [](Options& o, const OptionValue& v) { o.shutdown_timeout = std::get<std::chrono::milliseconds>(v); }},
     };
     return table;
 }

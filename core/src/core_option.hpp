@@ -2,6 +2,7 @@
 
 #include "options.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -10,8 +11,8 @@
 
 namespace yunity::core {
 
-// A value for a core option once checked: a port, a text, or a list of plugin names or paths.
-using OptionValue = std::variant<std::uint16_t, std::string, std::vector<std::string>>;
+// A value for a core option once checked: a port, a text, a list of plugin names or paths, or a duration.
+using OptionValue = std::variant<std::uint16_t, std::string, std::vector<std::string>, std::chrono::milliseconds>;
 
 // One option of the core, declared once with everything known of it: its command-line spelling, its member of
 // the config file and its environment variable where it has them, its default and what it means. --help, the
@@ -19,8 +20,9 @@ using OptionValue = std::variant<std::uint16_t, std::string, std::vector<std::st
 // (core_options()), so that none of them can say something the others do not.
 struct CoreOption {
     // flag: a switch of the command line only; port: 0-65535; text: any string; plugin_list: names or paths,
-    // comma-separated on the command line and an array in the config file.
-    enum class Kind { flag, port, text, plugin_list };
+    // comma-separated on the command line and an array in the config file; milliseconds: 1 to 2^31-1, as the
+    // plugins' durations.
+    enum class Kind { flag, port, text, plugin_list, milliseconds };
 
     std::string long_name{};   // --long-name
     char short_name = 0;     // -x, or none

@@ -9,7 +9,9 @@
 #include <rapidjson/error/en.h>
 #include <spdlog/common.h>
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace po = boost::program_options;
@@ -63,7 +65,7 @@ po::options_description describe_options() {
         const std::string spec = o.short_name ? o.long_name + ',' + o.short_name : o.long_name;
         const std::string help = help_line(o);
         if (o.kind == Kind::flag) desc.add_options()(spec.c_str(), help.c_str());
-        else if (o.kind == Kind::port)
+        else if (o.kind == Kind::port || o.kind == Kind::milliseconds)
             desc.add_options()(spec.c_str(), po::value<long long>()->value_name(o.value_name), help.c_str());
         else desc.add_options()(spec.c_str(), po::value<std::string>()->value_name(o.value_name), help.c_str());
     }
@@ -92,6 +94,7 @@ rapidjson::Document read_config(const std::string& path) {
         bool valid = false;
         if (!option) valid = v.IsObject();
         else if (option->kind == Kind::port) valid = v.IsInt() && v.GetInt() >= 0 && v.GetInt() <= 65535;
+        else if (option->kind == Kind::milliseconds) valid = v.IsInt() && v.GetInt() > 0;
         else if (option->kind == Kind::plugin_list) {
             valid = v.IsArray();
             if (valid)
@@ -108,6 +111,7 @@ rapidjson::Document read_config(const std::string& path) {
 
 OptionValue config_value(const CoreOption& option, const rapidjson::Value& v) {
     if (option.kind == Kind::port) return static_cast<std::uint16_t>(v.GetInt());
+    if (option.kind == Kind::milliseconds) return std::chrono::milliseconds(v.GetInt());
     if (option.kind == Kind::plugin_list) {
         std::vector<std::string> list;
         for (auto& p : v.GetArray()) list.emplace_back(p.GetString(), p.GetStringLength());
@@ -118,6 +122,12 @@ OptionValue config_value(const CoreOption& option, const rapidjson::Value& v) {
 
 OptionValue command_line_value(const CoreOption& option, const po::variable_value& v) {
     if (option.kind == Kind::port) return port_value(option.flag(), v.as<long long>());
+    if (option.kind == Kind::milliseconds) {
+        const auto ms = v.as<long long>();
+        if (ms <= 0 || ms > std::numeric_limits<std::int32_t>::max())
+            throw StartupError(option.flag() + ": " + std::to_string(ms) + " is not " + option.config_type());
+        return std::chrono::milliseconds(ms);
+    }
     if (option.kind == Kind::plugin_list) {
         auto list = split_list(v.as<std::string>());
         if (list.empty()) throw StartupError(option.flag() + " names no plugin");

@@ -4,6 +4,7 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct Options {
     std::vector<std::string> plugins = stock_plugins;  // names or paths
     std::string plugin_dir;                            // empty: next to the executable
     std::string log_level = "info";
+    std::chrono::milliseconds shutdown_timeout{5000};
     std::string config_path;
     // The whole config file (an empty object without one); each plugin gets the member named after it.
     rapidjson::Document config;

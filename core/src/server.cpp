@@ -91,10 +91,11 @@ void Server::run() {
 
     // Drain: what the plugins' stop() began (closing sockets, answering polls) runs to completion, bounded.
     io_.restart();
-    const auto deadline = std::chrono::steady_clock::now() + drain_limit;
+    const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_timeout;
     while (io_.run_one_until(deadline) != 0) {
     }
-    if (!io_.stopped()) logger_->warn("shutdown: work still pending after {}s, cut short", drain_limit.count());
+    if (!io_.stopped())
+        logger_->warn("shutdown: work still pending after {} ms, cut short", options_.shutdown_timeout.count());
     logger_->info("stopped");
 }
 

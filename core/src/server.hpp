@@ -43,7 +43,6 @@ public:
     std::map<std::string, void*, std::less<>>& services() { return services_; }
 
     // How long the loop may take to drain after the plugins stopped before it is cut short.
-    static constexpr std::chrono::seconds drain_limit{5};
 
 private:
     // Members are destroyed bottom-up: the libraries (declared first) outlive everything their code made.

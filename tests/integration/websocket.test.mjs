@@ -34,8 +34,9 @@ function frame(op, payload, { fin = true, mask = true, rsv = 0, length } = {}) {
 }
 
 // Opens a raw websocket; resolves with the HTTP answer and, on a 101, a reader of the server's frames.
-async function open(query = 'EIO=4&transport=websocket', headers = {}) {
-  const sock = net.connect(server.port, '127.0.0.1');
+// `halfOpen`: the client's side stays open after the server's FIN (node closes it at once otherwise).
+async function open(query = 'EIO=4&transport=websocket', headers = {}, { halfOpen = false } = {}) {
+  const sock = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: halfOpen });
   await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
   const key = headers.key ?? crypto.randomBytes(16).toString('base64');
   const version = headers.version ?? '13';
@@ -219,6 +220,27 @@ test('SIGTERM: every websocket gets a close frame 1001 (going away), then the pr
     for (const c of clients) await closedWith(c, 1001);
     assert.deepEqual(await stopped, { code: 0, signal: null });
     assert.ok(Date.now() - t0 < 5000, `exited after ${Date.now() - t0} ms`);
+  } finally {
+    server = main;
+  }
+});
+
+test('--shutdown-timeout bounds the exit when a client never answers the close frame', async () => {
+  const main = server;
+  server = await Server.start({ args: ['--config', CONFIG, '--shutdown-timeout', '500'] });
+  try {
+    const c = await open(undefined, {}, { halfOpen: true });
+    const t0 = Date.now();
+    const stopped = server.stop('SIGTERM');
+    const f = await c.next();
+    assert.equal(f.op, OP.close);
+    assert.equal(f.payload.readUInt16BE(0), 1001);
+    // No answer: the server's closing handshake would wait websocket_handshake_timeout (10 s); the exit does not.
+    assert.deepEqual(await stopped, { code: 0, signal: null });
+    const took = Date.now() - t0;
+    assert.ok(took >= 450 && took < 3000, `exited after ${took} ms`);
+    assert.match(server.log, /shutdown: work still pending after 500 ms, cut short/);
+    c.sock.destroy();
   } finally {
     server = main;
   }

@@ -135,8 +135,9 @@ TEST_CASE("--config-reference needs no ports and honours the plugin options") {
 TEST_CASE("the config file's core keys: every option's key, typed as its option; ports from the file") {
     auto all = write_file("core-keys.json", R"({"client_port": 5000, "admin_port": 5001, "bind": "127.0.0.3",
         "admin_bind": "::1", "plugin_dir": "/pd", "redis": "redis://file:1/0", "plugins": ["a", "b"],
-        "log_level": "debug"})");
+        "log_level": "debug", "shutdown_timeout_ms": 1500})");
     auto o = parse({"--config", all});
+    CHECK(o.shutdown_timeout == std::chrono::milliseconds(1500));
     CHECK(o.settings.client_port == 5000);
     CHECK(o.settings.admin_port == 5001);
     CHECK(o.settings.client_bind == "127.0.0.3");
@@ -158,6 +159,20 @@ TEST_CASE("the config file's core keys: every option's key, typed as its option;
           std::string::npos);
     CHECK(refused("list.json", R"({"plugins": ["a", ""]})").find("\"plugins\" must be an array of plugin names") !=
           std::string::npos);
+    CHECK(refused("ms.json", R"({"shutdown_timeout_ms": 0})").find("\"shutdown_timeout_ms\" must be a positive integer, at most 2147483647") !=
+          std::string::npos);
+    CHECK(refused("ms2.json", R"({"shutdown_timeout_ms": 2147483648})").find("must be a positive integer") !=
+          std::string::npos);
+}
+
+TEST_CASE("--shutdown-timeout: 5 s by default, milliseconds from 1 to 2^31-1") {
+    CHECK(parse({"-w", "1", "-p", "2"}).shutdown_timeout == std::chrono::milliseconds(5000));
+    CHECK(parse({"-w", "1", "-p", "2", "--shutdown-timeout", "250"}).shutdown_timeout == std::chrono::milliseconds(250));
+    CHECK(refusal({"-w", "1", "-p", "2", "--shutdown-timeout", "0"}) ==
+          "--shutdown-timeout: 0 is not a positive integer, at most 2147483647");
+    CHECK(refusal({"-w", "1", "-p", "2", "--shutdown-timeout", "2147483648"}) ==
+          "--shutdown-timeout: 2147483648 is not a positive integer, at most 2147483647");
+    CHECK(refusal({"-w", "1", "-p", "2", "--shutdown-timeout", "soon"}).find("shutdown-timeout") != std::string::npos);
 }
 
 TEST_CASE("--help is made from the option table: every option, with its default or variable") {

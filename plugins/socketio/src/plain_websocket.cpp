@@ -250,22 +250,8 @@ private:
     // ---- ws::FrameSink ----
     bool on_message(bool text, std::string_view data) override {
         if (draining_) return true;
-        if (!session_) return false;
-        auto packet = text ? eio::decode_text_frame(version_, data) : eio::decode_binary_frame(version_, data);
-        if (!packet) {
-            engine_.log().info("session {}: malformed websocket frame; closing", session_->sid());
-            session_->close(CloseReason::protocol_error);
-            return false;
-        }
-        auto session = session_;  // the handlers below may close the session and so release it
-        if (probing_) {
-            const bool upgrade = packet->type == eio::PacketType::upgrade;
-            session->on_probe_packet(*this, std::move(*packet));
-            if (upgrade) probing_ = false;
-        } else {
-            session->on_packet(std::move(*packet));
-        }
-        return !closing_;
+        auto session = session_;  // the session may close this link meanwhile, and so release it
+        return session && session->on_websocket_message(*this, probing_, text, data) && !closing_;
     }
 
     bool on_ping(std::string_view data) override {

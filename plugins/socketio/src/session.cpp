@@ -333,6 +333,24 @@ bool Session::attach_probe(std::shared_ptr<WebsocketLink> link) {
     return true;
 }
 
+bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data) {
+    auto packet = text ? eio::decode_text_frame(version_, data) : eio::decode_binary_frame(version_, data);
+    if (!packet) {
+        engine_.log().info("session {}: malformed websocket frame; closing", sid_);
+        close(CloseReason::protocol_error);
+        return false;
+    }
+    auto self = shared_from_this();  // the handlers below may close the session and so release it
+    if (probing) {
+        const bool upgrade = packet->type == eio::PacketType::upgrade;
+        on_probe_packet(link, std::move(*packet));
+        if (upgrade) probing = false;
+    } else {
+        on_packet(std::move(*packet));
+    }
+    return !closed_;
+}
+
 void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
     if (closed_ || probe_.get() != &link) return;
     if (packet.type == eio::PacketType::ping && packet.data == "probe") {

@@ -60,6 +60,10 @@ public:
     bool attach_probe(std::shared_ptr<WebsocketLink> link);
     // Packets over a websocket that is still probing.
     void on_probe_packet(WebsocketLink& link, eio::Packet packet);
+    // A whole websocket message from `link`, decoded: a probe's packet while `probing` (the upgrade packet ends
+    // the probe), else the session's. A malformed one closes the session; false then, and when the handling
+    // closed it otherwise.
+    bool on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data);
     // Packets from a websocket created as the session's transport (no sid in its URL) go to on_packet.
     void attach_websocket(std::shared_ptr<WebsocketLink> link);
     // A websocket went away (any reason): the session closes if it was the transport.

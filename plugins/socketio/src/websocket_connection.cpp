@@ -134,23 +134,9 @@ private:
             return;
         }
         const auto data = buffer_.cdata();
-        std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-        auto packet = ws_.got_text() ? eio::decode_text_frame(version_, bytes) : eio::decode_binary_frame(version_, bytes);
+        const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+        if (auto session = session_) session->on_websocket_message(*this, probing_, ws_.got_text(), bytes);
         buffer_.consume(buffer_.size());
-        if (!session_) return;
-        if (!packet) {
-            engine_.log().info("session {}: malformed websocket frame; closing", session_->sid());
-            session_->close(CloseReason::protocol_error);
-            return;
-        }
-        auto session = session_;  // the handlers below may close the session and so release it
-        if (probing_) {
-            const bool upgrade = packet->type == eio::PacketType::upgrade;
-            session->on_probe_packet(*this, std::move(*packet));
-            if (upgrade) probing_ = false;
-        } else {
-            session->on_packet(std::move(*packet));
-        }
         if (!closing_) do_read();
     }
 
