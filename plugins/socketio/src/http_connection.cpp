@@ -60,9 +60,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
 public:
     HttpConnection(Engine& engine, Listener& listener, Stream stream)
         : engine_(engine), listener_(listener), stream_(std::move(stream)) {
-        listener_.track(this);
+        live_ = listener_.track(this);
     }
-    ~HttpConnection() override { listener_.untrack(this); }
+    ~HttpConnection() override { live_->erase(this); }
 
     void run() {
         if constexpr (tls) {
@@ -352,6 +352,7 @@ private:
 
     Engine& engine_;
     Listener& listener_;
+    std::shared_ptr<Listener::LiveSet> live_;
     Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;

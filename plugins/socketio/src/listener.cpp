@@ -37,7 +37,10 @@ Listener::Listener(Engine& engine, const std::string& address, std::uint16_t por
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    // The kernel caps the backlog at net.core.somaxconn (4096 by default): asking for more lets an operator who
+    // raises it for reconnect storms (docs/operations.md) get it without a new build.
+    if (!ec) acceptor_.listen(65535, ec);
+    if (!ec) acceptor_.non_blocking(true, ec);
     if (ec)
         throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
@@ -56,8 +59,20 @@ void Listener::stop() {
     boost::system::error_code ec;
     acceptor_.close(ec);
     retry_.cancel();
-    auto live = live_;  // shutdown() may untrack
+    auto live = *live_;  // shutdown() may untrack
     for (auto* c : live) c->shutdown();
+}
+
+void Listener::accept_queued() {
+    // What else waits in the kernel's queue is taken now, a bounded number at a time so that established
+    // connections get their turn: in a reconnect storm, each accept would otherwise wait a turn of the loop
+    // while the queue overflows and clients' SYNs are dropped (each a retry after 1 s, 2 s, ...).
+    for (int i = 0; i < 64 && !stopped_; ++i) {
+        boost::system::error_code ec;
+        tcp::socket socket = acceptor_.accept(ec);
+        if (ec) return;  // would_block: the queue is empty; anything else: the asynchronous accept reports it
+        start_http_connection(engine_, *this, std::move(socket), tls_.get());
+    }
 }
 
 void Listener::do_accept() {
@@ -65,6 +80,7 @@ void Listener::do_accept() {
         if (self->stopped_) return;
         if (!ec) {
             start_http_connection(self->engine_, *self, std::move(socket), self->tls_.get());
+            self->accept_queued();
         } else if (ec != asio::error::operation_aborted) {
             // Out of file descriptors, most likely: pause instead of spinning, and keep accepting afterwards.
             self->engine_.log().warn("accept failed: {}", ec.message());

@@ -34,12 +34,18 @@ public:
     void stop();
     std::uint16_t port() const { return port_; }
 
-    void track(Closable* c) { live_.insert(c); }
-    void untrack(Closable* c) { live_.erase(c); }
+    // The connections to cut at shutdown. A connection keeps the set it was put in and leaves it when destroyed:
+    // the set outlives the listener for connections whose handlers the io_context destroys after the plugin.
+    using LiveSet = std::unordered_set<Closable*>;
+    std::shared_ptr<LiveSet> track(Closable* c) {
+        live_->insert(c);
+        return live_;
+    }
     FlushQueue& flush_queue() { return *flush_queue_; }
 
 private:
     void do_accept();
+    void accept_queued();
 
     Engine& engine_;
     boost::asio::ip::tcp::acceptor acceptor_;
@@ -48,7 +54,7 @@ private:
     std::unique_ptr<boost::asio::ssl::context> tls_;
     std::shared_ptr<FlushQueue> flush_queue_;
     bool stopped_ = false;
-    std::unordered_set<Closable*> live_;
+    std::shared_ptr<LiveSet> live_ = std::make_shared<LiveSet>();
 };
 
 }  // namespace yunity::socketio

@@ -56,9 +56,9 @@ public:
           reader_(engine.config().max_payload),
           version_(version),
           probing_(session_ != nullptr) {
-        listener_.track(this);
+        live_ = listener_.track(this);
     }
-    ~PlainWebsocket() override { listener_.untrack(this); }
+    ~PlainWebsocket() override { live_->erase(this); }
 
     void run(std::string response, std::shared_ptr<const Handshake> handshake, std::string raw_path) {
         error_code ec;
@@ -336,6 +336,7 @@ private:
 
     Engine& engine_;
     Listener& listener_;
+    std::shared_ptr<Listener::LiveSet> live_;
     tcp::socket socket_;
     std::shared_ptr<Session> session_;
     ws::FrameReader reader_;

@@ -38,9 +38,9 @@ public:
                         int version, std::string raw_path)
         : engine_(engine), listener_(listener), ws_(std::move(stream)), session_(std::move(session)),
           version_(version), probing_(session_ != nullptr), raw_path_(std::move(raw_path)) {
-        listener_.track(this);
+        live_ = listener_.track(this);
     }
-    ~WebsocketConnection() override { listener_.untrack(this); }
+    ~WebsocketConnection() override { live_->erase(this); }
 
     void run(http::request<http::string_body> request, std::shared_ptr<const Handshake> handshake) {
         websocket::stream_base::timeout timeouts{};
@@ -184,6 +184,7 @@ private:
 
     Engine& engine_;
     Listener& listener_;
+    std::shared_ptr<Listener::LiveSet> live_;
     websocket::stream<Stream> ws_;
     beast::flat_buffer buffer_;
     std::shared_ptr<Session> session_;
