@@ -85,7 +85,10 @@ public:
                               });
         commands_->on_connected([this] { on_commands_connected(); });
         keyspace_->on_connected([this] { on_keyspace_connected(); });
-        commands_->on_disconnected([this](const std::string& why) { set_ready(false, "commands: " + why); });
+        commands_->on_disconnected([this](const std::string& why) {
+            keyspace_events_checked_ = false;
+            set_ready(false, "commands: " + why);
+        });
         keyspace_->on_disconnected([this](const std::string& why) { set_ready(false, "keyspace: " + why); });
         for (auto* link : {commands_.get(), keyspace_.get()}) {
             const auto labels = "link=\"" + link->options().name + "\"";
@@ -131,8 +134,13 @@ private:
         lookup(session_id);
     }
 
-    void on_commands_connected() {
-        ensure_keyspace_events();
+    // Ready, and the held sessions read again, only once redis sends keyspace events: a login written between
+    // the reconnect and the CONFIG SET would otherwise go unseen (a restarted redis has them off).
+    void on_commands_connected() { ensure_keyspace_events(); }
+
+    void keyspace_events_checked() {
+        if (!commands_->connected()) return;  // the link dropped meanwhile: its next connect checks again
+        keyspace_events_checked_ = true;
         resync();
         update_ready();
     }
@@ -144,7 +152,7 @@ private:
     }
 
     void resync() {
-        if (!commands_->connected()) return;
+        if (!commands_->connected() || !keyspace_events_checked_) return;
         std::size_t n = 0;
         c_.registry().for_each_session([&](const std::string& sid) {
             lookup(sid);
@@ -158,14 +166,15 @@ private:
         commands_->command({"CONFIG", "GET", "notify-keyspace-events"}, [this](const redis::Reply* reply,
                                                                               const std::string& error) {
             if (!reply || !reply->is_array() || reply->elements.size() != 2) {
+                // Refused (an ACL without CONFIG): nothing more can be done here; the operator was told.
                 c_.logger()->warn("cannot read notify-keyspace-events ({}): make sure redis has it include \"{}\", "
                                   "or logins and logouts will not be seen",
                                   error.empty() ? "unexpected reply" : error, needed_keyspace_flags);
-                return;
+                return keyspace_events_checked();
             }
             const auto& current = reply->elements[1].str;
             const auto merged = merge_keyspace_flags(current);
-            if (merged == current) return;
+            if (merged == current) return keyspace_events_checked();
             commands_->command({"CONFIG", "SET", "notify-keyspace-events", merged},
                                [this, merged](const redis::Reply* r, const std::string& err) {
                                    if (r) c_.logger()->info("set notify-keyspace-events to \"{}\"", merged);
@@ -173,12 +182,14 @@ private:
                                        c_.logger()->warn("cannot set notify-keyspace-events to \"{}\" ({}): set it in "
                                                          "redis.conf, or logins and logouts will not be seen",
                                                          merged, err);
+                                   keyspace_events_checked();
                                });
         });
     }
 
     void update_ready() {
-        if (commands_->connected() && keyspace_->connected()) set_ready(true, "connected to " + redis::redact(url_));
+        if (commands_->connected() && keyspace_->connected() && keyspace_events_checked_)
+            set_ready(true, "connected to " + redis::redact(url_));
     }
 
     void set_ready(bool ready, std::string detail) {
@@ -197,6 +208,7 @@ private:
     std::unique_ptr<redis::RedisLink> keyspace_;
     bool ready_ = false;
     bool reported_ = false;
+    bool keyspace_events_checked_ = false;  // since the commands link last connected
 };
 
 }  // namespace
