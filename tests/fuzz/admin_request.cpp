@@ -11,6 +11,7 @@
 #include "report.hpp"
 
 #include "fuzz_check.hpp"
+#include "map_registry.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -23,31 +24,6 @@ using namespace yunity::admin;
 namespace {
 
 constexpr std::string_view kToken = "s3cret";
-
-class OneConnectionRegistry final : public RegistryView {
-public:
-    std::map<ConnectionId, ConnectionInfo> connections;
-
-    std::size_t connection_count() const override { return connections.size(); }
-    std::size_t session_count() const override { return 0; }
-    std::size_t user_count() const override { return 0; }
-    std::size_t authenticated_count() const override { return 0; }
-    const ConnectionInfo* find(ConnectionId id) const override {
-        auto it = connections.find(id);
-        return it == connections.end() ? nullptr : &it->second;
-    }
-    ConnectionId for_each_connection(ConnectionId after,
-                                     const std::function<bool(const ConnectionInfo&)>& visit) const override {
-        ConnectionId last = after;
-        for (auto it = connections.upper_bound(after); it != connections.end(); ++it) {
-            last = it->first;
-            if (!visit(it->second)) break;
-        }
-        return last;
-    }
-    void for_each_session(const std::function<void(const std::string&)>&) const override {}
-    bool has_session(std::string_view) const override { return false; }
-};
 
 struct NoMetrics final : Metrics {
     std::atomic<std::uint64_t> c{0};
@@ -177,7 +153,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!parse_target(request.target, request.path, request.query)) return 0;  // 400 before any route
     FUZZ_CHECK(!request.path.empty() && request.path.front() == '/');
 
-    OneConnectionRegistry registry;
+    test::MapRegistry registry;
     auto hs = std::make_shared<Handshake>();
     hs->headers = request.headers;
     hs->query = request.query;

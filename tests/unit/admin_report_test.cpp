@@ -5,6 +5,7 @@
 #include "builtin_routes.hpp"
 #include "readiness.hpp"
 #include "report.hpp"
+#include "map_registry.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -17,31 +18,6 @@ using namespace yunity;
 using namespace yunity::admin;
 
 namespace {
-
-class FakeRegistry final : public RegistryView {
-public:
-    std::map<ConnectionId, ConnectionInfo> connections;
-
-    std::size_t connection_count() const override { return connections.size(); }
-    std::size_t session_count() const override { return 0; }
-    std::size_t user_count() const override { return 0; }
-    std::size_t authenticated_count() const override { return 0; }
-    const ConnectionInfo* find(ConnectionId id) const override {
-        auto it = connections.find(id);
-        return it == connections.end() ? nullptr : &it->second;
-    }
-    ConnectionId for_each_connection(ConnectionId after,
-                                     const std::function<bool(const ConnectionInfo&)>& visit) const override {
-        ConnectionId last = after;
-        for (auto it = connections.upper_bound(after); it != connections.end(); ++it) {
-            last = it->first;
-            if (!visit(it->second)) break;
-        }
-        return last;
-    }
-    void for_each_session(const std::function<void(const std::string&)>&) const override {}
-    bool has_session(std::string_view) const override { return false; }
-};
 
 // Runs `fn` with the process's time zone set to `tz`, then restores it.
 template <class Fn>
@@ -190,7 +166,7 @@ TEST_CASE("report: repeated headers are joined, invalid UTF-8 is replaced, a mis
 }
 
 TEST_CASE("report: streamed in slices that resume by id, as a whole one valid document") {
-    FakeRegistry registry;
+    test::MapRegistry registry;
     for (ConnectionId id = 1; id <= 5; ++id)
         registry.connections.emplace(id, connection(id, "c" + std::to_string(id), std::nullopt, std::nullopt));
 
@@ -219,7 +195,7 @@ TEST_CASE("report: streamed in slices that resume by id, as a whole one valid do
     for (auto& c : doc["connections"].GetArray()) ids.emplace_back(c["connectionId"].GetString());
     CHECK(ids == std::vector<std::string>{"c1", "c2", "c4", "c5", "c6"});
 
-    FakeRegistry empty;
+    test::MapRegistry empty;
     ConnectionReport none(empty, default_redact, 500);
     std::string out;
     CHECK_FALSE(none.next(out));
@@ -323,7 +299,7 @@ TEST_CASE("router: 404, 405 with Allow, HEAD as GET, prefix routes, duplicates, 
 }
 
 TEST_CASE("builtin routes: health, readiness, stats, metrics, dashboard, report") {
-    FakeRegistry registry;
+    test::MapRegistry registry;
     registry.connections.emplace(1, connection(1, "a", std::nullopt, std::nullopt));
     struct NoMetrics final : Metrics {
         std::atomic<std::uint64_t> c{0};
