@@ -5,8 +5,9 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 namespace yunity::core {
 
@@ -62,8 +63,9 @@ private:
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
+    // Open addressing: a fan-out looks up every named user, and a node per entry was a cache miss per lookup.
     template <class T>
-    using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+    using StringMap = boost::unordered_flat_map<std::string, T, StringHash, std::equal_to<>>;
 
     StringMap<Session> sessions_;
     StringMap<std::vector<ConnectionId>> users_;

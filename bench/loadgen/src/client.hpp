@@ -55,7 +55,7 @@ public:
     // Verification, kept per client for the whole run (sequence numbers only grow, across phases too).
     std::int64_t last_seq = -1;
     std::uint64_t received = 0;  // in the current phase
-    std::uint32_t next_ping_s = 0;
+    std::uint32_t next_ping_ms = 0;
 
 private:
     void on_packet(char type, std::string_view data) override;

@@ -37,6 +37,7 @@ private:
     struct ServerSample {
         std::uint64_t rss_kb = 0;
         double cpu_s = 0;
+        double system_cpu_s = 0;  // of cpu_s, the time spent in the kernel (system calls, the TCP stack)
     };
     struct ConnectResult {
         double to_authenticating_s = 0, to_confirmed_s = 0;

@@ -175,8 +175,7 @@ void Worker::pump() {
 
 void Worker::on_authenticating(Client& client) {
     if (in_flight_ > 0) --in_flight_;
-    client.next_ping_s = static_cast<std::uint32_t>((now_ns() - epoch_ns_) / 1'000'000'000) +
-                         client.ping_interval_ms() / 1000;
+    client.next_ping_ms = static_cast<std::uint32_t>((now_ns() - epoch_ns_) / 1'000'000) + client.ping_interval_ms();
     if (++authenticating_ == clients_.size() && awaiting_) all_authenticating_ns_ = now_ns();
     pump();
 }
@@ -229,7 +228,10 @@ void Worker::tick() {
             finish_connecting(now);
         }
     }
-    if (now - last_heartbeat_sweep_ns_ >= 1'000'000'000) {
+    // Each client pings its own interval after it connected, as socket.io-client 2.x's timer does; a coarser
+    // sweep would send the pings of every client connected within one sweep together, a burst real clients
+    // never make.
+    if (now - last_heartbeat_sweep_ns_ >= 20'000'000) {
         last_heartbeat_sweep_ns_ = now;
         send_heartbeats();
     }
@@ -284,11 +286,11 @@ void Worker::publish_probes(std::int64_t now) {
 }
 
 void Worker::send_heartbeats() {
-    const auto now_s = static_cast<std::uint32_t>((now_ns() - epoch_ns_) / 1'000'000'000);
+    const auto now_ms = static_cast<std::uint32_t>((now_ns() - epoch_ns_) / 1'000'000);
     for (auto& c : clients_) {
-        if (c->eio() != 3 || c->state() < Client::State::authenticating || c->next_ping_s > now_s) continue;
+        if (c->eio() != 3 || c->state() < Client::State::authenticating || c->next_ping_ms > now_ms) continue;
         c->ping();
-        c->next_ping_s = now_s + std::max<std::uint32_t>(1, c->ping_interval_ms() / 1000);
+        c->next_ping_ms = now_ms + std::max<std::uint32_t>(1000, c->ping_interval_ms());
     }
 }
 

@@ -13,6 +13,8 @@
 #include <map>
 #include <unordered_map>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 namespace yunity::socketio {
 
 // The transport's state shared by all sessions: the session table, ids, settings, and the bridge to the bus.
@@ -97,7 +99,8 @@ private:
     EnginePathTable engine_paths_{config_};
     ConnectionId next_id_ = 1;
     std::unordered_map<std::string, std::shared_ptr<Session>> by_sid_;
-    std::unordered_map<ConnectionId, Session*> by_id_;
+    // Looked up once per delivery; open addressing keeps that lookup to one cache line, not a node per entry.
+    boost::unordered_flat_map<ConnectionId, Session*> by_id_;
     std::unordered_map<std::string, std::size_t> per_address_;  // only when max_connections_per_address is set
     std::size_t max_connections_;
     std::atomic<std::uint64_t>& refused_;
