@@ -3,7 +3,6 @@
 #include <sys/ioctl.h>
 
 #include <memory>
-#include <cstdlib>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <hiredis/async.h>
@@ -11,11 +10,12 @@
 namespace yunity::redis {
 namespace {
 
+// 16 KB each (hiredis' read size): a turn of the loop takes at most 1 MB from one connection.
+constexpr int kReadsPerTurn = 64;
+
 // Shared between the hiredis context (through Handle) and every wait in flight, because hiredis may free the
 // context while a wait is pending (an error found by a read, or redisAsyncFree from a timer): the completion
 // then still finds this object, sees `ac == nullptr` and does nothing.
-const int kReadsPerTurn = getenv("YS_READS") ? atoi(getenv("YS_READS")) : 64;
-
 struct State : std::enable_shared_from_this<State> {
   State(boost::asio::io_context& io, int fd, redisAsyncContext* context, AdapterHooks h)
       : ac(context), descriptor(io, fd), hooks(std::move(h)) {}
