@@ -302,6 +302,7 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     const std::uint64_t per_notification = plan_.users_per_notification() * plan_.per_user();
     const double notification_rate = phase.rate > 0 ? phase.rate / static_cast<double>(per_notification) : 0;
     const std::string padding(options_.payload_bytes, 'x');
+    const std::uint64_t window = phase.window ? phase.window : options_.window;
     const auto seq0 = next_seq_;
     std::uint64_t published = 0;
     std::size_t redis_errors = 0;
@@ -340,7 +341,7 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
             due = target > published ? target - published : 0;
         } else {
             const auto in_flight = published * per_notification - std::min(published * per_notification, progress());
-            due = in_flight < options_.window ? (options_.window - in_flight) / per_notification : 0;
+            due = in_flight < window ? (window - in_flight) / per_notification : 0;
         }
         // Bounded batches and replies outstanding: redis and the server see a stream, not one huge burst.
         due = std::min<std::uint64_t>(due, 2000);

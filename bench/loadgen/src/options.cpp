@@ -53,13 +53,18 @@ Phase parse_phase(const std::string& text) {
         rest.remove_prefix(colon + 1);
     }
     const auto bad = [&] {
-        return UsageError("--phase '" + text + "': expected fanout:RATE|max:SECONDS, storm or hold:SECONDS");
+        return UsageError("--phase '" + text +
+                          "': expected fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm or hold:SECONDS");
     };
-    if (parts[0] == "fanout" && parts.size() == 3) {
+    if (parts[0] == "fanout" && (parts.size() == 3 || (parts.size() == 4 && parts[1] == "max"))) {
         p.kind = Phase::Kind::fanout;
         p.rate = parts[1] == "max" ? 0 : number(parts[1], "--phase " + text);
         p.seconds = number(parts[2], "--phase " + text);
         if (p.seconds <= 0) throw bad();
+        if (parts.size() == 4) {
+            p.window = static_cast<std::uint64_t>(number(parts[3], "--phase " + text));
+            if (p.window == 0) throw bad();
+        }
     } else if (parts[0] == "storm" && parts.size() == 1) {
         p.kind = Phase::Kind::storm;
     } else if (parts[0] == "hold" && parts.size() == 2) {
@@ -99,8 +104,8 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
         ("storm-concurrency", po::value(&o.storm_concurrency)->default_value(o.storm_concurrency), "handshakes in flight per worker in a storm (0: all at once)")
         ("users-per-notification,m", po::value(&o.users_per_notification)->default_value(o.users_per_notification), "distinct users each notification names")
         ("payload-bytes", po::value(&o.payload_bytes)->default_value(o.payload_bytes), "padding in each notification")
-        ("window", po::value(&o.window)->default_value(o.window), "deliveries in flight for fanout:max")
-        ("phase", po::value(&phases)->composing(), "fanout:RATE|max:SECONDS, storm, hold:SECONDS; in order, after connecting")
+        ("window", po::value(&o.window)->default_value(o.window), "deliveries in flight for fanout:max (a phase's own WINDOW overrides it)")
+        ("phase", po::value(&phases)->composing(), "fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm, hold:SECONDS; in order, after connecting")
         ("server-pid", po::value(&o.server_pids)->composing(), "a server process to read RSS and CPU time from; repeatable")
         ("label", po::value(&o.label), "name of the run in the JSON")
         ("note", po::value(&o.note), "free text kept in the JSON")

@@ -27,6 +27,7 @@ struct Phase {
     Kind kind = Kind::fanout;
     double rate = 0;     // fanout: deliveries per second; 0 = as fast as the window lets
     double seconds = 0;  // fanout and hold: how long
+    std::uint64_t window = 0;  // fanout:max: deliveries in flight (0: --window)
     std::string name;    // as written on the command line, for the report
 };
 

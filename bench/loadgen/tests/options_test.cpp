@@ -24,7 +24,8 @@ Options parse(std::vector<std::string> args) {
 TEST_CASE("phases, servers and the redis address are read") {
     const auto o = parse({"--url", "http://127.0.0.1:5000", "--url", "ws://localhost:5002/", "--redis", "10.0.0.1:7000",
                           "-n", "100", "-k", "2", "-m", "5", "--eio", "mix", "--path", "/socket", "--phase",
-                          "fanout:50000:15", "--phase", "fanout:max:2.5", "--phase", "storm", "--phase", "hold:3"});
+                          "fanout:50000:15", "--phase", "fanout:max:2.5", "--phase", "storm", "--phase", "hold:3",
+                          "--phase", "fanout:max:4:100000"});
     REQUIRE(o.targets.size() == 2);
     CHECK(o.targets[1].host == "localhost");
     CHECK(o.targets[1].host_header == "localhost:5002");
@@ -32,13 +33,16 @@ TEST_CASE("phases, servers and the redis address are read") {
     CHECK(o.redis_port == "7000");
     CHECK(o.path == "/socket/");
     CHECK(o.eio == 0);
-    REQUIRE(o.phases.size() == 4);
+    REQUIRE(o.phases.size() == 5);
     CHECK(o.phases[0].kind == Phase::Kind::fanout);
     CHECK(o.phases[0].rate == 50000);
     CHECK(o.phases[1].rate == 0);
     CHECK(o.phases[1].seconds == 2.5);
     CHECK(o.phases[2].kind == Phase::Kind::storm);
     CHECK(o.phases[3].kind == Phase::Kind::hold);
+    CHECK(o.phases[1].window == 0);
+    CHECK(o.phases[4].rate == 0);
+    CHECK(o.phases[4].window == 100000);
     CHECK(o.seed != 0);
     CHECK(o.user_base >= 1'000'000'000);
 }
@@ -46,6 +50,8 @@ TEST_CASE("phases, servers and the redis address are read") {
 TEST_CASE("impossible plans are refused") {
     CHECK_THROWS_AS(parse({"--phase", "fanout:fast:1"}), UsageError);
     CHECK_THROWS_AS(parse({"--phase", "storm:3"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "fanout:5000:3:100000"}), UsageError);  // a window only for max
+    CHECK_THROWS_AS(parse({"--phase", "fanout:max:3:0"}), UsageError);
     CHECK_THROWS_AS(parse({"-n", "10", "-k", "3"}), UsageError);
     CHECK_THROWS_AS(parse({"-n", "10", "-m", "11"}), UsageError);
     CHECK_THROWS_AS(parse({"--url", "127.0.0.1:5000"}), UsageError);
