@@ -268,6 +268,29 @@ TEST_CASE("psubscribe") {
   CHECK(messages[0].payload == "hello");
 }
 
+TEST_CASE("pub/sub: a backlog is taken in one turn of the loop, not 16 KB per turn") {
+  // A server that fell behind delivers a turn's notifications to each connection in one write; that needs the
+  // turn to hold many of them. hiredis reads 16 KB at a time; the adapter reads on while data waits.
+  RedisProcess redis;
+  redis.start();
+  boost::asio::io_context io;
+  RedisLink sub(io, options_for(redis.url(), "sub"), test_logger());
+  std::size_t received = 0;
+  sub.subscribe("burst", [&](std::string_view, std::string_view payload) {
+    CHECK(payload.size() == 1000);
+    ++received;
+  });
+  sub.start();
+  REQUIRE(run_until(io, [&] { return sub.connected(); }));
+  // 100 KB published while the loop is not running: it waits in the socket (loopback buffers hold far more).
+  const std::string payload(1000, 'n');
+  for (int i = 0; i < 100; ++i) REQUIRE(redis.command({"PUBLISH", "burst", payload}).integer == 1);
+  std::this_thread::sleep_for(50ms);
+  while (received == 0) REQUIRE(io.run_one_for(1s) == 1);
+  // One handler took all of it; at 16 KB a turn it would have been 16 messages.
+  CHECK(received == 100);
+}
+
 TEST_CASE("AUTH: password, ACL user, wrong password and missing password") {
   RedisProcessOptions popts;
   popts.password = "pw with spaces";
