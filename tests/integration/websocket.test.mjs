@@ -210,6 +210,31 @@ test('a client that vanishes mid-frame: its session closes, and the server keeps
   c.sock.destroy();
 });
 
+test('a last frame and the end of the stream in one readiness event: the server sees the end at once', async () => {
+  // Heartbeats a minute apart, so that only reading the end of the stream can close these sessions in time.
+  const main = server;
+  server = await Server.start({ config: { plugins: ['socketio', 'conformance'],
+                                          socketio: { ping_interval_ms: 60000, ping_timeout_ms: 60000 } } });
+  try {
+    const clients = [];
+    for (let i = 0; i < 10; i++) clients.push(await open());
+    const from = server.log.length;
+    // Stopped, the server finds both a frame and the FIN waiting when it wakes: one edge of its (edge-triggered)
+    // epoll, and a read that stops at the frame must still see the end. A pong: nothing is written back, so no
+    // reset from the client's side can announce the end instead.
+    server.proc.kill('SIGSTOP');
+    for (const c of clients) c.sock.end(frame(OP.pong, ''));
+    await sleep(200);
+    server.proc.kill('SIGCONT');
+    const closed = () => (server.log.slice(from).match(/closed: transport error/g) || []).length;
+    for (let i = 0; i < 60 && closed() < 10; i++) await sleep(50);
+    assert.equal(closed(), 10, 'every session closed within 3 s, not at its heartbeat a minute later');
+  } finally {
+    await server.stop();
+    server = main;
+  }
+});
+
 test('SIGTERM: every websocket gets a close frame 1001 (going away), then the process exits 0', async () => {
   const main = server;
   server = await Server.start({ args: ['--config', CONFIG] });

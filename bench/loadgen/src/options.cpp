@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -35,8 +36,16 @@ Target parse_url(const std::string& text) {
 double number(std::string_view text, const std::string& what) {
     double value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value < 0)
+    if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) || value < 0)
         throw UsageError(what + ": '" + std::string(text) + "' is not a non-negative number");
+    return value;
+}
+
+std::uint64_t count(std::string_view text, const std::string& what) {
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value == 0)
+        throw UsageError(what + ": '" + std::string(text) + "' is not a positive whole number");
     return value;
 }
 
@@ -61,10 +70,7 @@ Phase parse_phase(const std::string& text) {
         p.rate = parts[1] == "max" ? 0 : number(parts[1], "--phase " + text);
         p.seconds = number(parts[2], "--phase " + text);
         if (p.seconds <= 0) throw bad();
-        if (parts.size() == 4) {
-            p.window = static_cast<std::uint64_t>(number(parts[3], "--phase " + text));
-            if (p.window == 0) throw bad();
-        }
+        if (parts.size() == 4) p.window = count(parts[3], "--phase " + text);
     } else if (parts[0] == "storm" && parts.size() == 1) {
         p.kind = Phase::Kind::storm;
     } else if (parts[0] == "hold" && parts.size() == 2) {
@@ -144,6 +150,15 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
     if (o.users_per_notification == 0 || o.users_per_notification > o.users())
         throw UsageError("--users-per-notification must be from 1 to the number of users (connections / per-user)");
     if (o.polling_share < 0 || o.polling_share > 1) throw UsageError("--polling-share must be from 0 to 1");
+    // A window smaller than one notification's deliveries would never let one be published.
+    const auto per_notification = o.users_per_notification * o.per_user;
+    if (o.window < per_notification)
+        throw UsageError("--window must be at least the deliveries of one notification (" +
+                         std::to_string(per_notification) + ")");
+    for (const auto& p : o.phases)
+        if (p.window != 0 && p.window < per_notification)
+            throw UsageError("--phase " + p.name + ": the window must be at least the deliveries of one notification (" +
+                             std::to_string(per_notification) + ")");
     if (o.source_addresses == 0 || o.source_addresses > 250) throw UsageError("--source-addresses: 1 to 250");
     if (o.per_process < 100) throw UsageError("--per-process: at least 100");
     if (o.path.empty() || o.path.front() != '/') throw UsageError("--path must start with /");

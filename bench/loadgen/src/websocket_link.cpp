@@ -119,7 +119,8 @@ private:
                            [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
     }
 
-    // Reads what is there; a read shorter than the buffer emptied the socket, so the next readiness is a new edge.
+    // Reads what is there. A read shorter than the buffer emptied the socket; whatever arrived with it (a FIN)
+    // is reported again, as Asio re-arms the wait with EPOLL_CTL_MOD, which reports a readable socket at once.
     void on_readable(boost::system::error_code ec) {
         if (dead_) return;
         if (ec) return fail("websocket read", ec);
@@ -187,41 +188,58 @@ private:
             if (data.size() - at - header < size) break;
             const auto payload = data.substr(at + header, static_cast<std::size_t>(size));
             at += header + static_cast<std::size_t>(size);
-            if (!frame(b0 & 0x80, b0 & 0x0f, payload)) return false;
+            if (!frame(b0, payload)) return false;
             if (dead_) return false;
         }
         used += at;
         return true;
     }
 
-    bool frame(bool fin, std::uint8_t opcode, std::string_view payload) {
+    // The server's side of RFC 6455 checked as strictly as a client should: this is also a test of the server.
+    bool frame(std::uint8_t b0, std::string_view payload) {
+        const bool fin = b0 & 0x80;
+        const std::uint8_t opcode = b0 & 0x0f;
+        if (b0 & 0x70) return failed("websocket read: reserved bits set, no extension agreed", asio::error::invalid_argument);
+        if (opcode >= 0x8) {
+            if (!fin || payload.size() > 125)
+                return failed("websocket read: a fragmented or oversized control frame", asio::error::invalid_argument);
+            switch (opcode) {
+                case 0x8:
+                    return failed("websocket closed by the server", asio::error::eof);
+                case 0x9:
+                    append_frame(out_, 0xa, payload);
+                    if (!writing_) do_write();
+                    return true;
+                case 0xa:
+                    return true;
+                default:
+                    return failed("websocket read: unknown opcode", asio::error::invalid_argument);
+            }
+        }
         switch (opcode) {
-            case 0x0:  // continuation
             case 0x1:  // text
-            case 0x2:  // binary: no packet of these tests is binary, but it must not break the stream
-                if (opcode != 0x0) {
-                    message_text_ = opcode == 0x1;
-                    message_.clear();
-                }
-                if (fin && message_.empty()) {
+            case 0x2:  // binary: no packet of these runs is binary, but it must not break the stream
+                if (fragmented_)
+                    return failed("websocket read: a new message inside a fragmented one", asio::error::invalid_argument);
+                message_text_ = opcode == 0x1;
+                if (fin) {
                     deliver(payload);
                 } else {
-                    message_.append(payload);
-                    if (message_.size() > max_message)
-                        return failed("websocket read: message too big", asio::error::message_size);
-                    if (fin) {
-                        deliver(message_);
-                        std::string().swap(message_);
-                    }
+                    fragmented_ = true;
+                    message_.assign(payload);
                 }
                 return true;
-            case 0x8:
-                return failed("websocket closed by the server", asio::error::eof);
-            case 0x9:
-                append_frame(out_, 0xa, payload);
-                if (!writing_) do_write();
-                return true;
-            case 0xa:
+            case 0x0:  // continuation
+                if (!fragmented_)
+                    return failed("websocket read: a continuation with nothing to continue", asio::error::invalid_argument);
+                message_.append(payload);
+                if (message_.size() > max_message)
+                    return failed("websocket read: message too big", asio::error::message_size);
+                if (fin) {
+                    fragmented_ = false;
+                    deliver(message_);
+                    std::string().swap(message_);
+                }
                 return true;
             default:
                 return failed("websocket read: unknown opcode", asio::error::invalid_argument);
@@ -268,6 +286,7 @@ private:
     std::string out_;             // frames waiting for the write in flight
     std::string writing_buffer_;  // the frames of the write in flight
     bool message_text_ = true;
+    bool fragmented_ = false;
     bool open_ = false;
     bool writing_ = false;
     bool dead_ = false;

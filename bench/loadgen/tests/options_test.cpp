@@ -52,6 +52,14 @@ TEST_CASE("impossible plans are refused") {
     CHECK_THROWS_AS(parse({"--phase", "storm:3"}), UsageError);
     CHECK_THROWS_AS(parse({"--phase", "fanout:5000:3:100000"}), UsageError);  // a window only for max
     CHECK_THROWS_AS(parse({"--phase", "fanout:max:3:0"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "fanout:max:3:1.5"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "fanout:max:3:inf"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "fanout:nan:3"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "fanout:1e400:3"}), UsageError);
+    // Windows that could never hold one notification (10 users of 2 connections: 20 deliveries).
+    CHECK_THROWS_AS(parse({"-n", "40", "-k", "2", "-m", "10", "--window", "19"}), UsageError);
+    CHECK_THROWS_AS(parse({"-n", "40", "-k", "2", "-m", "10", "--phase", "fanout:max:3:19"}), UsageError);
+    CHECK_NOTHROW(parse({"-n", "40", "-k", "2", "-m", "10", "--window", "20", "--phase", "fanout:max:3:20"}));
     CHECK_THROWS_AS(parse({"-n", "10", "-k", "3"}), UsageError);
     CHECK_THROWS_AS(parse({"-n", "10", "-m", "11"}), UsageError);
     CHECK_THROWS_AS(parse({"--url", "127.0.0.1:5000"}), UsageError);

@@ -241,7 +241,9 @@ private:
                 pending_.erase(0, *used);
                 if (pending_.empty() && pending_.capacity() > 1024) std::string().swap(pending_);
             }
-            // A read that did not fill the buffer emptied the socket: the reactor reports what comes next.
+            // A read that did not fill the buffer emptied the socket. What came with it in the same readiness
+            // event (the peer's FIN behind its last frame) is not lost: Asio re-arms the wait with
+            // EPOLL_CTL_MOD, which reports a socket still readable at once (tests/integration/websocket.test.mjs).
             if (n < buffer.size()) break;
         }
         wait_read();
