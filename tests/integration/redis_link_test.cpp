@@ -293,8 +293,9 @@ TEST_CASE("pub/sub: a backlog is taken in one turn of the loop, not 16 KB per tu
 }
 
 TEST_CASE("pub/sub: a message and the end of the connection waiting together: both are read") {
-  // The wait is edge-triggered: a read that stopped at the message would leave the end unseen, and with no
-  // health check (as here) the link would think itself subscribed for ever.
+  // The wait is edge-triggered, so both arrive as one readiness event. The end must still be seen (Asio's
+  // re-armed wait and the adapter's peek both see to it); missed, with no health check (as here), the link
+  // would think itself subscribed for ever.
   RedisProcess redis;
   redis.start();
   boost::asio::io_context io;
