@@ -173,7 +173,13 @@ bool overlap(std::string_view a, std::string_view b) { return a.starts_with(b) |
 
 }  // namespace
 
-bool Engine::route(std::string_view path, std::string& raw_path) const {
+std::optional<SessionTable::Facts> Engine::session(std::string_view sid) const {
+    auto s = find(sid);
+    if (!s) return std::nullopt;
+    return Facts{s->raw_path(), s->version(), s->transport() == Session::Transport::websocket};
+}
+
+bool Engine::serves(std::string_view path, std::string& raw_path) const {
     for (const auto& p : config_.paths)
         if (under(path, p)) return true;
     for (const auto& p : engine_paths_.paths)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "client_address.hpp"
+#include "request_route.hpp"
 #include "session.hpp"
 #include "transport_config.hpp"
 
@@ -20,7 +21,7 @@ namespace yunity::socketio {
 
 // The transport's state shared by all sessions: the session table, ids, settings, and the bridge to the bus.
 // Lives on the core's loop.
-class Engine {
+class Engine final : public SessionTable {
 public:
     Engine(PluginContext& context, TransportConfig config);
 
@@ -55,9 +56,9 @@ public:
     void client_ack(events::ClientAck ack);
     void engine_message(Session& session, std::string data, bool binary);
 
-    // Where a request path is served: Socket.IO (true, and `raw_path` left empty), a plain Engine.IO path a
-    // plugin asked for (true, and `raw_path` set to it), or nowhere (false).
-    bool route(std::string_view path, std::string& raw_path) const;
+    // SessionTable, for request routing (request_route.hpp).
+    bool serves(std::string_view path, std::string& raw_path) const override;
+    std::optional<Facts> session(std::string_view sid) const override;
     EnginePaths& engine_paths() { return engine_paths_; }
 
     // Namespaces plugins declared (provided to them as the "socketio-namespaces" service).

@@ -3,7 +3,7 @@
 // The admin-http plugin provides an AdminRoutes under the service name "admin-routes" from its constructor,
 // so any plugin can look it up in its own start(), whatever the load order:
 //
-//     if (auto* routes = static_cast<yunity::AdminRoutes*>(context.find(yunity::admin_routes_service)))
+//     if (auto* routes = context.service<yunity::AdminRoutes>())
 //         routes->add("POST", "/publish", [this](const yunity::AdminRequest& req, yunity::AdminResponder respond) {
 //             respond({.status = 202, .body = R"({"queued":true})"});
 //         });
@@ -64,6 +64,8 @@ using AdminResponder = std::function<void(AdminResponse)>;
 
 class BOOST_SYMBOL_VISIBLE AdminRoutes {
 public:
+    static constexpr std::string_view service_name = admin_routes_service;  // context.service<AdminRoutes>()
+
     using Handler = std::function<void(const AdminRequest&, AdminResponder)>;
 
     virtual ~AdminRoutes() = default;
