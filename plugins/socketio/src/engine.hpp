@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <optional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -46,7 +46,7 @@ public:
     std::size_t pending_count() const { return pending_total_; }
 
     // From sessions.
-    void announce(Session& session);  // the Socket.IO connection is up: ConnectionOpened
+    void announce(Session& session);   // the Socket.IO connection is up: ConnectionOpened
     void connected(Session& session);  // its first CONNECT completed: no longer pending
     void authenticate(Session& session, std::string session_id);
     void transport_changed(Session& session);
@@ -63,7 +63,9 @@ public:
 
     // Namespaces plugins declared (provided to them as the "socketio-namespaces" service).
     Namespaces& namespaces() { return namespaces_; }
-    bool namespace_declared(std::string_view nsp) const { return namespaces_.hooks.find(nsp) != namespaces_.hooks.end(); }
+    bool namespace_declared(std::string_view nsp) const {
+        return namespaces_.hooks.find(nsp) != namespaces_.hooks.end();
+    }
     // The hook of a declared namespace (an empty function when it has none); null when undeclared.
     const Namespaces::AuthHook* namespace_hook(std::string_view nsp) const {
         auto it = namespaces_.hooks.find(nsp);

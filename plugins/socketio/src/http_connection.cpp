@@ -2,9 +2,9 @@
 
 #include "client_address.hpp"
 #include "engine.hpp"
-#include "request_route.hpp"
 #include "listener.hpp"
 #include "plain_websocket.hpp"
+#include "request_route.hpp"
 #include "websocket_accept.hpp"
 #include "websocket_connection.hpp"
 
@@ -81,8 +81,8 @@ public:
         lowest().socket().cancel(ec);  // ends the watch for a client that goes away
         auto res = make_response(http::status::ok, std::move(body),
                                  binary_body ? "application/octet-stream"
-                                 : jsonp_  ? "text/javascript; charset=UTF-8"
-                                           : "text/plain; charset=UTF-8");
+                                 : jsonp_    ? "text/javascript; charset=UTF-8"
+                                             : "text/plain; charset=UTF-8");
         write(std::move(res));
     }
 
@@ -133,7 +133,7 @@ private:
         facts.websocket_version = request_[http::field::sec_websocket_version];
         facts.websocket_key = request_[http::field::sec_websocket_key];
         auto decision = route(facts, engine_, engine_.config());
-        std::visit([this](auto& d) { carry_out(d); }, decision);
+        std::visit([this](auto& d) { this->carry_out(d); }, decision);
     }
 
     void carry_out(routed::NotFound&) { write(make_response(http::status::not_found, "Not found", "text/plain")); }
@@ -175,7 +175,8 @@ private:
         if (jsonp_) body = eio::encode_jsonp(o.jsonp, body);
         auto res = make_response(http::status::ok, std::move(body),
                                  jsonp_ ? "text/javascript; charset=UTF-8" : "text/plain; charset=UTF-8");
-        if (engine_.config().cookie) res.set(http::field::set_cookie, "io=" + s->sid() + "; Path=/; HttpOnly; SameSite=Lax");
+        if (engine_.config().cookie)
+            res.set(http::field::set_cookie, "io=" + s->sid() + "; Path=/; HttpOnly; SameSite=Lax");
         write(std::move(res));
         s->start();
     }
@@ -229,8 +230,10 @@ private:
             start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session), version,
                             std::move(hs), std::move(raw_path), std::move(group));
         } else {
-            std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                                   "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n";
+            std::string response =
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                accept + "\r\n\r\n";
             lowest().expires_never();
             start_plain_websocket(engine_, listener_, lowest().release_socket(), std::move(response),
                                   std::move(session), version, std::move(hs), std::move(raw_path), std::move(group));
@@ -240,16 +243,16 @@ private:
     // While a GET waits, a client that goes away is noticed at once (engine.io: "poll connection closed
     // prematurely"), instead of lingering until the heartbeat gives up.
     void watch_for_close(const std::shared_ptr<Session>& session) {
-        lowest().socket().async_wait(
-            tcp::socket::wait_read, [self = shared_from_this(), weak = std::weak_ptr(session)](beast::error_code ec) {
-                if (ec || self->shut_ || !self->waiting_) return;
-                beast::error_code avail_ec;
-                // A pipelined request (or, over TLS, any record): the client is there.
-                if (self->lowest().socket().available(avail_ec) > 0 && !avail_ec) return;
-                self->waiting_ = false;
-                if (auto s = weak.lock()) s->close(CloseReason::transport_error);
-                self->shutdown();
-            });
+        lowest().socket().async_wait(tcp::socket::wait_read,
+                                     [self = shared_from_this(), weak = std::weak_ptr(session)](beast::error_code ec) {
+                                         if (ec || self->shut_ || !self->waiting_) return;
+                                         beast::error_code avail_ec;
+                                         // A pipelined request (or, over TLS, any record): the client is there.
+                                         if (self->lowest().socket().available(avail_ec) > 0 && !avail_ec) return;
+                                         self->waiting_ = false;
+                                         if (auto s = weak.lock()) s->close(CloseReason::transport_error);
+                                         self->shutdown();
+                                     });
     }
 
     // Fills in what the application sees of the handshake; returns the client's address group.
@@ -279,7 +282,7 @@ private:
     }
 
     http::response<http::string_body> make_response(http::status status, std::string body,
-                                                     std::string_view content_type) {
+                                                    std::string_view content_type) {
         http::response<http::string_body> res{status, request_.version()};
         res.set(http::field::content_type, content_type);
         res.set(http::field::cache_control, "no-store");
@@ -345,7 +348,8 @@ private:
 void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, asio::ssl::context* tls) {
     const auto& trusted = engine.trusted_proxies();
     if (tls)
-        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted)->run();
+        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted)
+            ->run();
     else
         std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)),
                                                             trusted)

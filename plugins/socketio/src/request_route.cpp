@@ -7,12 +7,18 @@ namespace yunity::socketio {
 
 const char* message_of(EioError e) {
     switch (e) {
-        case EioError::transport_unknown: return "Transport unknown";
-        case EioError::session_unknown: return "Session ID unknown";
-        case EioError::bad_handshake_method: return "Bad handshake method";
-        case EioError::bad_request: return "Bad request";
-        case EioError::forbidden: return "Forbidden";
-        case EioError::unsupported_version: return "Unsupported protocol version";
+        case EioError::transport_unknown:
+            return "Transport unknown";
+        case EioError::session_unknown:
+            return "Session ID unknown";
+        case EioError::bad_handshake_method:
+            return "Bad handshake method";
+        case EioError::bad_request:
+            return "Bad request";
+        case EioError::forbidden:
+            return "Forbidden";
+        case EioError::unsupported_version:
+            return "Unsupported protocol version";
     }
     return "Bad request";
 }

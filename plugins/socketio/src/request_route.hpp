@@ -41,8 +41,8 @@ struct RequestFacts {
 class SessionTable {
 public:
     struct Facts {
-        std::string raw_path;  // the plain Engine.IO path the session was opened on; empty for Socket.IO
-        int version = 0;       // Engine.IO
+        std::string raw_path;   // the plain Engine.IO path the session was opened on; empty for Socket.IO
+        int version = 0;        // Engine.IO
         bool upgraded = false;  // its transport is a websocket now
     };
     virtual ~SessionTable() = default;
@@ -61,8 +61,8 @@ struct Refuse {
     EioError code;
     const char* why = nullptr;
 };
-struct Preflight {};          // OPTIONS: 200 with the CORS headers
-struct WrongWsVersion {};     // 426 with Sec-WebSocket-Version: 13
+struct Preflight {};       // OPTIONS: 200 with the CORS headers
+struct WrongWsVersion {};  // 426 with Sec-WebSocket-Version: 13
 // A new session, over polling or over a websocket (its Sec-WebSocket-Accept given); admission is the caller's,
 // as it knows the client's address.
 struct Open {
