@@ -360,7 +360,13 @@ bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text
 void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
     if (closed_ || probe_.get() != &link) return;
     if (packet.type == eio::PacketType::ping && packet.data == "probe") {
-        link.send({probe_reply, false});
+        // A client that repeats its probe and never reads is bounded like any other.
+        if (link.send({probe_reply, false}) == SendStatus::over_limit) {
+            probe_.reset();
+            upgrading_ = false;
+            link.close(CloseReason::too_slow);
+            return;
+        }
         // The client pauses polling once its probe is answered, waiting for its GET to come back: release
         // the one waiting now, and answer any that arrives until the upgrade, with a noop.
         upgrading_ = true;
@@ -374,8 +380,10 @@ void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
         auto pending = std::move(queue_);
         queue_.clear();
         queued_bytes_ = 0;
-        for (auto& f : pending) websocket_->send(std::move(f));
         engine_.transport_changed(*this);
+        for (auto& f : pending) {
+            if (websocket_->send(std::move(f)) == SendStatus::over_limit) return close(CloseReason::too_slow);
+        }
         return;
     }
     // Anything else over a probing websocket is a client error: drop the probe, keep polling.
@@ -421,8 +429,7 @@ void Session::send(Frame frame) {
     if (closed_) return;
     const std::size_t limit = engine_.config().max_queue_bytes;
     if (websocket_ && transport_ == Transport::websocket) {
-        websocket_->send(std::move(frame));
-        if (websocket_ && websocket_->queued_bytes() > limit) close(CloseReason::too_slow);
+        if (websocket_->send(std::move(frame)) == SendStatus::over_limit) close(CloseReason::too_slow);
         return;
     }
     // The entry counts with its payload (see frame_overhead): many tiny replies weigh as one large frame.
