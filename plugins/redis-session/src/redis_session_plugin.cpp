@@ -1,7 +1,8 @@
 // The redis-session resolver: sessions as the web app writes them (`<prefix><sessionId> = <userId>`), followed
 // through keyspace notifications, and resynced after every reconnect.
+#include "canary.hpp"
 #include "keyspace_flags.hpp"
-#include "redis_link.hpp"
+#include "redis_endpoint.hpp"
 
 #include <yunity/origin_policy.hpp>
 #include <yunity/plugin.hpp>
@@ -20,6 +21,10 @@ struct Settings {
     std::string cookie;
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds command_timeout{5000};
+    // The readiness canary: a key written under the prefix must come back as a keyspace event.
+    bool canary = true;
+    std::chrono::milliseconds canary_interval{1000};
+    std::chrono::milliseconds canary_timeout{3000};
 };
 
 const SettingsTable<Settings>& settings_table() {
@@ -32,6 +37,13 @@ const SettingsTable<Settings>& settings_table() {
         {"connect_timeout_ms", &Settings::connect_timeout, "time to connect to redis before trying again"},
         {"command_timeout_ms", &Settings::command_timeout,
          "time redis has to answer a command before the link is dropped and made again"},
+        {"canary", &Settings::canary,
+         "write a probe key `<prefix>yunity-canary:...` (expiring after `canary_timeout_ms`) every "
+         "`canary_interval_ms` and be ready only while its keyspace event comes back (needs SET on such keys)"},
+        {"canary_interval_ms", &Settings::canary_interval, "how often the canary writes a probe key"},
+        {"canary_timeout_ms", &Settings::canary_timeout,
+         "a probe whose keyspace event is not back within this makes the source not ready and the keyspace "
+         "subscription is made again"},
     };
     return table;
 }
@@ -54,18 +66,15 @@ std::optional<std::string> cookie_value(const Handshake& hs, std::string_view na
 class RedisSessionPlugin : public Plugin {
 public:
     explicit RedisSessionPlugin(PluginContext& c) : c_(c), settings_(settings_table().parse(c.config())) {
-        std::string error;
-        auto url = redis::parse_redis_url(c.settings().redis_url, &error);
-        if (!url) throw std::runtime_error("--redis: " + error);
-        url_ = *url;
-        redis::LinkOptions options;
-        options.url = url_;
-        options.connect_timeout = settings_.connect_timeout;
-        options.command_timeout = settings_.command_timeout;
-        options.name = "session-commands";
-        commands_ = std::make_unique<redis::RedisLink>(c.io(), options, c.logger());
-        options.name = "session-keyspace";
-        keyspace_ = std::make_unique<redis::RedisLink>(c.io(), options, c.logger());
+        endpoint_ = std::make_unique<redis::RedisEndpoint>(c.io(), c.settings().redis_url, "session", c.logger());
+        commands_ = &endpoint_->make_link("session-commands", settings_.connect_timeout, settings_.command_timeout);
+        keyspace_ = &endpoint_->make_link("session-keyspace", settings_.connect_timeout, settings_.command_timeout);
+        if (settings_.canary) {
+            canary_ = std::make_unique<redis::Canary>(
+                c.io(), redis::CanaryOptions{settings_.canary_interval, settings_.canary_timeout},
+                [this](const std::string& token) { return send_probe(token); },
+                [this](bool ok, const std::string& why) { on_canary(ok, why); });
+        }
     }
 
     void start() override {
@@ -84,7 +93,7 @@ public:
                     c_.bus().publish(events::Authenticate{e.connection, *sid});
             });
         }
-        const std::string channel_prefix = "__keyspace@" + std::to_string(url_.db) + "__:" + settings_.prefix;
+        const std::string channel_prefix = "__keyspace@" + std::to_string(endpoint_->db()) + "__:" + settings_.prefix;
         keyspace_->psubscribe(escape_glob(channel_prefix) + "*",
                               [this, skip = channel_prefix.size()](std::string_view, std::string_view channel,
                                                                    std::string_view event) {
@@ -94,25 +103,45 @@ public:
         keyspace_->on_connected([this] { on_keyspace_connected(); });
         commands_->on_disconnected([this](const std::string& why) {
             keyspace_events_checked_ = false;
-            set_ready(false, "commands: " + why);
+            down_reason_ = "commands: " + why;
+            update_ready();
         });
-        keyspace_->on_disconnected([this](const std::string& why) { set_ready(false, "keyspace: " + why); });
-        for (auto* link : {commands_.get(), keyspace_.get()}) {
+        keyspace_->on_disconnected([this](const std::string& why) {
+            down_reason_ = "keyspace: " + why;
+            update_ready();
+        });
+        if (canary_) {
+            c_.metrics().gauge(name, "yunity_redis_canary_ok", "1 while the source's canary probes come back in time",
+                               "source=\"" + name + "\"", [this] { return canary_->ok() ? 1.0 : 0.0; });
+            c_.metrics().gauge(name, "yunity_redis_canary_round_trip_seconds",
+                               "Round trip of the source's last canary probe that came back", "source=\"" + name + "\"",
+                               [this] {
+                                   const auto rtt = canary_->round_trip();
+                                   return rtt ? static_cast<double>(rtt->count()) / 1e6 : -1.0;
+                               });
+            canary_failures_ = &c_.metrics().counter(
+                "yunity_redis_canary_failures_total",
+                "Canary probes that did not come back in time (a subscription that stopped delivering)",
+                "source=\"" + name + "\"");
+        }
+        for (auto* link : {commands_, keyspace_}) {
             const auto labels = "link=\"" + link->options().name + "\"";
             c_.metrics().gauge(name, "yunity_redis_connected", "1 while the redis link is usable", labels,
                                [link] { return link->connected() ? 1.0 : 0.0; });
             c_.metrics().gauge(name, "yunity_redis_reconnects", "Times the redis link came back after a loss",
                                labels, [link] { return static_cast<double>(link->reconnects()); });
         }
-        set_ready(false, "connecting to " + redis::redact(url_));
-        c_.logger()->info("resolving sessions {}<id> in {}", settings_.prefix, redis::redact(url_));
-        commands_->start();
-        keyspace_->start();
+        endpoint_->add_metrics(c_.metrics(), name);
+        down_reason_ = "connecting to " + endpoint_->describe();
+        set_ready(false, down_reason_);
+        c_.logger()->info("resolving sessions {}<id> in {}", settings_.prefix, redis::redact(endpoint_->target()));
+        endpoint_->start();
+        if (canary_) canary_->start();
     }
 
     void stop() override {
-        keyspace_->stop();
-        commands_->stop();
+        if (canary_) canary_->stop();
+        endpoint_->stop();
     }
 
 private:
@@ -133,6 +162,11 @@ private:
     }
 
     void on_keyspace(std::string session_id, std::string_view event) {
+        // A probe key (ours, or another server's under the same prefix): never a session.
+        if (redis::Canary::is_probe(session_id)) {
+            if (canary_ && event == "set") canary_->arrived(session_id);
+            return;
+        }
         // Only sessions held by live connections matter; the web app's other logins are none of our business.
         if (!c_.registry().has_session(session_id)) return;
         c_.logger()->debug("keyspace event {} on a held session", event);
@@ -149,12 +183,59 @@ private:
         if (!commands_->connected()) return;  // the link dropped meanwhile: its next connect checks again
         keyspace_events_checked_ = true;
         resync();
+        restart_canary();
         update_ready();
     }
 
     void on_keyspace_connected() {
         // Events were lost while the subscription was down: read every held session again.
         resync();
+        restart_canary();
+        update_ready();
+    }
+
+    // Only a probe written once keyspace events are on and the subscription is made proves the path.
+    void restart_canary() {
+        down_reason_ = "waiting for the canary's probe to come back as a keyspace event";
+        if (canary_) canary_->restart();
+    }
+
+    bool send_probe(const std::string& token) {
+        if (!commands_->connected() || !keyspace_->connected() || !keyspace_events_checked_) return false;
+        // The key expires by itself: a server that dies leaves nothing behind for long.
+        commands_->command({"SET", settings_.prefix + token, "1", "PX", std::to_string(settings_.canary_timeout.count())},
+                           [this](const redis::Reply* reply, const std::string& error) {
+                               if (!reply) probe_error_ = error;
+                               else probe_error_.clear();
+                           });
+        return true;
+    }
+
+    // A probe written but never seen as a keyspace event: the subscription no longer delivers (or keyspace
+    // events were switched off behind our back); make the subscription again, which checks the setting too.
+    void on_canary(bool ok, const std::string& why) {
+        if (ok) {
+            if (canary_->failures() > failures_logged_)
+                c_.logger()->warn("canary: keyspace events for probes come back again");
+            failures_logged_ = canary_->failures();
+            return update_ready();
+        }
+        if (canary_->failures() > failures_seen_) {
+            failures_seen_ = canary_->failures();
+            canary_failures_->fetch_add(1, std::memory_order_relaxed);
+            if (!probe_error_.empty()) {
+                down_reason_ = "canary: cannot write a probe key: " + probe_error_;
+            } else {
+                keyspace_->reconnect("the canary's probe did not come back");
+                // The flags may have been reset (CONFIG SET by someone else): check them again.
+                commands_->reconnect("the canary's probe did not come back");
+                // After the reconnects, whose on_disconnected wrote theirs.
+                down_reason_ = "canary: " + why + " as a keyspace event: logins and logouts are not seen";
+            }
+            c_.logger()->warn("{}", down_reason_);
+        } else {
+            down_reason_ = why;
+        }
         update_ready();
     }
 
@@ -195,14 +276,16 @@ private:
     }
 
     void update_ready() {
-        if (commands_->connected() && keyspace_->connected() && keyspace_events_checked_)
-            set_ready(true, "connected to " + redis::redact(url_));
+        const bool links = commands_->connected() && keyspace_->connected() && keyspace_events_checked_;
+        if (links && (!canary_ || canary_->ok())) return set_ready(true, "connected to " + endpoint_->describe());
+        set_ready(false, links ? down_reason_ : down_reason_ + " (" + endpoint_->describe() + ")");
     }
 
     void set_ready(bool ready, std::string detail) {
-        if (ready == ready_ && reported_) return;
+        if (ready == ready_ && reported_ && detail == detail_) return;
         reported_ = true;
         ready_ = ready;
+        detail_ = detail;
         if (ready) c_.logger()->info("redis link up: {}", detail);
         else c_.logger()->warn("redis link down: {}", detail);
         c_.bus().publish(events::SourceState{c_.plugin_name(), ready, std::move(detail)});
@@ -210,12 +293,19 @@ private:
 
     PluginContext& c_;
     Settings settings_;
-    redis::RedisUrl url_;
-    std::unique_ptr<redis::RedisLink> commands_;
-    std::unique_ptr<redis::RedisLink> keyspace_;
+    std::unique_ptr<redis::RedisEndpoint> endpoint_;
+    redis::RedisLink* commands_ = nullptr;  // owned by endpoint_
+    redis::RedisLink* keyspace_ = nullptr;
     bool ready_ = false;
     bool reported_ = false;
     bool keyspace_events_checked_ = false;  // since the commands link last connected
+    std::unique_ptr<redis::Canary> canary_;
+    std::atomic<std::uint64_t>* canary_failures_ = nullptr;
+    std::uint64_t failures_seen_ = 0;
+    std::uint64_t failures_logged_ = 0;
+    std::string probe_error_;
+    std::string down_reason_;
+    std::string detail_;
 };
 
 }  // namespace
