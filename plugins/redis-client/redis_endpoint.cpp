@@ -13,9 +13,6 @@ RedisEndpoint::RedisEndpoint(boost::asio::io_context& io, const std::string& url
   std::string error;
   auto target = parse_redis_target(url, &error);
   if (!target) throw std::runtime_error("--redis: " + error);
-  if (target->kind == RedisTarget::Kind::cluster) {
-    throw std::runtime_error("--redis: redis-cluster:// is not supported yet; use redis:// or redis-sentinel://");
-  }
   target_ = std::move(*target);
   if (target_.kind == RedisTarget::Kind::sentinel) {
     SentinelOptions options;
@@ -38,12 +35,41 @@ RedisLink& RedisEndpoint::make_link(const std::string& name, std::chrono::millis
   // Sentinel's answer may be stale (a failover under way) and a demoted master keeps answering as a replica:
   // only a server that says it is the master is used.
   options.require_master = sentinel_ != nullptr;
+  if (is_cluster()) {
+    for (std::size_t i = 1; i < target_.seeds.size(); ++i)
+      options.alternatives.emplace_back(target_.seeds[i].host, target_.seeds[i].port);
+  }
   links_.push_back(std::make_unique<RedisLink>(io_, std::move(options), log_));
   if (sentinel_) sentinel_->follow(*links_.back());
   return *links_.back();
 }
 
+RedisLink& RedisEndpoint::make_node_link(const std::string& name, const std::string& host, std::uint16_t port,
+                                         std::chrono::milliseconds connect_timeout,
+                                         std::chrono::milliseconds command_timeout) {
+  LinkOptions options;
+  options.url = target_.url;
+  options.url.host = host;
+  options.url.port = port;
+  options.connect_timeout = connect_timeout;
+  options.command_timeout = command_timeout;
+  options.name = name;
+  node_links_.push_back(std::make_unique<RedisLink>(io_, std::move(options), log_));
+  return *node_links_.back();
+}
+
+ClusterTopology& RedisEndpoint::cluster() {
+  if (!cluster_) {
+    cluster_ = std::make_unique<ClusterTopology>(io_, target_, LinkOptions{}.connect_timeout,
+                                                 LinkOptions{}.command_timeout, name_, log_);
+    if (started_) cluster_->start();
+  }
+  return *cluster_;
+}
+
 void RedisEndpoint::start() {
+  started_ = true;
+  if (cluster_) cluster_->start();
   if (!sentinel_) {
     for (auto& link : links_) link->start();
     return;
@@ -57,6 +83,8 @@ void RedisEndpoint::start() {
 
 void RedisEndpoint::stop() {
   if (sentinel_) sentinel_->stop();
+  if (cluster_) cluster_->stop();
+  for (auto& link : node_links_) link->stop();
   for (auto& link : links_) link->stop();
 }
 
@@ -68,6 +96,10 @@ std::string RedisEndpoint::master() const {
 std::uint64_t RedisEndpoint::failovers() const { return sentinel_ ? sentinel_->switches() : 0; }
 
 std::string RedisEndpoint::describe() const {
+  if (is_cluster()) {
+    const std::size_t masters = cluster_ ? cluster_->masters().size() : 0;
+    return redact(target_) + (cluster_ ? " (" + std::to_string(masters) + " masters)" : std::string());
+  }
   if (!sentinel_) return redact(target_.url);
   const std::string master = sentinel_->master();
   return "master \"" + target_.master_name + "\" " + (master.empty() ? std::string("(not known yet)") : master) +
@@ -86,7 +118,7 @@ void RedisEndpoint::add_metrics(Metrics& metrics, const std::string& owner) {
                   "source=\"" + owner + "\"",
                   [this] { return static_cast<double>(sentinel_->sentinels_connected()); });
     if (!sentinel_->master().empty()) add_master_gauge(sentinel_->master());
-  } else {
+  } else if (!is_cluster()) {
     add_master_gauge(address_of(target_.url));
   }
 }

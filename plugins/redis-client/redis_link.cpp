@@ -251,6 +251,14 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
 
   void begin_attempt() {
     if (!running_) return;
+    if (!options_.alternatives.empty()) {
+      // Slot 0 is the url's own address, kept in first_address_ since url now names the one in use.
+      if (!first_address_) first_address_.emplace(options_.url.host, options_.url.port);
+      const std::size_t n = options_.alternatives.size() + 1;
+      const auto& next = rotation_ % n == 0 ? *first_address_ : options_.alternatives[rotation_ % n - 1];
+      options_.url.host = next.first;
+      options_.url.port = next.second;
+    }
     phase_ = Phase::resolving;
     const auto attempt = ++attempt_;
     arm(connect_timer_, Clock::now() + options_.connect_timeout, &Impl::on_connect_timeout);
@@ -425,6 +433,7 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
     }
 
     phase_ = Phase::waiting;
+    ++rotation_;
     arm(backoff_timer_, now + (delay ? *delay : backoff_delay()), &Impl::begin_attempt);
     if (!was_ready) ++failures_;
 
@@ -684,6 +693,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
   std::uint64_t failures_ = 0;  // failed attempts since the link was last usable
   Clock::time_point last_warning_{};
   std::minstd_rand rng_;
+  std::uint64_t rotation_ = 0;  // which of url and alternatives the next attempt uses
+  std::optional<std::pair<std::string, std::uint16_t>> first_address_;
 };
 
 RedisLink::RedisLink(boost::asio::io_context& io, LinkOptions options, std::shared_ptr<spdlog::logger> logger)

@@ -55,6 +55,9 @@ struct LinkOptions {
   std::chrono::milliseconds health_check_interval{15000};
   // Commands awaiting a reply beyond this fail at once instead of queueing without bound behind a slow redis.
   std::size_t max_pending = 100000;
+  // Other servers any of which will do as well as url's (a cluster's nodes, for a subscription that only needs
+  // one of them): after each failed attempt or lost connection the link tries the next, in turn.
+  std::vector<std::pair<std::string, std::uint16_t>> alternatives;
   // Checks ROLE after AUTH/SELECT and refuses (drops and retries) a server that is not a master: behind
   // Sentinel a link must never serve from a replica, whatever address it was given.
   bool require_master = false;
