@@ -3,7 +3,10 @@
 // /readyz 503, is logged and counted, and is made again; /readyz is 200 once probes come back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { Redis, Server, TcpProxy, connect, messageCount, until, httpGet } from './lib/harness.mjs';
+
+const require = createRequire(import.meta.url);
 
 let redis, proxy, server;
 const fast = { canary_interval_ms: 200, canary_timeout_ms: 1000 };
@@ -73,4 +76,24 @@ test('keyspace events switched off behind the server\'s back: 503 until the serv
   await server.waitLog(/set notify-keyspace-events to/, 5000, from);
   await until(async () => (await readyz()).status === 200, 'ready again', 5000);
   assert.match((await redis.command('CONFIG', 'GET', 'notify-keyspace-events'))[1], /K/);
+});
+
+test('the dashboard in headless Chromium shows each redis source, where it reads and its canary', async () => {
+  await until(async () => (await readyz()).status === 200, 'ready', 5000);
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.adminPort}/ui`);
+    const row = (source) => page.waitForFunction((s) => [...document.querySelectorAll('#source-rows tr')]
+      .map((tr) => [...tr.children].map((td) => td.textContent))
+      .find((cells) => cells[0] === s && cells[1] === 'yes' && cells[3] === 'ok' && /^\d+\.\d ms$/.test(cells[4])), source,
+    { timeout: 10000 });
+    for (const source of ['redis-pubsub', 'redis-session']) {
+      const cells = await (await row(source)).jsonValue();
+      assert.equal(cells[2], `master 127.0.0.1:${proxy.port}`);
+      assert.equal(cells[6], '0');
+    }
+    if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/sources.png` });
+  } finally { await browser.close(); }
 });
