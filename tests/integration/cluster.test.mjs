@@ -8,12 +8,13 @@ import { promisify } from 'node:util';
 import { Redis, Server, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
 
 const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli';
-let nodes = [], server;
+let nodes = [], extra, server;
+const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'];
+const run = promisify(execFile);
 
 before(async () => {
-  nodes = await Promise.all([0, 1, 2].map(() =>
-    Redis.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'])));
-  await promisify(execFile)(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
+  nodes = await Promise.all([0, 1, 2].map(() => Redis.start(clusterArgs)));
+  await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
     '--cluster-replicas', '0', '--cluster-yes']);
   await until(async () => {
     for (const n of nodes) if (!/cluster_state:ok/.test(await n.command('CLUSTER', 'INFO'))) return false;
@@ -30,6 +31,7 @@ before(async () => {
 after(async () => {
   await server?.stop();
   for (const n of nodes) await n.stop();
+  await extra?.stop();
 });
 
 // The node serving `key` now, asked from the cluster itself.
@@ -110,5 +112,32 @@ test('a slot moved to another master: lookups follow MOVED and the new master\'s
       await messageCount(c, 1);
       await messageCount(c2, 1);
     } finally { c2.close(); }
+  } finally { c.close(); }
+});
+
+test('a replica promoted to master (CLUSTER FAILOVER): its keyspace events are followed, the old master is left', async () => {
+  // A replica for the master of one session's slot, then a manual failover to it.
+  const [s] = await sessionsOnEveryMaster('f');
+  const key = `session-store-${s.sid}`;
+  const old = (await owner(key)).node;
+  extra = await Redis.start(clusterArgs);
+  await run(REDIS_CLI, ['--cluster', 'add-node', `127.0.0.1:${extra.port}`, `127.0.0.1:${old.port}`,
+    '--cluster-slave', '--cluster-master-id', old.id]);
+  await until(async () => /master_link_status:up/.test(await extra.command('INFO', 'replication')), 'the replica to sync', 10000, 100);
+  await old.command('SET', key, 'before');
+  const c = await connect(4, server.url, { transports: ['websocket'] }, s.sid);
+  try {
+    await server.waitMembership(s.sid, 'before');
+    const from = server.log.length;
+    await extra.command('CLUSTER', 'FAILOVER');
+    await until(async () => (await extra.command('ROLE'))[0] === 'master', 'the replica to be promoted', 10000, 50);
+    // The map is read every 2 s: the new master gets its links, the old one has them stopped.
+    await server.waitLog(new RegExp(`cluster: following keyspace events on master 127\\.0\\.0\\.1:${extra.port}`), 5000, from);
+    await server.waitLog(new RegExp(`cluster: 127\\.0\\.0\\.1:${old.port} is no longer a master`), 5000, from);
+    await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200, 'ready', 5000);
+    await extra.command('SET', key, 'after');
+    await server.waitMembership(s.sid, 'after');
+    await extra.command('PUBLISH', 'notifications', JSON.stringify({ users: ['after'], data: 'promoted' }));
+    await messageCount(c, 1);
   } finally { c.close(); }
 });
