@@ -52,7 +52,7 @@ void Canary::stop() {
 
 void Canary::restart() {
   in_flight_.clear();
-  if (ok_) set_ok(false, "the redis link was made again; waiting for a probe to come back");
+  if (ok_) set_ok(false, "a redis link was lost or made again; waiting for a probe to come back");
   next_send_ = std::chrono::steady_clock::now();
 }
 

@@ -40,7 +40,9 @@ class Canary {
 
   void start();
   void stop();
-  // The path was made again (a reconnect): not ok until a probe sent from now on comes back; one goes at once.
+  // The path was lost or made again: the probe in flight (if any) is forgotten, so that a known outage is not
+  // counted as a failed probe, and the canary is not ok until a probe sent from now on comes back (one goes as
+  // soon as `send` can send it).
   void restart();
   // A probe came back; tokens of other processes and stale ones are ignored. Returns whether it was one of
   // this canary's probes (current or not), so that the owner does not take it for data.

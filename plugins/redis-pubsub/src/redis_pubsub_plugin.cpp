@@ -78,6 +78,7 @@ public:
             update_ready();
         });
         link_->on_disconnected([this](const std::string& why) {
+            if (canary_) canary_->restart();
             down_reason_ = why;
             update_ready();
         });

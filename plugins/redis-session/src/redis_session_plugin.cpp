@@ -160,10 +160,12 @@ private:
         node.keyspace->on_connected([this] { on_keyspace_connected(); });
         node.commands->on_disconnected([this, &node](const std::string& why) {
             node.keyspace_events_checked = false;
+            if (canary_) canary_->restart();
             down_reason_ = "commands" + where(node) + ": " + why;
             update_ready();
         });
         node.keyspace->on_disconnected([this, &node](const std::string& why) {
+            if (canary_) canary_->restart();
             down_reason_ = "keyspace" + where(node) + ": " + why;
             update_ready();
         });
