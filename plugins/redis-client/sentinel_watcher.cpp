@@ -11,6 +11,9 @@ namespace {
 
 // "Nobody answered" is logged at warning level at most this often while it lasts.
 constexpr std::chrono::seconds kWarningInterval{30};
+// After a +switch-master, answers naming another master are ignored this long: the other sentinels learn of a
+// failover from the leader's hello messages (every 2 s), so for a few seconds some still name the old master.
+constexpr std::chrono::seconds kAnnouncementWins{5};
 
 std::vector<std::string_view> split_spaces(std::string_view text) {
   std::vector<std::string_view> out;
@@ -132,6 +135,17 @@ void SentinelWatcher::ask_sentinel(std::size_t index, std::uint64_t round) {
                  if (reply && reply->is_array() && reply->elements.size() == 2) {
                    if (const auto port = parse_port(reply->elements[1].str)) {
                      asking_ = false;
+                     // Right after a +switch-master a sentinel that has not heard of it yet still names the old
+                     // master: the announcement wins for a while, or the links would go back to a dead server.
+                     RedisUrl named;
+                     named.host = reply->elements[0].str;
+                     named.port = *port;
+                     if (address_of(named) != master_ &&
+                         std::chrono::steady_clock::now() - switched_at_ < kAnnouncementWins) {
+                       log_->debug("sentinel {} still names {} as the master; the last +switch-master said {}",
+                                   address_of(commands_[index]->options().url), address_of(named), master_);
+                       return;
+                     }
                      return use_master(reply->elements[0].str, *port,
                                        "sentinel " + address_of(commands_[index]->options().url));
                    }
@@ -150,6 +164,7 @@ void SentinelWatcher::on_switch_message(std::string_view message) {
   if (!port) return;
   log_->warn("sentinels switched the master \"{}\" from {}:{} to {}:{}", options_.master_name, parts[1], parts[2],
              parts[3], parts[4]);
+  switched_at_ = std::chrono::steady_clock::now();
   use_master(std::string(parts[3]), *port, "+switch-master");
 }
 

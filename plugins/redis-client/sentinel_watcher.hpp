@@ -83,6 +83,7 @@ class SentinelWatcher {
   std::string master_;
   std::uint64_t switches_ = 0;
   std::chrono::steady_clock::time_point last_warning_{};
+  std::chrono::steady_clock::time_point switched_at_{};  // the last +switch-master for this master
 };
 
 }  // namespace yunity::redis

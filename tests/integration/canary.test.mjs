@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Redis, Server, TcpProxy, connect, messageCount, until, httpGet } from './lib/harness.mjs';
+import { Redis, Server, TcpProxy, connect, messageCount, until, sleep, httpGet } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -64,6 +64,24 @@ test('subscriptions cut behind the server\'s back (CLIENT KILL TYPE pubsub, the 
     await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: ['u1'], data: 'back' }));
     await messageCount(c, 1);
   } finally { c.close(); }
+});
+
+test('without the canary the same cut is not noticed: readiness stays 200 (until the link\'s 15 s health check), which the canary test above guards against', async () => {
+  const own = await TcpProxy.start(redis.port);
+  const srv = await Server.start({ redis: own, plugins: ['socketio', 'redis-pubsub', 'admin-http'],
+    config: { 'redis-pubsub': { canary: false } } });
+  const ready = async () => (await httpGet(`http://127.0.0.1:${srv.adminPort}/readyz`)).status;
+  try {
+    await until(async () => (await ready()) === 200, 'ready', 5000);
+    // This server's only link is its subscription, through its own proxy: cut it there, silently.
+    own.silence();
+    const ports = [...own.pairs].map((p) => p.up.localPort);
+    assert.equal(ports.length, 1);
+    assert.equal(await redis.command('CLIENT', 'KILL', 'ADDR', `127.0.0.1:${ports[0]}`), 1);
+    await sleep(1500);
+    assert.equal(await ready(), 200);
+    assert.doesNotMatch(srv.log, /canary/);
+  } finally { await srv.stop(); await own.stop(); }
 });
 
 test('keyspace events switched off behind the server\'s back: 503 until the server sets them again', async () => {
