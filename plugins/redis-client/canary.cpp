@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include <yunity/metrics.hpp>
+
 namespace yunity::redis {
 namespace {
 
@@ -25,11 +27,12 @@ long long ms(std::chrono::milliseconds d) { return static_cast<long long>(d.coun
 }  // namespace
 
 Canary::Canary(boost::asio::io_context& io, CanaryOptions options, std::function<bool(const std::string&)> send,
-               std::function<void(bool, const std::string&)> on_change)
+               std::function<void(const std::string&)> on_failure, std::function<void(bool)> on_ok)
     : io_(io),
       options_(options),
       send_(std::move(send)),
-      on_change_(std::move(on_change)),
+      on_failure_(std::move(on_failure)),
+      on_ok_(std::move(on_ok)),
       instance_(random_instance()) {}
 
 Canary::~Canary() { stop(); }
@@ -50,9 +53,22 @@ void Canary::stop() {
   in_flight_.clear();
 }
 
+void Canary::add_metrics(Metrics& metrics, const std::string& owner) {
+  const std::string labels = "source=\"" + owner + "\"";
+  metrics.gauge(owner, "yunity_redis_canary_ok", "1 while the source's canary probes come back in time", labels,
+                [this] { return ok_ ? 1.0 : 0.0; });
+  metrics.gauge(owner, "yunity_redis_canary_round_trip_seconds",
+                "Round trip of the source's last canary probe that came back", labels,
+                [this] { return round_trip_ ? static_cast<double>(round_trip_->count()) / 1e6 : -1.0; });
+  failures_total_ = &metrics.counter("yunity_redis_canary_failures_total",
+                                     "Canary probes that did not come back in time (a subscription that stopped "
+                                     "delivering)",
+                                     labels);
+}
+
 void Canary::restart() {
   in_flight_.clear();
-  if (ok_) set_ok(false, "a redis link was lost or made again; waiting for a probe to come back");
+  ok_ = false;
   next_send_ = std::chrono::steady_clock::now();
 }
 
@@ -62,8 +78,12 @@ bool Canary::arrived(std::string_view token) {
   const auto now = std::chrono::steady_clock::now();
   round_trip_ = std::chrono::duration_cast<std::chrono::microseconds>(now - sent_at_);
   in_flight_.clear();
-  ++completed_;
-  set_ok(true, {});
+  if (!ok_) {
+    ok_ = true;
+    const bool after_failures = failures_since_ok_ > 0;
+    failures_since_ok_ = 0;
+    if (on_ok_) on_ok_(after_failures);
+  }
   return true;
 }
 
@@ -73,9 +93,11 @@ void Canary::tick() {
   if (!in_flight_.empty() && now - sent_at_ >= options_.timeout) {
     in_flight_.clear();
     ++failures_;
-    // Set even when already failing, so that the owner acts again (reconnects) while it lasts.
-    ok_ = true;
-    set_ok(false, "a probe did not come back within " + std::to_string(ms(options_.timeout)) + " ms");
+    ++failures_since_ok_;
+    ok_ = false;
+    if (failures_total_) failures_total_->fetch_add(1, std::memory_order_relaxed);
+    // Every failed probe, not only the first: the owner acts again (reconnects) while it lasts.
+    if (on_failure_) on_failure_("a probe did not come back within " + std::to_string(ms(options_.timeout)) + " ms");
     next_send_ = now;
   }
   if (in_flight_.empty() && now >= next_send_) send_probe();
@@ -92,12 +114,6 @@ void Canary::send_probe() {
   in_flight_ = token;
   sent_at_ = now;
   next_send_ = now + options_.interval;
-}
-
-void Canary::set_ok(bool ok, const std::string& why) {
-  if (ok == ok_) return;
-  ok_ = ok;
-  if (on_change_) on_change_(ok, why);
 }
 
 }  // namespace yunity::redis

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -10,6 +11,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+namespace yunity {
+class Metrics;
+}
 
 namespace yunity::redis {
 
@@ -30,19 +35,23 @@ class Canary {
  public:
   // `send` sends the probe named `token` (unique per probe and per process, "yunity-canary:<random>:<n>") and
   // returns true, or returns false when it cannot now (a link is down: that is reported already), and it is
-  // asked again shortly. `on_change` hears every change of ok(), with a reason when it turns false, and every
-  // failed probe.
+  // asked again shortly. `on_failure` hears every probe that did not come back in time, with the reason; `on_ok`
+  // hears every change to ok (a probe back after a start, a restart or failures: `after_failures` says which).
   Canary(boost::asio::io_context& io, CanaryOptions options, std::function<bool(const std::string& token)> send,
-         std::function<void(bool ok, const std::string& why)> on_change);
+         std::function<void(const std::string& why)> on_failure, std::function<void(bool after_failures)> on_ok);
   ~Canary();
   Canary(const Canary&) = delete;
   Canary& operator=(const Canary&) = delete;
+
+  // yunity_redis_canary_ok{source}, yunity_redis_canary_round_trip_seconds{source} (-1 before the first probe
+  // came back) and yunity_redis_canary_failures_total{source}, under `owner` (the plugin, also the source).
+  void add_metrics(Metrics& metrics, const std::string& owner);
 
   void start();
   void stop();
   // The path was lost or made again: the probe in flight (if any) is forgotten, so that a known outage is not
   // counted as a failed probe, and the canary is not ok until a probe sent from now on comes back (one goes as
-  // soon as `send` can send it).
+  // soon as `send` can send it). No callback: the owner, who called it, knows.
   void restart();
   // A probe came back; tokens of other processes and stale ones are ignored. Returns whether it was one of
   // this canary's probes (current or not), so that the owner does not take it for data.
@@ -54,17 +63,17 @@ class Canary {
   // The last completed probe's round trip.
   std::optional<std::chrono::microseconds> round_trip() const { return round_trip_; }
   std::uint64_t failures() const { return failures_; }
-  std::uint64_t completed() const { return completed_; }
 
  private:
   void tick();
   void send_probe();
-  void set_ok(bool ok, const std::string& why);
 
   boost::asio::io_context& io_;
   CanaryOptions options_;
   std::function<bool(const std::string&)> send_;
-  std::function<void(bool, const std::string&)> on_change_;
+  std::function<void(const std::string&)> on_failure_;
+  std::function<void(bool)> on_ok_;
+  std::atomic<std::uint64_t>* failures_total_ = nullptr;
   std::optional<boost::asio::steady_timer> timer_;
   std::shared_ptr<bool> alive_;
   const std::string instance_;  // random, so that the probes of several servers on one redis never mix
@@ -75,7 +84,7 @@ class Canary {
   bool ok_ = false;
   std::optional<std::chrono::microseconds> round_trip_;
   std::uint64_t failures_ = 0;
-  std::uint64_t completed_ = 0;
+  std::uint64_t failures_since_ok_ = 0;
 };
 
 }  // namespace yunity::redis

@@ -63,7 +63,12 @@ public:
             canary_ = std::make_unique<redis::Canary>(
                 c.io(), redis::CanaryOptions{settings_.canary_interval, settings_.canary_timeout},
                 [this](const std::string& token) { return send_probe(token); },
-                [this](bool ok, const std::string& why) { on_canary(ok, why); });
+                [this](const std::string& why) { on_canary_failure(why); },
+                [this](bool after_failures) {
+                    if (after_failures)
+                        c_.logger()->warn("canary: probes on \"{}\" come back again", settings_.channel);
+                    update_ready();
+                });
         }
     }
 
@@ -82,24 +87,7 @@ public:
             down_reason_ = why;
             update_ready();
         });
-        if (canary_) {
-            c_.metrics().gauge(name, "yunity_redis_canary_ok", "1 while the source's canary probes come back in time",
-                               "source=\"" + name + "\"", [this] { return canary_->ok() ? 1.0 : 0.0; });
-            c_.metrics().gauge(name, "yunity_redis_canary_round_trip_seconds",
-                               "Round trip of the source's last canary probe that came back", "source=\"" + name + "\"",
-                               [this] {
-                                   const auto rtt = canary_->round_trip();
-                                   return rtt ? static_cast<double>(rtt->count()) / 1e6 : -1.0;
-                               });
-            canary_failures_ = &c_.metrics().counter(
-                "yunity_redis_canary_failures_total",
-                "Canary probes that did not come back in time (a subscription that stopped delivering)",
-                "source=\"" + name + "\"");
-        }
-        c_.metrics().gauge(name, "yunity_redis_connected", "1 while the redis link is usable", "link=\"pubsub\"",
-                           [this] { return link_->connected() ? 1.0 : 0.0; });
-        c_.metrics().gauge(name, "yunity_redis_reconnects", "Times the redis link came back after a loss",
-                           "link=\"pubsub\"", [this] { return static_cast<double>(link_->reconnects()); });
+        if (canary_) canary_->add_metrics(c_.metrics(), name);
         endpoint_->add_metrics(c_.metrics(), name);
         down_reason_ = "connecting to " + endpoint_->describe();
         set_ready(false, down_reason_);
@@ -157,28 +145,15 @@ private:
 
     // A probe that did not come back after a PUBLISH that went through means the subscription no longer
     // delivers although its connection looks fine (a proxy or redis dropped it without a word): make it again.
-    void on_canary(bool ok, const std::string& why) {
-        if (ok) {
-            if (canary_->failures() > failures_logged_)
-                c_.logger()->warn("canary: probes on \"{}\" come back again", settings_.channel);
-            failures_logged_ = canary_->failures();
-            return update_ready();
-        }
-        if (canary_->failures() > failures_seen_) {
-            failures_seen_ = canary_->failures();
-            canary_failures_->fetch_add(1, std::memory_order_relaxed);
-            if (!probe_error_.empty()) {
-                down_reason_ = "canary: cannot publish a probe: " + probe_error_;
-            } else {
-                link_->reconnect("the canary's probe did not come back");
-                // After the reconnect, whose on_disconnected wrote its own.
-                down_reason_ = "canary: " + why + " on channel " + settings_.channel +
-                               ": the subscription does not deliver";
-            }
-            c_.logger()->warn("{}", down_reason_);
+    void on_canary_failure(const std::string& why) {
+        if (!probe_error_.empty()) {
+            down_reason_ = "canary: cannot publish a probe: " + probe_error_;
         } else {
-            down_reason_ = why;
+            link_->reconnect("the canary's probe did not come back");
+            // After the reconnect, whose on_disconnected wrote its own.
+            down_reason_ = "canary: " + why + " on channel " + settings_.channel + ": the subscription does not deliver";
         }
+        c_.logger()->warn("{}", down_reason_);
         update_ready();
     }
 
@@ -204,9 +179,6 @@ private:
     redis::RedisLink* link_ = nullptr;       // owned by endpoint_
     redis::RedisLink* publisher_ = nullptr;  // owned by endpoint_; only with the canary
     std::unique_ptr<redis::Canary> canary_;
-    std::atomic<std::uint64_t>* canary_failures_ = nullptr;
-    std::uint64_t failures_seen_ = 0;
-    std::uint64_t failures_logged_ = 0;
     std::string probe_error_;
     std::string down_reason_;
     bool ready_ = false;

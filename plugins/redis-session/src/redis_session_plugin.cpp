@@ -81,7 +81,12 @@ public:
             canary_ = std::make_unique<redis::Canary>(
                 c.io(), redis::CanaryOptions{settings_.canary_interval, settings_.canary_timeout},
                 [this](const std::string& token) { return send_probe(token); },
-                [this](bool ok, const std::string& why) { on_canary(ok, why); });
+                [this](const std::string& why) { on_canary_failure(why); },
+                [this](bool after_failures) {
+                    if (after_failures)
+                        c_.logger()->warn("canary: keyspace events for probes come back again");
+                    update_ready();
+                });
         }
     }
 
@@ -112,20 +117,7 @@ public:
                                "source=\"" + name + "\"",
                                [this] { return static_cast<double>(endpoint_->cluster().changes()); });
         }
-        if (canary_) {
-            c_.metrics().gauge(name, "yunity_redis_canary_ok", "1 while the source's canary probes come back in time",
-                               "source=\"" + name + "\"", [this] { return canary_->ok() ? 1.0 : 0.0; });
-            c_.metrics().gauge(name, "yunity_redis_canary_round_trip_seconds",
-                               "Round trip of the source's last canary probe that came back", "source=\"" + name + "\"",
-                               [this] {
-                                   const auto rtt = canary_->round_trip();
-                                   return rtt ? static_cast<double>(rtt->count()) / 1e6 : -1.0;
-                               });
-            canary_failures_ = &c_.metrics().counter(
-                "yunity_redis_canary_failures_total",
-                "Canary probes that did not come back in time (a subscription that stopped delivering)",
-                "source=\"" + name + "\"");
-        }
+        if (canary_) canary_->add_metrics(c_.metrics(), name);
         endpoint_->add_metrics(c_.metrics(), name);
         down_reason_ = "connecting to " + endpoint_->describe();
         set_ready(false, down_reason_);
@@ -355,32 +347,20 @@ private:
 
     // A probe written but never seen as a keyspace event: the subscription no longer delivers (or keyspace
     // events were switched off behind our back); make the subscriptions again, which checks the setting too.
-    void on_canary(bool ok, const std::string& why) {
-        if (ok) {
-            if (canary_->failures() > failures_logged_)
-                c_.logger()->warn("canary: keyspace events for probes come back again");
-            failures_logged_ = canary_->failures();
-            return update_ready();
-        }
-        if (canary_->failures() > failures_seen_) {
-            failures_seen_ = canary_->failures();
-            canary_failures_->fetch_add(1, std::memory_order_relaxed);
-            if (!probe_error_.empty()) {
-                down_reason_ = "canary: cannot write a probe key: " + probe_error_;
-            } else {
-                for (auto& node : nodes_) {
-                    if (!node->active) continue;
-                    node->keyspace->reconnect("the canary's probe did not come back");
-                    // The flags may have been reset (CONFIG SET by someone else): check them again.
-                    node->commands->reconnect("the canary's probe did not come back");
-                }
-                // After the reconnects, whose on_disconnected wrote theirs.
-                down_reason_ = "canary: " + why + " as a keyspace event: logins and logouts are not seen";
-            }
-            c_.logger()->warn("{}", down_reason_);
+    void on_canary_failure(const std::string& why) {
+        if (!probe_error_.empty()) {
+            down_reason_ = "canary: cannot write a probe key: " + probe_error_;
         } else {
-            down_reason_ = why;
+            for (auto& node : nodes_) {
+                if (!node->active) continue;
+                node->keyspace->reconnect("the canary's probe did not come back");
+                // The flags may have been reset (CONFIG SET by someone else): check them again.
+                node->commands->reconnect("the canary's probe did not come back");
+            }
+            // After the reconnects, whose on_disconnected wrote theirs.
+            down_reason_ = "canary: " + why + " as a keyspace event: logins and logouts are not seen";
         }
+        c_.logger()->warn("{}", down_reason_);
         update_ready();
     }
 
@@ -445,9 +425,6 @@ private:
     bool ready_ = false;
     bool reported_ = false;
     std::unique_ptr<redis::Canary> canary_;
-    std::atomic<std::uint64_t>* canary_failures_ = nullptr;
-    std::uint64_t failures_seen_ = 0;
-    std::uint64_t failures_logged_ = 0;
     std::string probe_error_;
     std::string down_reason_;
     std::string detail_;
