@@ -5,13 +5,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis, Sentinel, Server, connect, messageCount, quiet, until, sleep, httpGet } from './lib/harness.mjs';
 
+// The master and its replica require a password, given in the URL as for any redis: it must reach them (AUTH
+// after every move) and never the log.
+const password = 'sentinel-test-s3cret';
 let master, replica, sentinels = [], server;
 
 const role = async (r) => { try { return (await r.command('ROLE'))[0]; } catch { return null; } };
 
 before(async () => {
-  master = await Redis.start();
-  replica = await Redis.start(['--replicaof', '127.0.0.1', String(master.port)]);
+  master = await Redis.start([], { password });
+  replica = await Redis.start(['--replicaof', '127.0.0.1', String(master.port)], { password });
   await until(async () => /master_link_status:up/.test(await replica.command('INFO', 'replication')),
     'the replica to sync', 10000);
   sentinels = await Promise.all([0, 1, 2].map(() => Sentinel.start(master)));
@@ -23,7 +26,7 @@ before(async () => {
     }
     return true;
   }, 'the sentinels to find each other and the replica', 15000, 100);
-  const url = `redis-sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/0#mymaster`;
+  const url = `redis-sentinel://:${password}@${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/0#mymaster`;
   server = await Server.start({ redis: { url } });
   await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
     'the server to be ready', 10000);
@@ -95,17 +98,18 @@ test('the master is killed: the replica is promoted and delivery, logins and log
     const ready = await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`);
     assert.equal(ready.status, 200);
     assert.match(ready.text, new RegExp(`127\\.0\\.0\\.1:${replica.port} via 3 sentinels`));
+    assert.ok(!server.log.includes(password), 'the password never reaches the log');
   } finally { a4.close(); a2.close(); later.close(); }
 });
 
 test('a replica named as the master is never used', async () => {
   // A sentinel's answer can be stale (a failover under way): the links check ROLE themselves. Here a real
   // sentinel monitors a replica under the name "wrong", so it names a replica as that group's master.
-  const standby = await Redis.start(['--replicaof', '127.0.0.1', String(replica.port)]);
+  const standby = await Redis.start(['--replicaof', '127.0.0.1', String(replica.port)], { password });
   await sentinels[0].command('SENTINEL', 'MONITOR', 'wrong', '127.0.0.1', String(standby.port), '1');
   try {
     assert.equal(await role(standby), 'slave');
-    const s2 = await Server.start({ redis: { url: `redis-sentinel://127.0.0.1:${sentinels[0].port}#wrong` },
+    const s2 = await Server.start({ redis: { url: `redis-sentinel://:${password}@127.0.0.1:${sentinels[0].port}#wrong` },
       plugins: ['socketio', 'redis-pubsub', 'admin-http'] });
     try {
       await s2.waitLog(/the server is not a master \(ROLE slave\)/, 5000);

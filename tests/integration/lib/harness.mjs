@@ -45,15 +45,18 @@ export async function until(fn, what, ms = 5000, every = 20) {
 }
 
 export class Redis {
-  static async start(extraArgs = []) {
+  // With `password`, the server requires it (and uses it towards its master) and command() authenticates.
+  static async start(extraArgs = [], { password } = {}) {
     const r = new Redis();
+    r.password = password;
+    if (password) extraArgs = ['--requirepass', password, '--masterauth', password, ...extraArgs];
     r.port = await freePort();
     r.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-redis-'));
     r.extraArgs = extraArgs;
     await r.launch();
     return r;
   }
-  get url() { return `redis://127.0.0.1:${this.port}/0`; }
+  get url() { return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}127.0.0.1:${this.port}/0`; }
   async launch() {
     this.proc = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '',
       '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,6 +71,7 @@ export class Redis {
     if (!this.client || this.client.closed) {
       this.client = new RespClient(this.port);
       await this.client.connect();
+      if (this.password) await this.client.command(['AUTH', this.password]);
     }
     return this.client.command(args.map(String));
   }
@@ -88,6 +92,7 @@ export class Redis {
 const REDIS_SENTINEL = process.env.REDIS_SENTINEL || (fs.existsSync('/usr/bin/redis-sentinel') ? 'redis-sentinel' : null);
 export class Sentinel {
   static async start(master, name = 'mymaster', { downAfterMs = 1000, failoverTimeoutMs = 3000 } = {}) {
+    // The master's password, if it has one, is what the sentinels use towards it and its replicas.
     const s = new Sentinel();
     s.port = await freePort();
     s.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-sentinel-'));
@@ -95,7 +100,8 @@ export class Sentinel {
     fs.writeFileSync(conf, [`port ${s.port}`, 'bind 127.0.0.1', `dir ${s.dir}`,
       `sentinel monitor ${name} 127.0.0.1 ${master.port} 2`,
       `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
-      `sentinel failover-timeout ${name} ${failoverTimeoutMs}`, `sentinel parallel-syncs ${name} 1`, ''].join('\n'));
+      `sentinel failover-timeout ${name} ${failoverTimeoutMs}`, `sentinel parallel-syncs ${name} 1`,
+      ...(master.password ? [`sentinel auth-pass ${name} ${master.password}`] : []), ''].join('\n'));
     const [bin, args] = REDIS_SENTINEL ? [REDIS_SENTINEL, [conf]] : [REDIS_SERVER, [conf, '--sentinel']];
     s.proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(s.proc);
