@@ -87,6 +87,11 @@ public:
             down_reason_ = why;
             update_ready();
         });
+        // The link's state, as redis-session reports its own links (docs/operations.md's alerts use both).
+        c_.metrics().gauge(name, "yunity_redis_connected", "1 while the redis link is usable", "link=\"pubsub\"",
+                           [this] { return link_->connected() ? 1.0 : 0.0; });
+        c_.metrics().gauge(name, "yunity_redis_reconnects", "Times the redis link came back after a loss",
+                           "link=\"pubsub\"", [this] { return static_cast<double>(link_->reconnects()); });
         if (canary_) canary_->add_metrics(c_.metrics(), name);
         endpoint_->add_metrics(c_.metrics(), name);
         down_reason_ = "connecting to " + endpoint_->describe();
