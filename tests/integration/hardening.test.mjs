@@ -241,6 +241,8 @@ test('attachments behind an ack that overflows a polling queue: the session clos
     const big = 'x'.repeat(8000);
     const body = `451-0["echo","${big}",{"_placeholder":true,"num":0}]\x1ebAQIDBA==`;
     assert.equal((await fetch(`${base}&sid=${sid}`, { method: 'POST', body })).status, 200);
+    // No poll waits meanwhile: a waiting poll's flush would hold the session, and hide a use after free.
+    await sleep(100 * TIME_FACTOR);
     await until(async () => (await fetch(`${base}&sid=${sid}`)).status === 400, 'the session to close', 3000);
   }
   assert.match(srv.log, /closed: too slow/);
@@ -260,16 +262,19 @@ function certificate() {
 
 test('TLS: a session closed while a large frame is being written finishes that frame, then closes', async () => {
   const { args, ca } = certificate();
-  const srv = await start({ plugins: ['socketio', 'echo'], args });
-  for (let round = 0; round < 5; round++) {
+  // An echo larger than what the kernel's socket buffers take on loopback (several MB): its write stays in flight.
+  const srv = await start({ plugins: ['socketio', 'echo'], args,
+    config: { socketio: { max_payload: 16000000, max_queue_bytes: 64000000 } } });
+  for (let round = 0; round < 2; round++) {
     const ws = await socketio(srv.port, { tls: true, ca });
     ws._socket.pause();  // stop reading: the echo's write stays in flight
-    ws.send(`420["echo","${'y'.repeat(900000)}"]`);
-    await sleep(300);
+    ws.send(`420["echo","${'y'.repeat(12000000)}"]`);
+    await sleep(500 * TIME_FACTOR);
     ws.send('1');  // Engine.IO close: the session closes with its write still going
     await sleep(200);
     ws._socket.resume();  // the write resumes from its buffer, which must still be there
-    const code = await Promise.race([ws.gone, sleep(5000).then(() => 'timeout')]);
+    // Without the fix the frame's buffer was freed mid-write: the stream broke and this never ended cleanly.
+    const code = await Promise.race([ws.gone, sleep(10000 * TIME_FACTOR).then(() => 'timeout')]);
     assert.notEqual(code, 'timeout');
   }
   assert.equal(srv.proc.exitCode, null);
