@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         pending.append(input, at, n);
         at += n;
         const auto used = reader.read(std::span(pending.data(), pending.size()), client);
-        if (!used) break;
+        if (!used || reader.closed()) break;  // a close frame ends the reading, as on a connection
         pending.erase(0, *used);
         FUZZ_CHECK(pending.size() <= max_message + 14 + 64);  // at most one unfinished frame and one read
     }
