@@ -63,7 +63,8 @@ public:
                            [this] { return link_->connected() ? 1.0 : 0.0; });
         c_.metrics().gauge(name, "yunity_redis_reconnects", "Times the redis link came back after a loss",
                            "link=\"pubsub\"", [this] { return static_cast<double>(link_->reconnects()); });
-        set_ready(false, "connecting to " + redis::redact(url_));
+        // Not ready yet, but nothing is wrong: only a drop after this is worth a warning.
+        c_.bus().publish(events::SourceState{name, false, "connecting to " + redis::redact(url_)});
         c_.logger()->info("listening for notifications on channel \"{}\" of {}", settings_.channel,
                           redis::redact(url_));
         link_->start();

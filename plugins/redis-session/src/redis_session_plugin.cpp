@@ -194,9 +194,11 @@ private:
 
     void set_ready(bool ready, std::string detail) {
         if (ready == ready_ && reported_) return;
+        const bool first = !reported_;
         reported_ = true;
         ready_ = ready;
         if (ready) c_.logger()->info("redis link up: {}", detail);
+        else if (first) c_.logger()->info("redis link: {}", detail);  // the start, not a fault
         else c_.logger()->warn("redis link down: {}", detail);
         c_.bus().publish(events::SourceState{c_.plugin_name(), ready, std::move(detail)});
     }
