@@ -201,10 +201,11 @@ _clients = {}
 _lock = threading.Lock()
 
 
-def configure(config: Optional[Config] = None, **options) -> Config:
-    """Sets the configuration of the module-level functions outside Django (under Django, the setting wins)."""
+def configure(config: Optional[Config] = None, **options) -> Optional[Config]:
+    """Sets the configuration of the module-level functions outside Django (under Django, the setting wins).
+    Without arguments, goes back to the environment (REDIS_URL)."""
     global _configured
-    _configured = config or Config(**options)
+    _configured = config or (Config(**options) if options else None)
     return _configured
 
 
