@@ -63,7 +63,7 @@ async function send(page, to, text) {
   await page.fill('input[name=to]', to);
   await page.fill('input[name=text]', text);
   await page.click('#send button');
-  await page.waitForFunction((t) => document.getElementById('sent').textContent === t, `sent to ${to}`,
+  await page.waitForFunction((t) => document.getElementById('sent').textContent === t, `sent to ${to.split(',').join(', ')}`,
     { timeout: 5000 });
 }
 

@@ -35,6 +35,7 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
                          "NAME": os.environ.get("EXAMPLE_DB", str(HERE / "db.sqlite3"))}}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
+TIME_ZONE = "UTC"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
