@@ -52,6 +52,10 @@ class _Output:
     def text(self):
         return "".join(self.lines)
 
+    def close(self, stream):
+        self.thread.join(2)  # the process has exited: its end of the pipe is closed, the reader ends
+        stream.close()
+
 
 class RedisServer:
     def __init__(self):
@@ -131,6 +135,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.proc.wait()
+        self.output.close(self.proc.stdout)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -160,3 +166,4 @@ class Client:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(5)
+        self.output.close(self.proc.stdout)

@@ -171,8 +171,9 @@ class StreamTest(unittest.TestCase):
 
 
 class OnlineTest(unittest.TestCase):
-    """online() reads the presence plugin's keys: `presence:<user>`, a sorted set of instance ids scored with
-    the time (ms, redis's clock) until which that instance vouches for the user."""
+    """online() reads the presence plugin's keys: `presence:user:<user>`, a sorted set of instance ids scored
+    with the time (ms, redis's clock) until which that instance vouches for the user. (test_presence.py runs it
+    against the real plugin.)"""
 
     def setUp(self):
         self.client = Client(redis_url=redis_server.url)
@@ -181,9 +182,9 @@ class OnlineTest(unittest.TestCase):
 
     def test_users_with_a_live_instance_are_online_as_given(self):
         r = redis_server.client
-        r.zadd("presence:1", {"instance-a": self.now + 30000})
-        r.zadd("presence:u2", {"instance-a": self.now - 1, "instance-b": self.now + 30000})
-        r.zadd("presence:3", {"instance-a": self.now - 1})  # an instance that stopped refreshing
+        r.zadd("presence:user:1", {"instance-a": self.now + 30000})
+        r.zadd("presence:user:u2", {"instance-a": self.now - 1, "instance-b": self.now + 30000})
+        r.zadd("presence:user:3", {"instance-a": self.now - 1})  # an instance that stopped refreshing
         self.assertEqual(self.client.online([1, "u2", 3, 4]), {1, "u2"})
         self.assertEqual(self.client.online(["1"]), {"1"})
         self.assertEqual(self.client.online([]), set())

@@ -25,7 +25,8 @@ DEFAULTS = {
 # The server takes user ids that are non-empty strings or integers that fit 64 bits.
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1
 
-# Which of KEYS (one sorted set per user: instance -> expiry in ms) still have a member whose expiry lies ahead.
+# Which of KEYS (the presence plugin's `<prefix>user:<user>`, a sorted set: instance -> expiry in ms) still have a
+# member whose expiry lies ahead.
 # The time is redis's own, the clock the presence plugin stamps the expiries with, so the web servers' clocks
 # do not matter.
 _ONLINE_SCRIPT = """
@@ -177,7 +178,7 @@ class Client:
         ids = [user_id(u) for u in given]
         if not ids:
             return set()
-        keys = [self.config.presence_prefix + str(u) for u in ids]
+        keys = [f"{self.config.presence_prefix}user:{u}" for u in ids]
         found = self._online(keys=keys)
         return {given[int(i) - 1] for i in found}
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 
 namespace yunity::admin {
 
@@ -35,6 +36,24 @@ double open_fds() {
     return count;
 }
 
+void StatsSections::add(std::string name, std::function<std::string()> read) {
+    // A plain key needs no escaping, and cannot break the object it joins.
+    const bool plain = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                               "0123456789_-") == std::string::npos;
+    if (!plain) throw std::invalid_argument("a /stats member name must be letters, digits, '_' or '-': " + name);
+    sections_[std::move(name)] = std::move(read);
+}
+
+void StatsSections::remove(const std::string& name) { sections_.erase(name); }
+
+std::string StatsSections::extend(std::string json) const {
+    if (sections_.empty() || json.empty() || json.back() != '}') return json;
+    json.pop_back();
+    for (const auto& [name, read] : sections_) json += ",\"" + name + "\":" + read();
+    json += '}';
+    return json;
+}
+
 void add_builtin_routes(AdminRouter& router, const BuiltinSources& s) {
     router.add("GET", "/", [&registry = s.registry, &config = s.config](const AdminRequest&, AdminResponder respond) {
         // Streamed: the report of tens of thousands of connections is produced a slice at a time, each slice
@@ -56,9 +75,9 @@ void add_builtin_routes(AdminRouter& router, const BuiltinSources& s) {
     router.add("GET", "/readyz", [&readiness = s.readiness](const AdminRequest&, AdminResponder respond) {
         respond(json_response(readiness.ready() ? 200 : 503, readiness.json()));
     });
-    router.add("GET", "/stats", [&registry = s.registry, &readiness = s.readiness](const AdminRequest&,
-                                                                                   AdminResponder respond) {
-        respond(json_response(200, stats_json(registry, readiness.ready())));
+    router.add("GET", "/stats", [&registry = s.registry, &readiness = s.readiness, &stats = s.stats](
+                                      const AdminRequest&, AdminResponder respond) {
+        respond(json_response(200, stats.extend(stats_json(registry, readiness.ready()))));
     });
     router.add_public("GET", "/ui", [](const AdminRequest&, AdminResponder respond) {
         AdminResponse res;
