@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Redis, Server, freePort, httpGet, sleep, until } from './lib/harness.mjs';
+import { Redis, Server, TIME_FACTOR, freePort, httpGet, sleep, until } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -55,7 +55,7 @@ async function logIn(context, username) {
   await page.fill('input[name=password]', 'demo');
   await Promise.all([page.waitForURL(`${siteUrl}/`), page.click('#login')]);
   await page.waitForFunction(() => document.getElementById('status').textContent === 'connected', null,
-    { timeout: 10000 });
+    { timeout: 10000 * TIME_FACTOR });
   return page;
 }
 
@@ -64,7 +64,7 @@ async function send(page, to, text) {
   await page.fill('input[name=text]', text);
   await page.click('#send button');
   await page.waitForFunction((t) => document.getElementById('sent').textContent === t, `sent to ${to.split(',').join(', ')}`,
-    { timeout: 5000 });
+    { timeout: 5000 * TIME_FACTOR });
 }
 
 const shown = (page) => page.$$eval('#messages li', (items) => items.map((li) => li.textContent));
@@ -85,7 +85,7 @@ test('log in, receive a notification sent from Django, log out, receive nothing 
     assert.equal(await page.evaluate(() => document.cookie.includes('sessionid')), false);
 
     await send(page, 'alice', 'hello alice');
-    await until(async () => (await shown(page)).length === 1, 'the notification on the page');
+    await until(async () => (await shown(page)).length === 1, 'the notification on the page', 5000 * TIME_FACTOR);
     assert.deepEqual(await shown(page), ['alice: hello alice']);
 
     // Log out in a second tab; the first stays open and connected.
@@ -93,13 +93,13 @@ test('log in, receive a notification sent from Django, log out, receive nothing 
     await other.goto(`${siteUrl}/`);
     await Promise.all([other.waitForURL(`${siteUrl}/login/`), other.click('#logout')]);
     await until(async () => (await connectedUsers()).every((u) => u === '__nouser__'),
-      'the server to drop the user from alice\'s connections', 5000);
+      'the server to drop the user from alice\'s connections', 5000 * TIME_FACTOR);
     assert.equal(await page.textContent('#status'), 'connected');
 
     // bob sends to both: bob's page shows it, so it was sent; alice's page, logged out, shows nothing more.
     const bobPage = await logIn(bob, 'bob');
     await send(bobPage, 'alice,bob', 'after logout');
-    await until(async () => (await shown(bobPage)).length === 1, 'the notification on bob\'s page');
+    await until(async () => (await shown(bobPage)).length === 1, 'the notification on bob\'s page', 5000 * TIME_FACTOR);
     assert.deepEqual(await shown(bobPage), ['bob: after logout']);
     await sleep(500);
     assert.deepEqual(await shown(page), ['alice: hello alice']);

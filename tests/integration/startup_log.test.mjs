@@ -2,7 +2,7 @@
 // info level), while a real loss of redis is still a warning.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis, Server } from './lib/harness.mjs';
+import { Redis, Server, TIME_FACTOR } from './lib/harness.mjs';
 
 let redis, server;
 after(async () => { await server?.stop(); await redis?.stop(); });
@@ -18,6 +18,6 @@ test('a normal start logs no warning; losing redis does', async () => {
 
   const from = server.log.length;
   await redis.stop();
-  await server.waitLog(/ warning +\[redis-session\] redis link down: /, 5000, from);
-  await server.waitLog(/ warning +\[redis-pubsub\] redis link down: /, 5000, from);
+  await server.waitLog(/ warning +\[redis-session\] redis link down: /, 5000 * TIME_FACTOR, from);
+  await server.waitLog(/ warning +\[redis-pubsub\] redis link down: /, 5000 * TIME_FACTOR, from);
 });

@@ -16,6 +16,9 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 BIN = os.environ.get("YUNITY_BIN") or os.path.join(REPO, "build", "bin", "yunity-sockets")
 CLIENT_BIN = os.environ.get("YUNITY_CLIENT_BIN") or os.path.join(REPO, "build", "bin", "yunity-sockets-client")
 REDIS_SERVER = os.environ.get("REDIS_SERVER") or "redis-server"
+# How much slower than a plain build the server runs (scripts/sanitize sets it: 3 under ASan, 5 under TSan): bounds
+# that are about speed, not correctness, stretch by this much, as in tests/integration/lib/harness.mjs.
+TIME_FACTOR = float(os.environ.get("YUNITY_TEST_TIME_FACTOR") or 1)
 
 
 def free_port():
@@ -25,6 +28,8 @@ def free_port():
 
 
 def until(fn, what, timeout=5.0, every=0.02):
+    """The value of fn() once truthy; fails after `timeout` seconds (times TIME_FACTOR)."""
+    timeout *= TIME_FACTOR
     end = time.monotonic() + timeout
     while True:
         value = fn()

@@ -97,8 +97,8 @@ class PresenceTest(unittest.TestCase):
         closed = time.monotonic()
         harness.until(lambda: not self.online(user), "offline after the last disconnect", 2)
         self.assertEqual(self.changes.wait(2), [{"user": user, "online": True}, {"user": user, "online": False}])
-        self.assertLess(time.monotonic() - closed, 2)
-        self.assertLess(closed - started, 10)
+        self.assertLess(time.monotonic() - closed, 2 * harness.TIME_FACTOR)
+        self.assertLess(closed - started, 10 * harness.TIME_FACTOR)
 
     def test_the_users_of_a_killed_instance_go_offline_within_the_ttl_and_are_announced(self):
         user, stays = f"k-{uuid.uuid4().hex[:8]}", f"s-{uuid.uuid4().hex[:8]}"
@@ -115,8 +115,9 @@ class PresenceTest(unittest.TestCase):
             self.changes.wait(3, REFRESH + 2)
             announced_after = time.monotonic() - killed
             self.assertEqual(self.changes.seen[2:], [{"user": user, "online": False}])
-            self.assertLessEqual(offline_after, TTL + 0.2)
-            self.assertLessEqual(announced_after, TTL + REFRESH + 1)
+            # Whatever the server's speed, its last stamp came before the kill: the bound is redis's clock's.
+            self.assertLessEqual(offline_after, TTL + 0.2 * harness.TIME_FACTOR)
+            self.assertLessEqual(announced_after, TTL + REFRESH + 1 * harness.TIME_FACTOR)
             self.assertTrue(self.online(stays))  # the living instance's users stay
         finally:
             on_a.stop()
