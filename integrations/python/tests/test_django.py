@@ -71,9 +71,21 @@ def anonymous_view(request):
     return HttpResponse("ok")
 
 
+def password_view(request):
+    from django.contrib.auth import update_session_auth_hash
+    from django.http import HttpResponse
+    from yunity_sockets.django.signals import store_session
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    update_session_auth_hash(request, request.user)  # keeps this session logged in, under a new key
+    store_session(request, request.user)  # which Django signals to nobody: the README says to call this
+    return HttpResponse("ok")
+
+
 def _urls():
     from django.urls import path
-    return [path("login/", login_view), path("logout/", logout_view), path("anonymous/", anonymous_view)]
+    return [path("login/", login_view), path("logout/", logout_view), path("anonymous/", anonymous_view),
+            path("password/", password_view)]
 
 
 def __getattr__(name):  # ROOT_URLCONF is this module; Django is configured only in setUpModule
@@ -159,6 +171,29 @@ class SignalsTest(unittest.TestCase):
             harness.until(lambda: server.user_of(alice_key) == "__nouser__", "alice's old connection to be no one's")
         finally:
             client.stop()
+
+    def test_store_session_after_update_session_auth_hash_moves_the_session_to_its_new_key(self):
+        from django.conf import settings
+        user = make_user()
+        old_key = log_in(self.browser, user)
+        self.assertEqual(self.browser.post("/password/", {"password": "new"}).status_code, 200)
+        new_key = self.browser.cookies[settings.SESSION_COOKIE_NAME].value
+        self.assertNotEqual(new_key, old_key)
+        self.assertIsNone(stored(old_key))
+        self.assertEqual(stored(new_key), str(user.pk))
+
+    def test_notify_takes_model_instances_and_querysets(self):
+        import yunity_sockets
+        from django.contrib.auth import get_user_model
+        a, b = make_user(), make_user()
+        sub = redis_server.client.pubsub()
+        sub.subscribe("notifications")
+        sub.get_message(timeout=1)
+        yunity_sockets.notify(a, "one")
+        yunity_sockets.notify(get_user_model().objects.filter(pk__in=[a.pk, b.pk]).order_by("pk"), "two")
+        self.assertEqual(json.loads(sub.get_message(timeout=2)["data"]), {"users": [a.pk], "data": "one"})
+        self.assertEqual(json.loads(sub.get_message(timeout=2)["data"]), {"users": [a.pk, b.pk], "data": "two"})
+        sub.close()
 
     def test_redis_down_does_not_break_login_and_is_logged(self):
         from django.test import override_settings
