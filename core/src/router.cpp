@@ -50,8 +50,9 @@ void Router::subscribe() {
 }
 
 void Router::announce(const Registry::Change& change) {
-    logger_->debug("connection #{} session {} user {}", change.connection, change.session_id.value_or("(none)"),
-                   change.user.value_or("(none)"));
+    // The session id is a credential: the log says only whether there is one.
+    logger_->debug("connection #{} {} user {}", change.connection,
+                   change.session_id ? "with a session" : "without a session", change.user.value_or("(none)"));
     bus_.publish(events::MembershipChanged{change.connection, change.session_id, change.user});
 }
 

@@ -71,7 +71,7 @@ authenticate() {
 publish_to_one() {
   local body=$1 answer
   for _ in $(seq 100); do
-    answer=$(curl -s -X POST --data-binary "$body" "http://127.0.0.1:$admin/publish")
+    answer=$(curl -s -X POST -H 'Content-Type: application/json' --data-binary "$body" "http://127.0.0.1:$admin/publish")
     [ "$answer" = '{"connections":1}' ] && return 0
     [ "$answer" = '{"connections":0}' ] || fail "POST /publish answered: $answer"
     sleep 0.05

@@ -52,7 +52,7 @@ for (const version of [2, 4]) {
       await page.goto(`${origin}/?v=${version}&session=${session}&server=${encodeURIComponent(`http://localhost:${server.port}`)}`);
       await page.waitForFunction(() => document.getElementById('status').textContent === 'connected over websocket',
         null, { timeout: 10000 });
-      await server.waitLog(new RegExp(`session ${session} user ${user}$`, 'm'), 5000, from);
+      await server.waitMembership(session, user);
       await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: [user], data: { text: 'Hallo Welt €' } }));
       await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 1, null, { timeout: 5000 });
       const shown = await page.textContent('#messages li');

@@ -31,8 +31,7 @@ after(async () => {
 });
 
 const publish = (users, body) => redis.command('PUBLISH', 'notifications', JSON.stringify({ users, ...body }));
-const membership = (srv, session, user, from) =>
-  srv.waitLog(new RegExp(`session ${session} user ${user}$`, 'm'), 5000, from);
+const membership = (srv, session, user) => srv.waitMembership(session, user);
 
 // Runs the client; `out` and `err` collect its stdout and stderr.
 function run(args) {
@@ -61,7 +60,7 @@ async function authenticated(srv, args, url = srv.url) {
   await redis.command('SET', `session-store-${session}`, user);
   const from = srv.log.length;
   const c = run(['--url', url, ...args, session]);
-  await membership(srv, session, user, from);
+  await membership(srv, session, user);
   return { c, user, session };
 }
 
@@ -153,7 +152,7 @@ for (const [eio, transport] of [[4, 'websocket'], [3, 'polling']]) {
       const from = server.log.length;
       p.cut();
       await c.waitErr(/disconnected: .*; reconnecting in \d+ ms/);
-      await membership(server, session, user, from);
+      await membership(server, session, user);
       await publish([user], { data: 2 });
       await c.waitLines(2);
       assert.deepEqual(c.lines(), ['{"data":1}', '{"data":2}']);
@@ -169,7 +168,7 @@ test('a connection that goes silent is given up after pingInterval + pingTimeout
     const from = fastServer.log.length;
     p.freeze();
     await c.waitErr(/disconnected: nothing heard from the server for 1000 ms/, 5000);
-    await membership(fastServer, session, user, from);
+    await membership(fastServer, session, user);
     await publish([user], { data: 'after' });
     await c.waitLines(1);
     assert.deepEqual(c.lines(), ['{"data":"after"}']);

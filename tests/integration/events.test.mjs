@@ -128,7 +128,7 @@ test('the stock authenticate event still reaches the core beside the plugin', as
   try {
     const from = server.log.length;
     socket.emit('authenticate', { sessionId: 'conf-1' });
-    await server.waitLog(/session conf-1 user \(none\)/, 5000, from);
+    await server.waitMembership('conf-1', null);
     // The connection stays usable.
     const back = once(socket, 'message-back');
     socket.emit('message', 'after authenticate');

@@ -16,14 +16,12 @@ after(async () => { await server?.stop(); await redis?.stop(); });
 
 const publish = (users, body = {}, to = redis) =>
   to.command('PUBLISH', 'notifications', JSON.stringify({ users, ...body }));
-const membership = (srv, session, user, from) =>
-  srv.waitLog(new RegExp(`session ${session} user ${user ?? '\\(none\\)'}$`, 'm'), 5000, from);
+const membership = (srv, session, user, socket) => srv.waitMembership(session, user, socket);
 
 // Authenticates and waits until the core has the session's answer.
 async function client(session, user, { version = 4, transports = ['websocket'], srv = server } = {}) {
-  const from = srv.log.length;
   const s = await connect(version, srv.url, { transports }, session);
-  await membership(srv, session, user, from);
+  await membership(srv, session, user, s);
   return s;
 }
 
@@ -34,32 +32,32 @@ test('login after authenticate, switch user, logout, login again on the same ses
     await publish([alice], { data: 'before login' });
     let from = server.log.length;
     await redis.command('SET', `session-store-${session}`, alice);
-    await membership(server, session, alice, from);
+    await membership(server, session, alice);
     await publish([alice], { data: 1 });
     await messageCount(c, 1);
 
     from = server.log.length;
     await redis.command('SET', `session-store-${session}`, bob);
-    await membership(server, session, bob, from);
+    await membership(server, session, bob);
     await publish([alice], { data: 'to alice' });
     await publish([bob], { data: 2 });
     await messageCount(c, 2);
 
     from = server.log.length;
     await redis.command('DEL', `session-store-${session}`);
-    await membership(server, session, null, from);
+    await membership(server, session, null);
     await publish([bob], { data: 'after logout' });
     await quiet(c, 2);
 
     // The connection kept its session: a later login brings it back without a new authenticate.
     from = server.log.length;
     await redis.command('SET', `session-store-${session}`, bob, 'EX', '1');
-    await membership(server, session, bob, from);
+    await membership(server, session, bob);
     await publish([bob], { data: 3 });
     await messageCount(c, 3);
 
     from = server.log.length;
-    await membership(server, session, null, from);  // expired after a second
+    await membership(server, session, null);  // expired after a second
     await publish([bob], { data: 'after expiry' });
     await quiet(c, 3);
     assert.deepEqual(c.messages.map((m) => m.data), [1, 2, 3]);
@@ -73,7 +71,7 @@ test('an empty value counts as no user', async () => {
   try {
     const from = server.log.length;
     await redis.command('SET', `session-store-${session}`, '');
-    await membership(server, session, null, from);
+    await membership(server, session, null);
     await publish([user], { data: 'x' });
     await quiet(c, 0);
   } finally { c.close(); }
@@ -110,14 +108,14 @@ test('re-authenticating moves the connection; a session without user leaves the 
   try {
     let from = server.log.length;
     c.emit('authenticate', { sessionId: s2 });
-    await membership(server, s2, b, from);
+    await membership(server, s2, b);
     await publish([a], { data: 'old' });
     await publish([b], { data: 'new' });
     assert.deepEqual((await messageCount(c, 1)).map((m) => m.data), ['new']);
 
     from = server.log.length;
     c.emit('authenticate', { sessionId: nobody });
-    await membership(server, nobody, null, from);
+    await membership(server, nobody, null);
     await publish([b], { data: 'gone' });
     await quiet(c, 1);
   } finally { c.close(); }
@@ -205,7 +203,7 @@ test('a redis restart: members still receive and keyspace logins are seen again,
     let mark;
     mark = srv.log.length;
     await own.command('SET', `session-store-${later}`, user2);
-    await membership(srv, later, user2, mark);
+    await membership(srv, later, user2);
     await publish([user2], { data: 'login seen' }, own);
     await messageCount(waiting, 1);
     member.close(); waiting.close();
@@ -225,7 +223,7 @@ test('redis down at startup: the server serves clients, then connects when redis
     await own.launch();
     await own.command('SET', `session-store-${session}`, user);
     await srv.waitLog(/redis: subscribed to notifications/, 15000);
-    await membership(srv, session, user, 0);
+    await membership(srv, session, user);
     await publish([user], { data: 'finally' }, own);
     await messageCount(c, 1);
     c.close();
@@ -268,7 +266,7 @@ test('what changed while redis was away is seen after it comes back (resync of h
     const from = srv.log.length;
     await own.command('SHUTDOWN', 'NOSAVE').catch(() => {});
     await own.restart();  // the key is gone: the web app's logout happened while we could not see it
-    await membership(srv, session, null, from);
+    await membership(srv, session, null);
     await publish([user], { data: 'must not arrive' }, own);
     await quiet(member, 0);
     member.close();
@@ -283,7 +281,7 @@ test('the session id may come from a handshake cookie (HttpOnly session cookies 
     await redis.command('SET', `session-store-${session}`, user);
     const from = srv.log.length;
     const c = await connect(4, srv.url, { transports: ['polling'], extraHeaders: { Cookie: `csrftoken=x; sessionid=${session}` } });
-    await membership(srv, session, user, from);
+    await membership(srv, session, user);
     await publish([user], { data: 'by cookie' });
     await messageCount(c, 1);
     c.close();
@@ -301,7 +299,7 @@ test('a plain Engine.IO client (a plugin\'s path) authenticated by cookie gets n
     const from = srv.log.length;
     const res = await fetch(`${srv.url}/engine.io/?EIO=4&transport=polling`, { headers: { Cookie: `sessionid=${session}` } });
     const sid = JSON.parse((await res.text()).slice(1)).sid;
-    await membership(srv, session, user, from);
+    await membership(srv, session, user);
     await publish([user], { data: 'plain' });
     const poll = await fetch(`${srv.url}/engine.io/?EIO=4&transport=polling&sid=${sid}`);
     assert.equal(await poll.text(), '4{"data":"plain"}');

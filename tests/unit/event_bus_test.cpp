@@ -97,6 +97,7 @@ TEST_CASE("a throwing handler is logged with its plugin's name and dispatch goes
     CHECK(after == 2);
     CHECK(everything == 2);
     CHECK(bus.handler_failures() == 2);
-    CHECK(log.text.str().find("plugin bad-plugin: handler for Authenticate #7 session \"s\" threw: boom") !=
-          std::string::npos);
+    // The session id is a credential: the line gives its length only.
+    CHECK(log.text.str().find("plugin bad-plugin: handler for Authenticate #7 (a session id of 1 characters) threw: "
+                              "boom") != std::string::npos);
 }

@@ -77,9 +77,20 @@ TEST_CASE("what RapidJSON refuses is refused: syntax, trailing text, bad UTF-8, 
     CHECK(error_of("01") != rapidjson::kParseErrorNone);
 }
 
-TEST_CASE("deep nesting without recursion") {
-    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-    CHECK(must_parse(deep).IsArray());
+TEST_CASE("nesting up to the limit is read without recursion; one level more is refused, and says so") {
+    const auto nested = [](std::size_t n) { return std::string(n, '[') + std::string(n, ']'); };
+    CHECK(must_parse(nested(json::kMaxDepth)).IsArray());
+    rapidjson::Document doc;
+    auto result = json::parse(doc, nested(json::kMaxDepth + 1));
+    CHECK(result.Code() == rapidjson::kParseErrorTermination);
+    CHECK(json::describe(result) == "nested deeper than 64 levels");
+    // Deep input costs nothing: the parse stops at the limit, however deep the rest goes.
+    CHECK(json::parse(doc, nested(1000000)).Code() == rapidjson::kParseErrorTermination);
+    CHECK(json::parse(doc, R"({"a":[{"b":)" + nested(70) + "}]}").Code() == rapidjson::kParseErrorTermination);
+    // A caller may ask for more, or less.
+    CHECK_FALSE(json::parse(doc, nested(1000), 1000).IsError());
+    CHECK(json::parse(doc, R"({"a":{}})", 1).Code() == rapidjson::kParseErrorTermination);
+    CHECK(json::describe(json::parse(doc, "[1,", 3)) != "nested deeper than 3 levels");
 }
 
 TEST_CASE("a document parsed again starts from scratch") {

@@ -85,7 +85,10 @@ TEST_CASE("deeply nested input is parsed without recursion and refused") {
     REQUIRE(std::holds_alternative<ParseError>(r));
     CHECK(std::get<ParseError>(r).reason == Rejection::too_deep);
     std::string unbalanced = R"({"users":[1],"d":)" + std::string(200000, '[');
-    CHECK(std::get<ParseError>(parse_notification(unbalanced, 1 << 22)).reason == Rejection::not_json);
+    // Refused at the 65th level, before the missing ends are reached.
+    CHECK(std::get<ParseError>(parse_notification(unbalanced, 1 << 22)).reason == Rejection::too_deep);
+    std::string shallow_unbalanced = R"({"users":[1],"d":[[[)";
+    CHECK(std::get<ParseError>(parse_notification(shallow_unbalanced, 1 << 22)).reason == Rejection::not_json);
 }
 
 TEST_CASE("keyspace flags: merged with what is set, never losing the others") {

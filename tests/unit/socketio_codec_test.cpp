@@ -434,22 +434,23 @@ TEST_CASE("object member order is kept") {
     round_trip(R"(2["e",{"z":1,"a":2,"m":{"y":[],"b":{}}}])", 5);
 }
 
-TEST_CASE("deep nesting neither recurses in decode nor in encode") {
-    const std::size_t depth = 200000;
-    std::string text = "2[\"deep\",";
-    text.append(depth, '[');
-    text.append(depth, ']');
-    text += ']';
-    auto p = must_decode(text, 5);
-    CHECK(sio::encode(p) == text);
-
-    std::string objects = "2[\"deep\",";
-    for (std::size_t i = 0; i < depth; ++i) objects += "{\"a\":";
-    objects += "1";
-    objects.append(depth, '}');
-    objects += ']';
-    p = must_decode(objects, 5);
-    CHECK(sio::encode(p) == objects);
+TEST_CASE("nesting: up to 64 levels decoded and encoded back; deeper refused without recursing") {
+    const auto event = [](std::size_t depth, bool objects) {
+        std::string text = "2[\"deep\",";  // the event's array is the first level
+        for (std::size_t i = 1; i < depth; ++i) text += objects ? "{\"a\":" : "[";
+        text += "1";
+        for (std::size_t i = 1; i < depth; ++i) text += objects ? '}' : ']';
+        return text + ']';
+    };
+    for (bool objects : {false, true}) {
+        auto p = must_decode(event(64, objects), 5);
+        CHECK(sio::encode(p) == event(64, objects));
+        std::string error;
+        CHECK_FALSE(sio::decode(event(65, objects), 5, &error));
+        CHECK(error == "invalid payload: nested deeper than 64 levels");
+        CHECK_FALSE(sio::decode(event(200000, objects), 4, &error));
+        CHECK(error == "invalid payload: nested deeper than 64 levels");
+    }
 }
 
 TEST_CASE("encode from a built packet") {

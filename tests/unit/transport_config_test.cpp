@@ -32,7 +32,7 @@ TEST_CASE("transport config: the defaults socket.io clients expect") {
     CHECK(c.ping_interval == std::chrono::milliseconds(25000));
     CHECK(c.ping_timeout == std::chrono::milliseconds(20000));
     CHECK(c.max_payload == 1000000);
-    CHECK(c.connect_timeout == std::chrono::milliseconds(45000));
+    CHECK(c.connect_timeout == std::chrono::milliseconds(10000));  // socket.io's is 45 s: see transport_config.hpp
     CHECK(c.max_queue_bytes == 1048576);
     CHECK(c.request_timeout == std::chrono::milliseconds(10000));
     CHECK(c.websocket_handshake_timeout == std::chrono::milliseconds(10000));
@@ -74,15 +74,43 @@ TEST_CASE("transport config: refusals name the setting") {
 
 TEST_CASE("transport config: its description, as the configuration reference prints it") {
     const auto& d = TransportConfig::settings().description();
-    REQUIRE(d.count == 15);
+    REQUIRE(d.count == 18);
     CHECK(std::string(d.settings[0].name) == "paths");
     CHECK(std::string(d.settings[0].default_value) == R"(["/socket.io/", "/socket/"])");
     CHECK(std::string(d.settings[9].name) == "allowed_origins");
     CHECK(std::string(d.settings[9].default_value) == "any");
-    CHECK(std::string(d.settings[13].name) == "max_connections");
-    CHECK(std::string(d.settings[13].default_value) == "the open-file limit less 256");
-    CHECK(std::string(d.settings[14].name) == "max_connections_per_address");
-    CHECK(std::string(d.settings[14].default_value) == "no limit");
+    CHECK(std::string(d.settings[10].name) == "jsonp");
+    CHECK(std::string(d.settings[10].default_value) == "false");
+    CHECK(std::string(d.settings[14].name) == "max_connections");
+    CHECK(std::string(d.settings[14].default_value) == "the open-file limit less 256");
+    CHECK(std::string(d.settings[15].name) == "max_connections_per_address");
+    CHECK(std::string(d.settings[15].default_value) == "1000");
+    CHECK(std::string(d.settings[16].name) == "max_pending_per_address");
+    CHECK(std::string(d.settings[16].default_value) == "64");
+    CHECK(std::string(d.settings[17].name) == "trusted_proxies");
+    CHECK(std::string(d.settings[17].default_value) == "none");
+}
+
+TEST_CASE("transport config: trusted proxies are addresses or networks") {
+    rapidjson::Document doc;
+    doc.Parse(R"({"trusted_proxies": ["127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"]})");
+    CHECK(TransportConfig::from_json(doc).trusted_proxies.size() == 4);
+    CHECK(refusal(R"({"trusted_proxies": ["nginx"]})").find("setting \"trusted_proxies\"") == 0);
+    CHECK(refusal(R"({"trusted_proxies": ["10.0.0.0/33"]})").find("setting \"trusted_proxies\"") == 0);
+}
+
+TEST_CASE("transport config: a Referer is judged by its page's origin") {
+    rapidjson::Document doc;
+    doc.Parse(R"({"allowed_origins": ["https://good.example", "http://localhost:8000"]})");
+    const auto c = TransportConfig::from_json(doc);
+    CHECK(c.referer_allowed("https://good.example/chat/room?x=1"));
+    CHECK(c.referer_allowed("http://localhost:8000/"));
+    CHECK_FALSE(c.referer_allowed("https://good.example.evil.example/"));
+    CHECK_FALSE(c.referer_allowed("https://evil.example/?https://good.example"));
+    CHECK_FALSE(c.referer_allowed("http://localhost:8001/"));
+    CHECK_FALSE(c.referer_allowed("/relative"));
+    CHECK_FALSE(c.referer_allowed("not a url"));
+    CHECK(TransportConfig{}.referer_allowed("https://anything.example/"));  // any origin allowed
 }
 
 TEST_CASE("transport config: connection limits") {

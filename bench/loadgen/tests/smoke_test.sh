@@ -18,7 +18,8 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no > "
 pids+=($!)
 for _ in $(seq 100); do redis-cli -p "$redis_port" ping > /dev/null 2>&1 && break; sleep 0.05; done
 port=$(free_port) admin=$(free_port)
-"$server" -w "$port" -p "$admin" --redis "redis://127.0.0.1:$redis_port" --log-level warn > "$work/server.log" 2>&1 &
+"$server" -w "$port" -p "$admin" --redis "redis://127.0.0.1:$redis_port" --log-level warn \
+  --config "$(dirname "$0")/../../server-config.json" > "$work/server.log" 2>&1 &
 server_pid=$!
 pids+=($server_pid)
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$admin/readyz" > /dev/null && break; sleep 0.05; done

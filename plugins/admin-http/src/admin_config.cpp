@@ -27,6 +27,15 @@ const SettingsTable<AdminConfig>& AdminConfig::settings() {
         {"max_body_bytes", &AdminConfig::max_body_bytes,
          "larger request bodies get 413 (this bounds what `POST /publish` of http-publish takes)"},
         {"report_slice", &AdminConfig::report_slice, "connections per part of the streamed report"},
+        S{"allowed_hosts", &AdminConfig::allowed_hosts,
+          "host names requests may carry in Host besides the bound address (bound to loopback or every address: "
+          "also localhost and IP addresses); others get 403, against DNS rebinding"}
+            .each("host names",
+                  [](std::string& name) {
+                      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                      return !name.empty();
+                  })
+            .default_text("none"),
     };
     return table;
 }

@@ -25,6 +25,9 @@ struct AdminConfig {
     std::size_t max_header_bytes = 8 * 1024;
     // Larger request bodies get 413: the routes other plugins add take small JSON documents.
     std::size_t max_body_bytes = 64 * 1024;
+    // Names the Host header may carry besides the bound address (and, bound to loopback or every address,
+    // localhost and IP addresses): a foreign name is how DNS rebinding reaches a port bound to 127.0.0.1.
+    std::vector<std::string> allowed_hosts;
     // Connections per part of the streamed report: small enough that the loop is never held for long.
     std::size_t report_slice = 500;
 

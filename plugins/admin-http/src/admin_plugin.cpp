@@ -49,6 +49,7 @@ public:
         context_.bus().subscribe<events::SourceState>(name, [this](const events::SourceState& s) { on_source(s); });
 
         const auto& settings = context_.settings();
+        router_.guard(RequestGuard(settings.admin_bind, config_.allowed_hosts));
         server_ = std::make_unique<AdminServer>(context_.io(), router_, config_, context_.logger(),
                                                 settings.admin_bind, settings.admin_port);
         if (!config_.token.empty()) context_.logger()->info("admin requests need the bearer token");

@@ -82,6 +82,8 @@ bool AdminRouter::authorized(const AdminRequest& request) const {
 }
 
 void AdminRouter::dispatch(AdminRequest request, const AdminResponder& respond) const {
+    if (guard_)
+        if (auto refusal = guard_->check(request)) return respond(std::move(*refusal));
     // The most specific route for the path and method: exact beats prefix, then the longer prefix.
     const Route* best = nullptr;
     std::size_t best_score = 0;
@@ -119,6 +121,8 @@ void AdminRouter::dispatch(AdminRequest request, const AdminResponder& respond) 
         return respond(std::move(res));
     }
 
+    if (guard_)
+        if (auto refusal = RequestGuard::check_content_type(request)) return respond(std::move(*refusal));
     if (best->prefix) request.rest = request.path.substr(best->path.size());
     // Answers once: a 500 goes out only when the handler threw before it answered.
     auto answered = std::make_shared<bool>(false);

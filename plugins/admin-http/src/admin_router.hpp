@@ -2,11 +2,14 @@
 // and the handlers' answers. The Beast server turns requests into AdminRequests and hands them here.
 #pragma once
 
+#include "request_guard.hpp"
+
 #include <yunity/admin_routes.hpp>
 
 #include <spdlog/logger.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +43,8 @@ public:
     void dispatch(AdminRequest request, const AdminResponder& respond) const;
 
     bool authorized(const AdminRequest& request) const;
+    // Checked before anything else on every request, public routes included: the Host and Origin rules.
+    void guard(RequestGuard guard) { guard_ = std::move(guard); }
 
 private:
     struct Route {
@@ -52,6 +57,7 @@ private:
     void insert(std::string method, std::string path, Handler handler, bool is_public);
 
     std::string token_;
+    std::optional<RequestGuard> guard_;
     std::shared_ptr<spdlog::logger> log_;
     std::vector<Route> routes_;
 };

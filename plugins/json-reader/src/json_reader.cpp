@@ -1,6 +1,7 @@
 #include "json_reader.hpp"
 
 #include <rapidjson/encodedstream.h>
+#include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
@@ -38,7 +39,8 @@ bool too_large(std::string_view text) {
 // Passes the reader's events to the document, numbers (which the reader hands over as text) converted here.
 class ExactNumbers {
 public:
-    ExactNumbers(rapidjson::Document& doc, bool& number_too_big) : doc_(doc), number_too_big_(number_too_big) {}
+    ExactNumbers(rapidjson::Document& doc, bool& number_too_big, std::size_t max_depth)
+        : doc_(doc), number_too_big_(number_too_big), max_depth_(max_depth) {}
 
     bool Null() { return doc_.Null(); }
     bool Bool(bool b) { return doc_.Bool(b); }
@@ -49,10 +51,17 @@ public:
     bool Double(double d) { return doc_.Double(d); }
     bool String(const char* s, rapidjson::SizeType length, bool copy) { return doc_.String(s, length, copy); }
     bool Key(const char* s, rapidjson::SizeType length, bool copy) { return doc_.Key(s, length, copy); }
-    bool StartObject() { return doc_.StartObject(); }
-    bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
-    bool StartArray() { return doc_.StartArray(); }
-    bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+    // Returning false ends the parse with kParseErrorTermination: the depth limit.
+    bool StartObject() { return ++depth_ <= max_depth_ && doc_.StartObject(); }
+    bool EndObject(rapidjson::SizeType members) {
+        --depth_;
+        return doc_.EndObject(members);
+    }
+    bool StartArray() { return ++depth_ <= max_depth_ && doc_.StartArray(); }
+    bool EndArray(rapidjson::SizeType elements) {
+        --depth_;
+        return doc_.EndArray(elements);
+    }
 
     bool RawNumber(const char* s, rapidjson::SizeType length, bool) {
         const std::string_view text(s, length);
@@ -81,17 +90,19 @@ public:
 private:
     rapidjson::Document& doc_;
     bool& number_too_big_;
+    std::size_t max_depth_;
+    std::size_t depth_ = 0;
 };
 
 }  // namespace
 
-rapidjson::ParseResult parse(rapidjson::Document& doc, std::string_view text) {
+rapidjson::ParseResult parse(rapidjson::Document& doc, std::string_view text, std::size_t max_depth) {
     constexpr unsigned kFlags =
         rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
     rapidjson::ParseResult result;
     bool number_too_big = false;
     auto generate = [&](rapidjson::Document& target) {
-        ExactNumbers handler(target, number_too_big);
+        ExactNumbers handler(target, number_too_big, max_depth);
         rapidjson::MemoryStream bytes(text.data(), text.size());
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
         rapidjson::Reader reader;
@@ -102,6 +113,12 @@ rapidjson::ParseResult parse(rapidjson::Document& doc, std::string_view text) {
     doc.Populate(generate);
     if (number_too_big) result.Set(rapidjson::kParseErrorNumberTooBig, result.Offset());
     return result;
+}
+
+std::string describe(const rapidjson::ParseResult& result, std::size_t max_depth) {
+    if (result.Code() == rapidjson::kParseErrorTermination)
+        return "nested deeper than " + std::to_string(max_depth) + " levels";
+    return rapidjson::GetParseError_En(result.Code());
 }
 
 }  // namespace yunity::json

@@ -85,7 +85,7 @@ private:
             std::string error;
             auto user = parse_user_body(req.body, error);
             if (!user) return respond(json_answer(400, error_json(error)));
-            c_.logger()->debug("session {} logged in as {}", req.rest, *user);
+            c_.logger()->debug("a session logged in as {}", *user);
             sessions_.insert_or_assign(req.rest, *user);
             // Connections holding the session move at once, as a SET in redis moves them through keyspace
             // events; the core ignores the answer when none holds it.
@@ -96,7 +96,7 @@ private:
             auto it = sessions_.find(req.rest);
             if (it == sessions_.end()) return respond(json_answer(404, error_json("no such session")));
             sessions_.erase(it);
-            c_.logger()->debug("session {} logged out", req.rest);
+            c_.logger()->debug("a session logged out");
             c_.bus().publish(events::SessionResolved{req.rest, std::nullopt});
             respond(no_content());
         });

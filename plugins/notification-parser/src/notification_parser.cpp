@@ -26,25 +26,6 @@ const char* to_string(Rejection r) {
 
 namespace {
 
-// Depth of the deepest array or object, with an explicit stack: the input may be nested far beyond what a
-// recursive walk survives.
-std::size_t depth_of(const rapidjson::Value& root) {
-    std::vector<std::pair<const rapidjson::Value*, std::size_t>> stack{{&root, 1}};
-    std::size_t deepest = 0;
-    while (!stack.empty()) {
-        auto [v, d] = stack.back();
-        stack.pop_back();
-        if (v->IsObject()) {
-            deepest = std::max(deepest, d);
-            for (const auto& m : v->GetObject()) stack.emplace_back(&m.value, d + 1);
-        } else if (v->IsArray()) {
-            deepest = std::max(deepest, d);
-            for (const auto& e : v->GetArray()) stack.emplace_back(&e, d + 1);
-        }
-    }
-    return deepest;
-}
-
 // RapidJSON decodes a lone surrogate escape ("\udc00") to the surrogate's three-byte form (ED B0 80), which is
 // not UTF-8, and its Writer copies that out as is; the payload reaches clients in websocket text frames, which
 // must be UTF-8, or they drop the connection. Written back as the escape, as JSON.stringify writes a lone
@@ -77,10 +58,12 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
         return ParseError{Rejection::too_large, std::to_string(message.size()) + " bytes, over the limit of " +
                                                     std::to_string(max_bytes)};
     rapidjson::Document doc;
-    const auto parsed = json::parse(doc, message);
+    const auto parsed = json::parse(doc, message, max_depth);
+    if (parsed.Code() == rapidjson::kParseErrorTermination)
+        return ParseError{Rejection::too_deep, json::describe(parsed, max_depth)};
     if (parsed.IsError())
-        return ParseError{Rejection::not_json, std::string(rapidjson::GetParseError_En(parsed.Code())) +
-                                                   " at offset " + std::to_string(parsed.Offset())};
+        return ParseError{Rejection::not_json, json::describe(parsed, max_depth) + " at offset " +
+                                                   std::to_string(parsed.Offset())};
     if (!doc.IsObject()) return ParseError{Rejection::not_object, "the message must be a JSON object"};
     // A repeated name: JSON.parse keeps the last, as the original server did (and most JSON readers); every one
     // of them is left out of the payload, or the clients would see a user list.
@@ -89,9 +72,6 @@ std::variant<events::Notification, ParseError> parse_notification(std::string_vi
         if (m->name == "users") users = m;
     if (users == doc.MemberEnd() || !users->value.IsArray())
         return ParseError{Rejection::no_users, "the message has no \"users\" array"};
-
-    if (depth_of(doc) > max_depth)
-        return ParseError{Rejection::too_deep, "nested deeper than " + std::to_string(max_depth) + " levels"};
 
     events::Notification n;
     n.users.reserve(users->value.Size());

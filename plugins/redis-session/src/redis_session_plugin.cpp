@@ -3,6 +3,7 @@
 #include "keyspace_flags.hpp"
 #include "redis_link.hpp"
 
+#include <yunity/origin_policy.hpp>
 #include <yunity/plugin.hpp>
 #include <yunity/settings_table.hpp>
 
@@ -71,6 +72,12 @@ public:
         const auto& name = c_.plugin_name();
         c_.bus().subscribe<events::Authenticate>(name, [this](const events::Authenticate& e) { lookup(e.session_id); });
         if (!settings_.cookie.empty()) {
+            const auto* origins = static_cast<const OriginPolicy*>(c_.find(origin_policy_service));
+            if (origins && origins->any_origin())
+                c_.logger()->warn("sessions are taken from the \"{}\" cookie while the socketio plugin allows every "
+                                  "origin: a page on any site can open a connection with a visitor's cookie and read "
+                                  "their notifications. Set socketio's allowed_origins to your site's origins",
+                                  settings_.cookie);
             c_.bus().subscribe<events::ConnectionOpened>(name, [this](const events::ConnectionOpened& e) {
                 if (!e.handshake) return;
                 if (auto sid = cookie_value(*e.handshake, settings_.cookie); sid && !sid->empty())
@@ -116,7 +123,7 @@ private:
                            [this, session_id](const redis::Reply* reply, const std::string& error) {
                                if (!reply) {
                                    // The link is down; the resync after reconnecting resolves it.
-                                   c_.logger()->debug("lookup of session {} failed: {}", session_id, error);
+                                   c_.logger()->debug("a session lookup failed: {}", error);
                                    return;
                                }
                                std::optional<std::string> user;
@@ -128,7 +135,7 @@ private:
     void on_keyspace(std::string session_id, std::string_view event) {
         // Only sessions held by live connections matter; the web app's other logins are none of our business.
         if (!c_.registry().has_session(session_id)) return;
-        c_.logger()->debug("keyspace {} on session {}", event, session_id);
+        c_.logger()->debug("keyspace event {} on a held session", event);
         // Whatever the event (set, del, expired, evicted, rename_from, rename_to, ...), read the key again:
         // the answer is the state after the event, ordered with any lookup already in flight.
         lookup(session_id);

@@ -1,6 +1,6 @@
 #include "engine.hpp"
 
-#include "binary_assembler.hpp"
+#include "plugin_packets.hpp"
 #include "socketio_codec.hpp"
 
 #include <sys/random.h>
@@ -20,9 +20,11 @@ Engine::Engine(PluginContext& context, TransportConfig config)
                                              "HTTP requests refused with an Engine.IO error")),
       context_(context),
       config_(std::move(config)),
+      trusted_proxies_(config_.trusted_proxies),
       max_connections_(config_.max_connections),
-      refused_(context.metrics().counter("yunity_socketio_refused_total",
-                                         "Handshakes refused with 503 over max_connections or max_connections_per_address")) {
+      refused_total_(refused_counter(context, "max_connections")),
+      refused_per_address_(refused_counter(context, "max_connections_per_address")),
+      refused_pending_(refused_counter(context, "max_pending_per_address")) {
     if (max_connections_ == 0) {
         rlimit limit{};
         getrlimit(RLIMIT_NOFILE, &limit);
@@ -30,24 +32,33 @@ Engine::Engine(PluginContext& context, TransportConfig config)
         // plugin files and admin requests.
         max_connections_ = limit.rlim_cur > 512 ? static_cast<std::size_t>(limit.rlim_cur) - 256 : 256;
     }
-    context_.logger()->info("at most {} sessions at once{}", max_connections_,
-                            config_.max_connections_per_address
-                                ? ", " + std::to_string(config_.max_connections_per_address) + " per client address"
-                                : std::string());
+    context_.logger()->info("at most {} sessions at once; per client address: {}, {} before CONNECT{}",
+                            max_connections_, config_.max_connections_per_address, config_.max_pending_per_address,
+                            config_.trusted_proxies.empty() ? "" : "; X-Forwarded-For believed from trusted proxies");
 }
 
-std::optional<std::string> Engine::admit(const std::string& address) {
+std::atomic<std::uint64_t>& Engine::refused_counter(PluginContext& context, const char* limit) {
+    return context.metrics().counter("yunity_socketio_refused_total", "Handshakes refused with 503, by the limit reached",
+                                     std::string("limit=\"") + limit + "\"");
+}
+
+std::optional<std::string> Engine::admit(const std::string& group, bool pending) {
     std::optional<std::string> refusal;
-    if (by_sid_.size() >= max_connections_)
+    const auto it = per_address_.find(group);
+    const AddressCount count = it == per_address_.end() ? AddressCount{} : it->second;
+    if (by_sid_.size() >= max_connections_) {
         refusal = "max_connections (" + std::to_string(max_connections_) + ") reached";
-    else if (config_.max_connections_per_address) {
-        auto it = per_address_.find(address);
-        if (it != per_address_.end() && it->second >= config_.max_connections_per_address)
-            refusal = "max_connections_per_address (" + std::to_string(config_.max_connections_per_address) +
-                      ") reached for " + address;
+        refused_total_.fetch_add(1, std::memory_order_relaxed);
+    } else if (config_.max_connections_per_address && count.sessions >= config_.max_connections_per_address) {
+        refusal = "max_connections_per_address (" + std::to_string(config_.max_connections_per_address) +
+                  ") reached for " + group;
+        refused_per_address_.fetch_add(1, std::memory_order_relaxed);
+    } else if (pending && config_.max_pending_per_address && count.pending >= config_.max_pending_per_address) {
+        refusal = "max_pending_per_address (" + std::to_string(config_.max_pending_per_address) +
+                  " sessions without a CONNECT) reached for " + group;
+        refused_pending_.fetch_add(1, std::memory_order_relaxed);
     }
     if (refusal) {
-        refused_.fetch_add(1, std::memory_order_relaxed);
         const auto now = std::chrono::steady_clock::now();
         if (now - last_refusal_log_ > std::chrono::seconds(10)) {  // a flood must not flood the log
             last_refusal_log_ = now;
@@ -78,14 +89,26 @@ std::string Engine::random_id() {
 }
 
 std::shared_ptr<Session> Engine::create(int version, Session::Transport transport,
-                                        std::shared_ptr<const Handshake> handshake, std::string raw_path) {
+                                        std::shared_ptr<const Handshake> handshake, std::string raw_path,
+                                        std::string group) {
     auto sid = random_id();
     auto session = std::make_shared<Session>(*this, sid, version, next_id_++, transport, std::move(handshake),
-                                             std::move(raw_path));
+                                             std::move(raw_path), std::move(group));
     by_sid_.emplace(std::move(sid), session);
     by_id_.emplace(session->id(), session.get());
-    if (config_.max_connections_per_address && session->handshake()) ++per_address_[session->handshake()->address];
+    auto& count = per_address_[session->address_group()];
+    ++count.sessions;
+    if (session->pending()) {
+        ++count.pending;
+        ++pending_total_;
+    }
     return session;
+}
+
+void Engine::connected(Session& s) {
+    auto it = per_address_.find(s.address_group());
+    if (it != per_address_.end() && it->second.pending > 0) --it->second.pending;
+    if (pending_total_ > 0) --pending_total_;
 }
 
 std::shared_ptr<Session> Engine::find(std::string_view sid) const {
@@ -110,19 +133,18 @@ void Engine::transport_changed(Session& s) {
 void Engine::closed(Session& s, CloseReason reason) {
     // A client cut off for not reading is an operator's business (a slow network, a stuck app); the rest is routine.
     if (reason == CloseReason::too_slow)
-        log().warn("session {} closed: too slow (over {} bytes queued)", s.sid(), config_.max_queue_bytes);
+        log().warn("connection #{} closed: too slow (over {} bytes queued)", s.id(), config_.max_queue_bytes);
     else
-        log().debug("session {} closed: {}", s.sid(), to_string(reason));
+        log().debug("connection #{} closed: {}", s.id(), to_string(reason));
     context_.metrics()
         .counter("yunity_socketio_disconnects_total", "Closed client connections by reason",
                  std::string("reason=\"") + to_string(reason) + "\"")
         .fetch_add(1, std::memory_order_relaxed);
     if (s.announced()) context_.bus().publish(events::ConnectionClosed{s.id(), reason});
     by_id_.erase(s.id());
-    if (config_.max_connections_per_address && s.handshake()) {
-        auto it = per_address_.find(s.handshake()->address);
-        if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
-    }
+    if (s.pending()) connected(s);  // no longer counted as pending: it is gone
+    if (auto it = per_address_.find(s.address_group()); it != per_address_.end() && --it->second.sessions == 0)
+        per_address_.erase(it);
     by_sid_.erase(s.sid());  // may destroy the session once its links let go: touch nothing after this
 }
 
@@ -173,41 +195,6 @@ void Engine::EnginePathTable::serve(std::string path) {
     paths.push_back(std::move(path));
 }
 
-namespace {
-
-// The Engine.IO message of an EVENT / ACK packet with `data` (placeholders numbered for `attachments`), and
-// the attachments as shared buffers; nullopt (logged) when they do not fit together.
-struct Encoded {
-    std::shared_ptr<const std::string> text;
-    std::vector<std::shared_ptr<const std::string>> attachments;
-};
-
-std::optional<Encoded> encode_packet(spdlog::logger& log, sio::Packet packet,
-                                     const std::vector<std::string>& attachments) {
-    std::string error;
-    auto encoded = sio::encode_with_attachments(std::move(packet), attachments, &error);
-    if (!encoded) {
-        log.warn("dropped a packet for clients: {}", error);
-        return std::nullopt;
-    }
-    Encoded out{std::make_shared<const std::string>("4" + encoded->text), {}};
-    out.attachments.reserve(encoded->attachments.size());
-    for (auto& a : encoded->attachments) out.attachments.push_back(std::make_shared<const std::string>(std::move(a)));
-    return out;
-}
-
-// Parses a plugin's JSON array of arguments into `doc`; false (logged) when it is not one.
-bool parse_args(spdlog::logger& log, std::string_view what, const std::string& args, rapidjson::Document& doc) {
-    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(args.data(), args.size());
-    if (doc.HasParseError() || !doc.IsArray()) {
-        log.warn("dropped {}: its args are not a JSON array", what);
-        return false;
-    }
-    return true;
-}
-
-}  // namespace
-
 void Engine::ack(const events::Ack& a) {
     auto it = by_id_.find(a.connection);
     if (it == by_id_.end() || !it->second->joined(a.nsp)) return;
@@ -216,13 +203,10 @@ void Engine::ack(const events::Ack& a) {
                    a.connection, a.ack_id, a.nsp);
         return;
     }
-    sio::Packet packet;
-    packet.type = sio::PacketType::ack;
-    packet.nsp = a.nsp;
-    packet.id = a.ack_id;
-    if (!parse_args(log(), "an ack", a.args, packet.data)) return;
-    auto encoded = encode_packet(log(), std::move(packet), a.attachments);
-    if (encoded) it->second->send_packet(encoded->text, encoded->attachments);
+    std::string error;
+    auto encoded = sio::encode_ack(a.nsp, a.ack_id, a.args, a.attachments, &error);
+    if (!encoded) return log().warn("dropped an ack for connection {}: {}", a.connection, error);
+    it->second->send_packet(encoded->text, encoded->attachments);
 }
 
 void Engine::emit(const events::Emit& e) {
@@ -232,19 +216,9 @@ void Engine::emit(const events::Emit& e) {
         log().warn("dropped an emit of \"{}\": an ack id needs connections or a user as its target", e.event);
         return;
     }
-    rapidjson::Document args;
-    if (!parse_args(log(), "an emit of \"" + e.event + "\"", e.args, args)) return;
-    sio::Packet packet;
-    packet.type = sio::PacketType::event;
-    packet.nsp = e.nsp;
-    packet.id = e.ack_id;
-    auto& alloc = packet.data.GetAllocator();
-    packet.data.SetArray();
-    packet.data.PushBack(rapidjson::Value(e.event.data(), static_cast<rapidjson::SizeType>(e.event.size()), alloc),
-                         alloc);
-    for (auto& v : args.GetArray()) packet.data.PushBack(rapidjson::Value(v, alloc), alloc);
-    auto encoded = encode_packet(log(), std::move(packet), e.attachments);
-    if (!encoded) return;
+    std::string error;
+    auto encoded = sio::encode_emit(e.nsp, e.event, e.ack_id, e.args, e.attachments, &error);
+    if (!encoded) return log().warn("dropped an emit of \"{}\": {}", e.event, error);
     const auto send = [&](Session& s) {
         if (s.joined(e.nsp)) s.send_packet(encoded->text, encoded->attachments);
     };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "client_address.hpp"
 #include "session.hpp"
 #include "transport_config.hpp"
 
@@ -25,20 +26,27 @@ public:
 
     PluginContext& context() { return context_; }
     const TransportConfig& config() const { return config_; }
+    const TrustedProxies& trusted_proxies() const { return trusted_proxies_; }
     boost::asio::io_context& io() { return context_.io(); }
     spdlog::logger& log() { return *context_.logger(); }
 
     // `raw_path` is the plain Engine.IO path the client came by (see EnginePaths); empty for Socket.IO.
+    // `group` is the client's address group (address_group()), what the per-address limits count.
     std::shared_ptr<Session> create(int version, Session::Transport transport,
-                                    std::shared_ptr<const Handshake> handshake, std::string raw_path = {});
+                                    std::shared_ptr<const Handshake> handshake, std::string raw_path = {},
+                                    std::string group = {});
     std::shared_ptr<Session> find(std::string_view sid) const;
-    // Whether a new session from `address` is within max_connections and max_connections_per_address; else
-    // the reason (logged at a limited rate, counted).
-    std::optional<std::string> admit(const std::string& address);
+    // Whether a new session from address group `group` is within max_connections, max_connections_per_address
+    // and, for a session that will owe a CONNECT (`pending`), max_pending_per_address; else the reason (logged at
+    // a limited rate, counted by limit).
+    std::optional<std::string> admit(const std::string& group, bool pending);
     std::size_t max_connections() const { return max_connections_; }
+    // Sessions that have not completed a Socket.IO CONNECT yet.
+    std::size_t pending_count() const { return pending_total_; }
 
     // From sessions.
     void announce(Session& session);  // the Socket.IO connection is up: ConnectionOpened
+    void connected(Session& session);  // its first CONNECT completed: no longer pending
     void authenticate(Session& session, std::string session_id);
     void transport_changed(Session& session);
     void closed(Session& session, CloseReason reason);
@@ -82,6 +90,8 @@ public:
     std::atomic<std::uint64_t>& bad_requests;
 
 private:
+    static std::atomic<std::uint64_t>& refused_counter(PluginContext& context, const char* limit);
+
     struct NamespaceTable : Namespaces {
         std::map<std::string, AuthHook, std::less<>> hooks;
         void declare(std::string nsp, AuthHook hook) override;
@@ -96,14 +106,23 @@ private:
     PluginContext& context_;
     NamespaceTable namespaces_;
     TransportConfig config_;
+    TrustedProxies trusted_proxies_;
     EnginePathTable engine_paths_{config_};
     ConnectionId next_id_ = 1;
     std::unordered_map<std::string, std::shared_ptr<Session>> by_sid_;
     // Looked up once per delivery; open addressing keeps that lookup to one cache line, not a node per entry.
     boost::unordered_flat_map<ConnectionId, Session*> by_id_;
-    std::unordered_map<std::string, std::size_t> per_address_;  // only when max_connections_per_address is set
+    // Sessions, and pending ones, per address group; an entry lives while its count is above zero.
+    struct AddressCount {
+        std::size_t sessions = 0;
+        std::size_t pending = 0;
+    };
+    std::unordered_map<std::string, AddressCount> per_address_;
+    std::size_t pending_total_ = 0;
     std::size_t max_connections_;
-    std::atomic<std::uint64_t>& refused_;
+    std::atomic<std::uint64_t>& refused_total_;
+    std::atomic<std::uint64_t>& refused_per_address_;
+    std::atomic<std::uint64_t>& refused_pending_;
     std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 

@@ -4,10 +4,6 @@
 
 namespace yunity::eio {
 
-bool is_engine_param(std::string_view key) noexcept {
-    return key == "EIO" || key == "transport" || key == "t" || key == "sid" || key == "b64" || key == "j";
-}
-
 std::optional<HandshakeQuery> parse_handshake_query(std::string_view target) {
     auto url = boost::urls::parse_origin_form(target);
     if (!url) return std::nullopt;
@@ -19,7 +15,7 @@ std::optional<HandshakeQuery> parse_handshake_query(std::string_view target) {
         else if (param.key == "sid") q.sid = param.value;
         else if (param.key == "j") q.j = param.value;
         else if (param.key == "b64") q.b64 = true;
-        if (!is_engine_param(param.key)) q.query.emplace_back(std::move(param.key), std::move(param.value));
+        q.query.emplace_back(std::move(param.key), std::move(param.value));
     }
     return q;
 }

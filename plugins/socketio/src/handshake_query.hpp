@@ -20,13 +20,10 @@ struct HandshakeQuery {
     std::string j;  // JSONP index (version 3)
     // Set by a `b64` parameter with or without a value, as the transport has always read it.
     bool b64 = false;
-    // Every other parameter, in order, repeats kept: what the handshake shows the application.
+    // Every parameter, Engine.IO's own included, in order, repeats kept: what the handshake shows the application
+    // and the admin report, as socket.io's `handshake.query` and the original server's report did.
     std::vector<std::pair<std::string, std::string>> query;
 };
-
-// The query parameters Engine.IO itself uses (`t` being the clients' cache-buster); none of them reaches the
-// application's query.
-bool is_engine_param(std::string_view key) noexcept;
 
 // nullopt when `target` is not an origin-form request target (RFC 9112, 3.2.1).
 std::optional<HandshakeQuery> parse_handshake_query(std::string_view target);

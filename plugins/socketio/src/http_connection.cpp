@@ -1,6 +1,8 @@
 #include "http_connection.hpp"
 
+#include "client_address.hpp"
 #include "engine.hpp"
+#include "handshake_query.hpp"
 #include "listener.hpp"
 #include "plain_websocket.hpp"
 #include "websocket_accept.hpp"
@@ -39,11 +41,6 @@ const char* message_of(EioError e) {
     return "Bad request";
 }
 
-// The query parameters Engine.IO itself uses; everything else belongs to the application.
-bool is_engine_param(std::string_view key) {
-    return key == "EIO" || key == "transport" || key == "t" || key == "sid" || key == "b64" || key == "j";
-}
-
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -58,8 +55,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
     using std::enable_shared_from_this<HttpConnection<Stream>>::shared_from_this;
 
 public:
-    HttpConnection(Engine& engine, Listener& listener, Stream stream)
-        : engine_(engine), listener_(listener), stream_(std::move(stream)) {
+    HttpConnection(Engine& engine, Listener& listener, Stream stream, const TrustedProxies& trusted)
+        : engine_(engine), listener_(listener), trusted_(trusted), stream_(std::move(stream)) {
         live_ = listener_.track(this);
     }
     ~HttpConnection() override { live_->erase(this); }
@@ -140,15 +137,17 @@ private:
     }
 
     void handle() {
-        auto url = boost::urls::parse_origin_form(request_.target());
-        if (!url) return error(http::status::bad_request, EioError::bad_request);
+        auto query = eio::parse_handshake_query(request_.target());
+        if (!query) return error(http::status::bad_request, EioError::bad_request);
         std::string raw_path;
-        if (!engine_.route(url->path(), raw_path))
+        if (!engine_.route(query->path, raw_path))
             return write(make_response(http::status::not_found, "Not found", "text/plain"));
 
-        const auto origin = request_.find(http::field::origin);
-        if (origin != request_.end() && !engine_.config().origin_allowed(origin->value()))
+        const auto& jsonp = query->j;
+        if (const char* refusal = origin_refusal(!jsonp.empty())) {
+            engine_.log().debug("refused a request: {}", refusal);
             return error(http::status::forbidden, EioError::forbidden);
+        }
         if (request_.method() == http::verb::options) {
             auto res = make_response(http::status::ok, "", "text/plain");
             res.set(http::field::access_control_allow_headers, "Content-Type");
@@ -156,22 +155,15 @@ private:
             return write(std::move(res));
         }
 
-        std::string eio, transport, sid, jsonp;
-        bool b64 = false;
+        const auto& transport = query->transport;
+        const auto& sid = query->sid;
+        const bool b64 = query->b64;
         auto hs = std::make_shared<Handshake>();
-        for (auto param : url->params()) {
-            if (param.key == "EIO") eio = param.value;
-            else if (param.key == "transport") transport = param.value;
-            else if (param.key == "sid") sid = param.value;
-            else if (param.key == "j") jsonp = param.value;
-            else if (param.key == "b64") b64 = true;
-            if (!is_engine_param(param.key)) hs->query.emplace_back(param.key, param.value);
-        }
-        const int version = eio == "4" ? 4 : eio == "3" ? 3 : 0;
+        const int version = query->eio == "4" ? 4 : query->eio == "3" ? 3 : 0;
         if (version == 0) return error(http::status::bad_request, EioError::unsupported_version);
         if (transport != "polling" && transport != "websocket")
             return error(http::status::bad_request, EioError::transport_unknown);
-        if (!jsonp.empty() && (version != 3 || jsonp.size() > 8 ||
+        if (!jsonp.empty() && (!engine_.config().jsonp || version != 3 || jsonp.size() > 8 ||
                                jsonp.find_first_not_of("0123456789") != std::string::npos))
             return error(http::status::bad_request, EioError::bad_request);
         jsonp_ = !jsonp.empty();
@@ -186,16 +178,19 @@ private:
         }
 
         const bool upgrade = beast::websocket::is_upgrade(request_);
+        std::string group;
         if (!session && (transport == "websocket" ? upgrade : request_.method() == http::verb::get)) {
-            fill_handshake(*hs);
-            if (engine_.admit(hs->address)) return unavailable();
+            hs->query = std::move(query->query);
+            group = fill_handshake(*hs);
+            // A Socket.IO 5 session owes a CONNECT: until it comes, it counts against the pending limit too.
+            if (engine_.admit(group, version == 4 && raw_path.empty())) return unavailable();
         }
         if (transport == "websocket") {
             if (!upgrade) return error(http::status::bad_request, EioError::bad_request);
             if constexpr (tls) {
                 shut_ = true;  // the stream is the websocket's now
                 start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session),
-                                version, std::move(hs), std::move(raw_path));
+                                version, std::move(hs), std::move(raw_path), std::move(group));
             } else {
                 if (request_[http::field::sec_websocket_version] != "13") {
                     auto res = make_response(http::status::upgrade_required, "", "text/plain");
@@ -209,7 +204,8 @@ private:
                 shut_ = true;  // the socket is the websocket's now
                 lowest().expires_never();
                 start_plain_websocket(engine_, listener_, lowest().release_socket(), std::move(response),
-                                      std::move(session), version, std::move(hs), std::move(raw_path));
+                                      std::move(session), version, std::move(hs), std::move(raw_path),
+                                      std::move(group));
             }
             return;
         }
@@ -221,7 +217,8 @@ private:
         if (!session) {
             if (request_.method() != http::verb::get)
                 return error(http::status::bad_request, EioError::bad_handshake_method);
-            auto s = engine_.create(version, Session::Transport::polling, std::move(hs), std::move(raw_path));
+            auto s = engine_.create(version, Session::Transport::polling, std::move(hs), std::move(raw_path),
+                                    std::move(group));
             s->set_base64(b64);
             const auto open = s->open_packet();
             const eio::OutPacket out{open, false};
@@ -240,7 +237,7 @@ private:
             waiting_ = true;
             if (auto refused = session->on_poll(shared_from_this(), jsonp)) {
                 waiting_ = false;
-                engine_.log().debug("poll for {} refused: {}", sid, *refused);
+                engine_.log().debug("connection #{}: poll refused: {}", session->id(), *refused);
                 return error(http::status::bad_request, EioError::bad_request);
             }
             if (waiting_) watch_for_close(session);
@@ -259,7 +256,7 @@ private:
             std::string why;
             auto packets = eio::decode_payload(version, body, binary, &why);
             if (!packets) {
-                engine_.log().info("session {}: malformed polling payload ({}); closing", sid, why);
+                engine_.log().info("connection #{}: malformed polling payload ({}); closing", session->id(), why);
                 session->close(CloseReason::protocol_error);
                 return error(http::status::bad_request, EioError::bad_request);
             }
@@ -284,23 +281,44 @@ private:
             });
     }
 
-    void fill_handshake(Handshake& hs) {
+    // Browsers name the page's origin; where it is not allowed, nothing is served. Without an Origin (GETs of older
+    // browsers, script tags) the Referer names the page, and a JSONP request, which a script tag on any site can
+    // make, must carry one. Clients that are not browsers send neither and are let through: a browser cannot be
+    // made to send a request with neither, so cross-site websocket hijacking is not among them.
+    const char* origin_refusal(bool jsonp) const {
+        const auto& c = engine_.config();
+        const auto origin = request_.find(http::field::origin);
+        if (origin != request_.end()) return c.origin_allowed(origin->value()) ? nullptr : "origin not allowed";
+        if (c.allowed_origins.empty()) return nullptr;
+        const auto referer = request_.find(http::field::referer);
+        if (referer == request_.end()) return jsonp ? "a JSONP request without a Referer" : nullptr;
+        return c.referer_allowed(referer->value()) ? nullptr : "referer not allowed";
+    }
+
+    // Fills in what the application sees of the handshake; returns the client's address group.
+    std::string fill_handshake(Handshake& hs) {
         for (const auto& field : request_) {
             std::string name(field.name_string());
             for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
             hs.headers.emplace_back(std::move(name), std::string(field.value()));
         }
+        std::string group;
         beast::error_code ec;
         auto remote = lowest().socket().remote_endpoint(ec);
         if (!ec) {
-            auto addr = remote.address();
-            if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-            hs.address = addr.to_string();
+            std::vector<std::string_view> forwarded;
+            if (!trusted_.empty())
+                for (auto [it, end] = request_.equal_range("X-Forwarded-For"); it != end; ++it)
+                    forwarded.push_back(it->value());
+            const auto address = client_address(remote.address(), forwarded, trusted_);
+            hs.address = address.to_string();
+            group = address_group(address);
         }
         hs.url = std::string(request_.target());
         hs.issued_ms = now_ms();
         hs.xdomain = request_.find(http::field::origin) != request_.end();
         hs.secure = tls;
+        return group;
     }
 
     http::response<http::string_body> make_response(http::status status, std::string body,
@@ -352,6 +370,7 @@ private:
 
     Engine& engine_;
     Listener& listener_;
+    const TrustedProxies& trusted_;
     std::shared_ptr<Listener::LiveSet> live_;
     Stream stream_;
     beast::flat_buffer buffer_;
@@ -367,10 +386,13 @@ private:
 }  // namespace
 
 void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, asio::ssl::context* tls) {
+    const auto& trusted = engine.trusted_proxies();
     if (tls)
-        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls))->run();
+        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted)->run();
     else
-        std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)))->run();
+        std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)),
+                                                            trusted)
+            ->run();
 }
 
 }  // namespace yunity::socketio

@@ -5,6 +5,7 @@
 #include "flush_queue.hpp"
 #include "links.hpp"
 #include "listener.hpp"
+#include "outgoing_frames.hpp"
 #include "session.hpp"
 #include "websocket_frames.hpp"
 
@@ -26,9 +27,9 @@ using error_code = boost::system::error_code;
 constexpr std::chrono::milliseconds open_packet_delay{2};
 // Buffers per write: header and payload of up to 32 frames.
 constexpr std::size_t max_buffers = 64;
-// A send queue that grew past this many entries is given back when it empties, so that an idle connection
-// keeps at most this much.
-constexpr std::size_t kept_queue_capacity = 8;
+// Reads of the shared buffer one connection may do per readiness event: a client that sends without pause gets
+// 256 KB handled per turn of the loop, then waits its turn behind every other connection and timer.
+constexpr int max_reads_per_turn = 4;
 
 // Every connection of the thread reads into this one buffer; a connection keeps only the unfinished end of a
 // frame (std::string pending_), which is empty almost always.
@@ -60,11 +61,12 @@ public:
     }
     ~PlainWebsocket() override { live_->erase(this); }
 
-    void run(std::string response, std::shared_ptr<const Handshake> handshake, std::string raw_path) {
+    void run(std::string response, std::shared_ptr<const Handshake> handshake, std::string raw_path,
+             std::string group) {
         error_code ec;
         socket_.non_blocking(true, ec);
         socket_.set_option(tcp::no_delay(true), ec);
-        push(std::make_shared<const std::string>(std::move(response)), std::nullopt);
+        frames_.push(std::make_shared<const std::string>(std::move(response)), std::nullopt);
         if (session_) {
             if (!session_->attach_probe(shared_from_this())) {
                 // A second websocket for one session: accepted, then closed (refusing with HTTP 400 makes the
@@ -77,7 +79,8 @@ public:
             wait_read();
             return;
         }
-        session_ = engine_.create(version_, Session::Transport::websocket, std::move(handshake), std::move(raw_path));
+        session_ = engine_.create(version_, Session::Transport::websocket, std::move(handshake), std::move(raw_path),
+                                  std::move(group));
         session_->attach_websocket(shared_from_this());
         write();
         // The open packet follows the 101 response after a short pause. A client of the `ws` library that awaits
@@ -89,18 +92,16 @@ public:
 
     void send(Frame frame) override {
         if (closing_) return;
-        queued_bytes_ += frame.bytes->size();
         if (frame.binary) {
-            push(std::make_shared<const std::string>(eio::encode_binary_frame(version_, *frame.bytes)),
-                 ws::Opcode::binary, frame.bytes->size());
+            frames_.push(std::make_shared<const std::string>(eio::encode_binary_frame(version_, *frame.bytes)),
+                         ws::Opcode::binary);
         } else {
-            const auto size = frame.bytes->size();
-            push(std::move(frame.bytes), ws::Opcode::text, size);
+            frames_.push(std::move(frame.bytes), ws::Opcode::text);
         }
         schedule();
     }
 
-    std::size_t queued_bytes() const override { return queued_bytes_; }
+    std::size_t queued_bytes() const override { return frames_.bytes(); }
 
     void close(CloseReason reason) override {
         if (closing_) return;
@@ -121,23 +122,6 @@ public:
     }
 
 private:
-    // One outgoing frame: a header of its own and shared payload bytes (or, for the 101, raw bytes alone).
-    struct Out {
-        std::shared_ptr<const std::string> bytes;
-        ws::Header header{};
-        std::size_t sent = 0;      // of header and payload together
-        std::size_t counted = 0;   // what it adds to queued_bytes_
-        std::size_t size() const { return header.size + bytes->size(); }
-    };
-
-    void push(std::shared_ptr<const std::string> bytes, std::optional<ws::Opcode> opcode, std::size_t counted = 0) {
-        Out out;
-        if (opcode) out.header = ws::header(*opcode, bytes->size());
-        out.bytes = std::move(bytes);
-        out.counted = counted;
-        queue_.push_back(std::move(out));
-    }
-
     void schedule() {
         if (flush_scheduled_ || write_waiting_) return;
         flush_scheduled_ = true;
@@ -153,44 +137,23 @@ private:
 
     // Writes what is queued, as much as the socket takes now; waits for room for the rest.
     void write() {
-        while (!write_waiting_ && head_ < queue_.size() && socket_.is_open()) {
+        while (!write_waiting_ && !frames_.empty() && socket_.is_open()) {
+            std::array<std::span<const char>, max_buffers> pieces;
             std::array<asio::const_buffer, max_buffers> buffers;
-            std::size_t n = 0, wanted = 0;
-            for (std::size_t i = head_; i < queue_.size() && n + 2 <= max_buffers; ++i) {
-                const auto& o = queue_[i];
-                if (o.sent < o.header.size) buffers[n++] = asio::buffer(o.header.bytes.data() + o.sent, o.header.size - o.sent);
-                const std::size_t body_sent = o.sent > o.header.size ? o.sent - o.header.size : 0;
-                if (body_sent < o.bytes->size()) buffers[n++] = asio::buffer(o.bytes->data() + body_sent, o.bytes->size() - body_sent);
-                wanted += o.size() - o.sent;
+            const std::size_t n = frames_.gather(pieces);
+            std::size_t wanted = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                buffers[i] = asio::buffer(pieces[i].data(), pieces[i].size());
+                wanted += pieces[i].size();
             }
             error_code ec;
             const std::size_t written = socket_.write_some(std::span(buffers.data(), n), ec);
             if (ec && !would_block(ec)) return lost(CloseReason::transport_error);
             engine_.bytes_sent.fetch_add(written, std::memory_order_relaxed);
-            consume(written);
+            frames_.consume(written);
             if (would_block(ec) || written < wanted) wait_write();
         }
-        if (head_ == queue_.size()) {
-            queue_.clear();
-            head_ = 0;
-            if (queue_.capacity() > kept_queue_capacity) std::vector<Out>().swap(queue_);
-            if (close_sent_pending_) close_written();
-        }
-    }
-
-    void consume(std::size_t written) {
-        while (written > 0) {
-            auto& o = queue_[head_];
-            const std::size_t rest = o.size() - o.sent;
-            if (written < rest) {
-                o.sent += written;
-                return;
-            }
-            written -= rest;
-            queued_bytes_ -= o.counted;
-            o.bytes.reset();
-            ++head_;
-        }
+        if (frames_.empty() && close_sent_pending_) close_written();
     }
 
     void wait_write() {
@@ -220,7 +183,7 @@ private:
 
     void on_readable() {
         const auto buffer = read_buffer();
-        for (;;) {
+        for (int reads = 0; reads < max_reads_per_turn; ++reads) {
             error_code ec;
             const std::size_t n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
             if (would_block(ec)) break;
@@ -232,9 +195,10 @@ private:
                 data = std::span(pending_.data(), pending_.size());
             }
             const auto used = reader_.read(data, *this);
+            // Closed while reading (by the session, or cut off as too slow): nothing more to read.
+            if (closing_ && !draining_) return;
             // Once our close frame is out, only the client's close frame matters (it ends the connection).
             if (!used) return draining_ ? cut() : protocol_failure();
-            if (closing_ && !draining_) return;
             if (pending_.empty()) {
                 pending_.assign(data.data() + *used, data.size() - *used);
             } else {
@@ -258,7 +222,12 @@ private:
 
     bool on_ping(std::string_view data) override {
         if (closing_) return true;
-        push(std::make_shared<const std::string>(data), ws::Opcode::pong);
+        frames_.push(std::make_shared<const std::string>(data), ws::Opcode::pong);
+        // The session bounds what it sends; the pongs this link makes on its own are bounded here, the same way.
+        if (frames_.bytes() > engine_.config().max_queue_bytes) {
+            lost(CloseReason::too_slow);
+            return false;
+        }
         schedule();
         return true;
     }
@@ -278,7 +247,7 @@ private:
         if (reader_.error_code() == ws::CloseCode::too_big)
             engine_.log().info("websocket message over max_payload; closing");
         else if (session_)
-            engine_.log().info("session {}: websocket: {}; closing", session_->sid(), reader_.error());
+            engine_.log().info("connection #{}: websocket: {}; closing", session_->id(), reader_.error());
         else
             engine_.log().info("websocket: {}; closing", reader_.error());
         begin_close(reader_.error_code(), true);
@@ -293,13 +262,9 @@ private:
         if (closing_) return;
         closing_ = true;
         final_close_ = final;
-        // A frame partly written must be finished, or the stream's framing breaks; the 101 (no header) goes out.
-        std::size_t keep = head_;
-        while (keep < queue_.size() && (queue_[keep].sent > 0 || queue_[keep].header.size == 0)) ++keep;
-        queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(keep), queue_.end());
-        queued_bytes_ = 0;
+        frames_.keep_started();
         const auto payload = ws::close_payload(code);
-        push(std::make_shared<const std::string>(payload.data(), payload.size()), ws::Opcode::close);
+        frames_.push(std::make_shared<const std::string>(payload.data(), payload.size()), ws::Opcode::close);
         close_sent_pending_ = true;
         linger_ = std::make_unique<asio::steady_timer>(socket_.get_executor(),
                                                        engine_.config().websocket_handshake_timeout);
@@ -331,9 +296,7 @@ private:
         socket_.shutdown(tcp::socket::shutdown_both, ec);
         socket_.close(ec);
         if (linger_) linger_->cancel();
-        queue_.clear();
-        head_ = 0;
-        queued_bytes_ = 0;
+        frames_.clear();
     }
 
     Engine& engine_;
@@ -343,9 +306,7 @@ private:
     std::shared_ptr<Session> session_;
     ws::FrameReader reader_;
     std::string pending_;  // the start of a frame whose rest has not arrived
-    std::vector<Out> queue_;
-    std::size_t head_ = 0;  // queue_[head_] is the next to write
-    std::size_t queued_bytes_ = 0;
+    ws::OutgoingFrames frames_;
     std::unique_ptr<asio::steady_timer> linger_;  // only while closing
     int version_;
     bool probing_;
@@ -362,9 +323,9 @@ private:
 
 void start_plain_websocket(Engine& engine, Listener& listener, tcp::socket socket, std::string response,
                            std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake,
-                           std::string raw_path) {
+                           std::string raw_path, std::string group) {
     std::make_shared<PlainWebsocket>(engine, listener, std::move(socket), std::move(session), version)
-        ->run(std::move(response), std::move(handshake), std::move(raw_path));
+        ->run(std::move(response), std::move(handshake), std::move(raw_path), std::move(group));
 }
 
 }  // namespace yunity::socketio

@@ -21,6 +21,6 @@ class Session;
 // it opens a new session of Engine.IO `version` (plain Engine.IO when `raw_path` is set).
 void start_plain_websocket(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket,
                            std::string response, std::shared_ptr<Session> session, int version,
-                           std::shared_ptr<const Handshake> handshake, std::string raw_path);
+                           std::shared_ptr<const Handshake> handshake, std::string raw_path, std::string group);
 
 }  // namespace yunity::socketio

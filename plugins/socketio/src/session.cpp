@@ -17,6 +17,9 @@ const std::shared_ptr<const std::string> ping_packet = std::make_shared<const st
 const std::shared_ptr<const std::string> pong_packet = std::make_shared<const std::string>("3");
 const std::shared_ptr<const std::string> probe_reply = std::make_shared<const std::string>("3probe");
 
+// What a queued frame holds beyond its payload: its entry, and the shared buffer's control block and string.
+constexpr std::size_t frame_overhead = sizeof(Frame) + 64;
+
 // Pending acks kept per connection: far more than any client waits for at once (socket.io-client's own
 // default ack timeout bounds them), small enough that a client asking for acks nobody answers costs little.
 constexpr std::size_t max_pending_acks = 1024;
@@ -24,7 +27,7 @@ constexpr std::size_t max_pending_acks = 1024;
 }  // namespace
 
 Session::Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
-                 std::shared_ptr<const Handshake> handshake, std::string raw_path)
+                 std::shared_ptr<const Handshake> handshake, std::string raw_path, std::string address_group)
     : engine_(engine),
       sid_(std::move(sid)),
       version_(version),
@@ -32,6 +35,7 @@ Session::Session(Engine& engine, std::string sid, int version, ConnectionId id, 
       transport_(transport),
       handshake_(std::move(handshake)),
       raw_path_(std::move(raw_path)),
+      address_group_(std::move(address_group)),
       heartbeat_(engine.io()) {}
 
 std::string Session::open_packet() const {
@@ -75,7 +79,7 @@ void Session::start() {
         connect_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
             auto self = weak.lock();
             if (ec || !self || self->any_connected_ || self->closed_) return;
-            self->engine_.log().debug("session {}: no CONNECT within the connect timeout", self->sid_);
+            self->engine_.log().debug("connection #{}: no CONNECT within the connect timeout", self->id_);
             self->close(CloseReason::ping_timeout);
         });
     }
@@ -222,7 +226,7 @@ std::optional<std::string> Session::check_namespace(std::string_view nsp, const 
     try {
         return (*hook)(id_, auth_json);
     } catch (const std::exception& e) {
-        engine_.log().error("session {}: the CONNECT hook of namespace {} threw: {}", sid_, nsp, e.what());
+        engine_.log().error("connection #{}: the CONNECT hook of namespace {} threw: {}", id_, nsp, e.what());
         return std::string("Internal error");
     }
 }
@@ -240,8 +244,10 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
             return;
         }
         if (!any_connected_) {
+            const bool was_pending = pending();
             any_connected_ = true;
             connect_timer_.reset();
+            if (was_pending) engine_.connected(*this);
         }
         if (socket_id_.empty()) socket_id_ = Engine::random_id();
         if (nsp == "/") connected_ = true;
@@ -284,12 +290,12 @@ void Session::on_event(const sio::Packet& packet, std::vector<std::string> attac
 void Session::authenticate(const rapidjson::Value& args) {
     // `authenticate` with {sessionId} is the one event the stock set understands.
     if (args.Size() < 2 || !args[1].IsObject()) {
-        engine_.log().debug("session {}: authenticate without a {{sessionId}} object, ignored", sid_);
+        engine_.log().debug("connection #{}: authenticate without a {{sessionId}} object, ignored", id_);
         return;
     }
     auto it = args[1].FindMember("sessionId");
     if (it == args[1].MemberEnd()) {
-        engine_.log().debug("session {}: authenticate without sessionId, ignored", sid_);
+        engine_.log().debug("connection #{}: authenticate without sessionId, ignored", id_);
         return;
     }
     const auto& v = it->value;
@@ -298,7 +304,7 @@ void Session::authenticate(const rapidjson::Value& args) {
     else if (v.IsUint64()) session_id = std::to_string(v.GetUint64());  // a number is kept as its decimal string
     else if (v.IsInt64()) session_id = std::to_string(v.GetInt64());
     if (session_id.empty() || session_id.size() > engine_.config().max_session_id) {
-        engine_.log().debug("session {}: authenticate with an unusable sessionId, ignored", sid_);
+        engine_.log().debug("connection #{}: authenticate with an unusable sessionId, ignored", id_);
         return;
     }
     engine_.authenticate(*this, std::move(session_id));
@@ -336,7 +342,7 @@ bool Session::attach_probe(std::shared_ptr<WebsocketLink> link) {
 bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data) {
     auto packet = text ? eio::decode_text_frame(version_, data) : eio::decode_binary_frame(version_, data);
     if (!packet) {
-        engine_.log().info("session {}: malformed websocket frame; closing", sid_);
+        engine_.log().info("connection #{}: malformed websocket frame; closing", id_);
         close(CloseReason::protocol_error);
         return false;
     }
@@ -391,8 +397,14 @@ void Session::on_websocket_closed(WebsocketLink& link, CloseReason reason) {
 
 void Session::send_packet(const std::shared_ptr<const std::string>& text,
                           const std::vector<std::shared_ptr<const std::string>>& attachments) {
+    // A send may overflow the queue and close the session, whose last owner the engine then lets go of: hold
+    // it, and stop at the first send that closed it (attachments without their packet mean nothing).
+    auto self = shared_from_this();
     send({text, false});
-    for (const auto& a : attachments) send({a, true});
+    for (const auto& a : attachments) {
+        if (closed_) return;
+        send({a, true});
+    }
 }
 
 bool Session::take_pending_ack(std::string_view nsp, std::uint64_t id) {
@@ -413,7 +425,8 @@ void Session::send(Frame frame) {
         if (websocket_ && websocket_->queued_bytes() > limit) close(CloseReason::too_slow);
         return;
     }
-    queued_bytes_ += frame.bytes->size();
+    // The entry counts with its payload (see frame_overhead): many tiny replies weigh as one large frame.
+    queued_bytes_ += frame_overhead + frame.bytes->size();
     queue_.push_back(std::move(frame));
     if (queued_bytes_ > limit) return close(CloseReason::too_slow);
     if (waiter_) schedule_flush();
@@ -456,7 +469,7 @@ void Session::respond(std::span<const eio::OutPacket> packets) {
 }
 
 void Session::protocol_error(const std::string& what) {
-    engine_.log().info("session {}: {}; closing", sid_, what);
+    engine_.log().info("connection #{}: {}; closing", id_, what);
     close(CloseReason::protocol_error);
 }
 

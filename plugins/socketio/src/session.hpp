@@ -23,7 +23,7 @@ public:
     enum class Transport { polling, websocket };
 
     Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
-            std::shared_ptr<const Handshake> handshake, std::string raw_path = {});
+            std::shared_ptr<const Handshake> handshake, std::string raw_path = {}, std::string address_group = {});
 
     // Arms the heartbeat and queues what follows the open packet (Socket.IO 4: the default namespace's CONNECT).
     void start();
@@ -39,6 +39,10 @@ public:
     // A plain Engine.IO session of a plugin's path: messages go to the bus as they are, no Socket.IO layer.
     bool raw() const { return !raw_path_.empty(); }
     const std::string& raw_path() const { return raw_path_; }
+    // The client's address group (client_address.hpp), what the per-address limits count it under.
+    const std::string& address_group() const { return address_group_; }
+    // A Socket.IO 5 session (Engine.IO 4) that has not completed a CONNECT yet: it is held to the pending limits.
+    bool pending() const { return version_ == 4 && !raw() && !any_connected_; }
 
     // The open packet, for the handshake response or the first websocket frame.
     std::string open_packet() const;
@@ -107,6 +111,7 @@ private:
     Transport transport_;
     std::shared_ptr<const Handshake> handshake_;
     std::string raw_path_;
+    std::string address_group_;
 
     // Vectors, not deques: libstdc++ gives every deque 576 bytes at construction, and most sessions never queue
     // here (websockets have their own queue) nor await an ack.

@@ -217,7 +217,7 @@ std::optional<Packet> decode(std::string_view text, int protocol, std::string* e
         if (parsed.IsError()) {
             if (error) {
                 *error = "invalid payload: ";
-                *error += rapidjson::GetParseError_En(parsed.Code());
+                *error += json::describe(parsed);
             }
             return std::nullopt;
         }

@@ -2,6 +2,7 @@
 #include "engine.hpp"
 #include "listener.hpp"
 
+#include <yunity/origin_policy.hpp>
 #include <yunity/plugin.hpp>
 
 namespace yunity::socketio {
@@ -15,6 +16,7 @@ public:
         // From the constructor, so that every plugin finds it in its start(), whatever the load order.
         context_.provide(namespaces_service, static_cast<Namespaces*>(&engine_.namespaces()));
         context_.provide(engine_paths_service, static_cast<EnginePaths*>(&engine_.engine_paths()));
+        context_.provide(origin_policy_service, static_cast<OriginPolicy*>(&origin_policy_));
     }
 
     void start() override {
@@ -31,6 +33,9 @@ public:
         context_.metrics().gauge(context_.plugin_name(), "yunity_socketio_sessions",
                                  "Engine.IO sessions, including those not yet connected to a namespace", "",
                                  [this] { return static_cast<double>(engine_.session_count()); });
+        context_.metrics().gauge(context_.plugin_name(), "yunity_socketio_pending_sessions",
+                                 "Socket.IO 5 sessions that have not completed a CONNECT yet", "",
+                                 [this] { return static_cast<double>(engine_.pending_count()); });
         listener_->start();
     }
 
@@ -42,8 +47,15 @@ public:
     }
 
 private:
+    struct Origins : OriginPolicy {
+        explicit Origins(const TransportConfig& c) : config(c) {}
+        const TransportConfig& config;
+        bool any_origin() const override { return config.allowed_origins.empty(); }
+    };
+
     PluginContext& context_;
     Engine engine_;
+    Origins origin_policy_{engine_.config()};
     std::shared_ptr<Listener> listener_;
 };
 

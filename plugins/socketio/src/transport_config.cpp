@@ -1,5 +1,9 @@
 #include "transport_config.hpp"
 
+#include "client_address.hpp"
+
+#include <boost/url/parse.hpp>
+
 #include <algorithm>
 
 namespace yunity::socketio {
@@ -30,8 +34,11 @@ const SettingsTable<TransportConfig>& TransportConfig::settings() {
         S{"max_header_bytes", &TransportConfig::max_header_bytes, "larger request heads are refused"}.at_most(
             0xffffffffu),  // Beast's parser takes a 32-bit limit
         S{"allowed_origins", &TransportConfig::allowed_origins,
-          "browser origins allowed to connect; empty, or containing `\"*\"`: any (echoed with credentials)"}
+          "browser origins allowed to connect; empty, or containing `\"*\"`: any (echoed with credentials). When "
+          "set, a request without Origin is judged by its Referer, and a JSONP request needs one"}
             .default_text("any"),
+        {"jsonp", &TransportConfig::jsonp,
+         "serve JSONP polling (`j=`, Engine.IO 3 in browsers without CORS); a script tag on any site can load it"},
         {"cookie", &TransportConfig::cookie, "set the `io=<sid>` cookie, for load balancers that stick to it"},
         {"max_session_id", &TransportConfig::max_session_id,
          "longer session ids in `authenticate` are ignored"},
@@ -39,9 +46,16 @@ const SettingsTable<TransportConfig>& TransportConfig::settings() {
         S{"max_connections", &TransportConfig::max_connections,
           "sessions held at once; handshakes beyond get 503 (clients retry with backoff)"}
             .default_text("the open-file limit less 256"),
-        S{"max_connections_per_address", &TransportConfig::max_connections_per_address,
-          "sessions one client IP address may hold at once, 503 beyond (leave it unlimited behind a proxy)"}
-            .default_text("no limit"),
+        {"max_connections_per_address", &TransportConfig::max_connections_per_address,
+         "sessions one client address (an IPv6 /64) may hold at once, 503 beyond. Behind a proxy, set "
+         "trusted_proxies"},
+        {"max_pending_per_address", &TransportConfig::max_pending_per_address,
+         "sessions one client address may hold before their Socket.IO CONNECT, 503 beyond"},
+        S{"trusted_proxies", &TransportConfig::trusted_proxies,
+          "proxies (IP addresses or networks) whose X-Forwarded-For names the client, for the limits and the "
+          "handshake's address"}
+            .each("IP addresses or networks", [](std::string& p) { return !TrustedProxies::invalid(p); })
+            .default_text("none"),
     };
     return table;
 }
@@ -51,6 +65,17 @@ TransportConfig TransportConfig::from_json(const rapidjson::Value& section) {
     if (std::find(c.allowed_origins.begin(), c.allowed_origins.end(), "*") != c.allowed_origins.end())
         c.allowed_origins.clear();
     return c;
+}
+
+bool TransportConfig::referer_allowed(std::string_view referer) const {
+    if (allowed_origins.empty()) return true;
+    const auto url = boost::urls::parse_absolute_uri(referer);
+    if (!url || !url->has_authority()) return false;
+    // An origin is scheme://host[:port], as browsers write it: no user info, no path.
+    std::string origin(url->scheme());
+    origin += "://";
+    origin += url->encoded_host_and_port();
+    return origin_allowed(origin);
 }
 
 bool TransportConfig::origin_allowed(std::string_view origin) const {

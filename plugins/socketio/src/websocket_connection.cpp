@@ -35,9 +35,9 @@ class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnect
 
 public:
     WebsocketConnection(Engine& engine, Listener& listener, Stream stream, std::shared_ptr<Session> session,
-                        int version, std::string raw_path)
+                        int version, std::string raw_path, std::string group)
         : engine_(engine), listener_(listener), ws_(std::move(stream)), session_(std::move(session)),
-          version_(version), probing_(session_ != nullptr), raw_path_(std::move(raw_path)) {
+          version_(version), probing_(session_ != nullptr), raw_path_(std::move(raw_path)), group_(std::move(group)) {
         live_ = listener_.track(this);
     }
     ~WebsocketConnection() override { live_->erase(this); }
@@ -58,7 +58,7 @@ public:
 
     void send(Frame frame) override {
         if (closing_) return;
-        queued_bytes_ += frame.bytes->size();
+        queued_bytes_ += cost(frame);
         queue_.push_back(std::move(frame));
         if (!writing_) do_write();
     }
@@ -72,7 +72,8 @@ public:
         if (reason == CloseReason::too_slow || reason == CloseReason::transport_error) return cut();
         close_code_ = reason == CloseReason::server_shutdown ? websocket::close_code::going_away
                                                              : websocket::close_code::normal;
-        queue_.clear();
+        // The frame being written stays until its write completes: Beast is still reading its bytes.
+        queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
         queued_bytes_ = 0;
         if (!writing_) do_close();
         // else: the close frame follows the write in flight (Beast allows one write at a time).
@@ -84,6 +85,9 @@ public:
     }
 
 private:
+    // A frame's payload and what its entry holds beyond it: many tiny replies weigh as one large frame.
+    static std::size_t cost(const Frame& f) { return sizeof(Frame) + 64 + f.bytes->size(); }
+
     void on_accept(beast::error_code ec, const std::shared_ptr<const Handshake>& handshake) {
         if (ec) {
             if (session_ && probing_) session_->on_websocket_closed(*this, CloseReason::transport_error);
@@ -99,7 +103,8 @@ private:
                 return;
             }
         } else {
-            session_ = engine_.create(version_, Session::Transport::websocket, handshake, std::move(raw_path_));
+            session_ = engine_.create(version_, Session::Transport::websocket, handshake, std::move(raw_path_),
+                                      std::move(group_));
             session_->attach_websocket(shared_from_this());
             // The open packet follows the 101 response after a short pause. A client of the `ws` library that
             // awaits 'open' before listening for messages (the official test suites do) loses a frame that
@@ -165,8 +170,11 @@ private:
             closing_ = true;
             return;
         }
-        if (closing_) return do_close();
-        queued_bytes_ -= queue_.front().bytes->size();
+        if (closing_) {
+            queue_.clear();
+            return do_close();
+        }
+        queued_bytes_ -= cost(queue_.front());
         queue_.pop_front();
         if (!queue_.empty()) do_write();
     }
@@ -191,6 +199,7 @@ private:
     int version_;
     bool probing_;
     std::string raw_path_;
+    std::string group_;
     std::deque<Frame> queue_;
     std::size_t queued_bytes_ = 0;
     std::string binary_scratch_;
@@ -202,9 +211,9 @@ private:
 template <class Stream>
 void start(Engine& engine, Listener& listener, Stream stream, http::request<http::string_body> request,
            std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake,
-           std::string raw_path) {
+           std::string raw_path, std::string group) {
     std::make_shared<WebsocketConnection<Stream>>(engine, listener, std::move(stream), std::move(session), version,
-                                                  std::move(raw_path))
+                                                  std::move(raw_path), std::move(group))
         ->run(std::move(request), std::move(handshake));
 }
 
@@ -212,9 +221,9 @@ void start(Engine& engine, Listener& listener, Stream stream, http::request<http
 
 void start_websocket(Engine& engine, Listener& listener, beast::ssl_stream<beast::tcp_stream> stream,
                      http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
-                     std::shared_ptr<const Handshake> handshake, std::string raw_path) {
+                     std::shared_ptr<const Handshake> handshake, std::string raw_path, std::string group) {
     start(engine, listener, std::move(stream), std::move(request), std::move(session), version, std::move(handshake),
-          std::move(raw_path));
+          std::move(raw_path), std::move(group));
 }
 
 }  // namespace yunity::socketio

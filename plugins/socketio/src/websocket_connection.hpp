@@ -23,6 +23,6 @@ class Session;
 void start_websocket(Engine& engine, Listener& listener, boost::beast::ssl_stream<boost::beast::tcp_stream> stream,
                      boost::beast::http::request<boost::beast::http::string_body> request,
                      std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake,
-                     std::string raw_path);
+                     std::string raw_path, std::string group);
 
 }  // namespace yunity::socketio

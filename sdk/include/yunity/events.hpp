@@ -228,11 +228,14 @@ inline std::string describe(EventKind kind, const void* event) {
         }
         case Authenticate::kind: {
             auto& e = *static_cast<const Authenticate*>(event);
-            return "Authenticate #" + std::to_string(e.connection) + " session \"" + e.session_id + "\"";
+            // Session ids are credentials (a session cookie's value): no log line ever shows one.
+            return "Authenticate #" + std::to_string(e.connection) + " (a session id of " +
+                   std::to_string(e.session_id.size()) + " characters)";
         }
         case SessionResolved::kind: {
             auto& e = *static_cast<const SessionResolved*>(event);
-            return "SessionResolved \"" + e.session_id + "\" -> " + opt(e.user);
+            return "SessionResolved (a session id of " + std::to_string(e.session_id.size()) + " characters) -> " +
+                   opt(e.user);
         }
         case Notification::kind: {
             auto& e = *static_cast<const Notification*>(event);

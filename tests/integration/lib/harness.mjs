@@ -112,7 +112,26 @@ export class Server {
     const a = /listening on \S+:(\d+) for admin requests/.exec(s.log);
     s.adminPort = a ? Number(a[1]) : undefined;
     s.url = `http://127.0.0.1:${s.port}`;
+    s.adminToken = env.YUNITY_ADMIN_TOKEN;
     return s;
+  }
+  // Waits until the admin report shows the connections holding `session` (at least one; with `socket`, that
+  // client's) all with `user` (null: none). Session ids are credentials and never appear in the log, so the report
+  // (the operator's view) is where a test sees them. Without the admin port, the log's line for the membership
+  // (which names the user, not the session) is the sign.
+  async waitMembership(session, user, socket, ms = 5000) {
+    const want = user === null || user === undefined ? '__nouser__' : String(user);
+    if (!this.adminPort) {
+      const name = want === '__nouser__' ? '\\(none\\)' : want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      return this.waitLog(new RegExp(`with a session user ${name}$`, 'm'), ms);
+    }
+    const headers = this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {};
+    return until(async () => {
+      const res = await fetch(`http://127.0.0.1:${this.adminPort}/`, { headers });
+      const { connections } = await res.json();
+      const holding = connections.filter((c) => c.sessionId === String(session) && (!socket || c.connectionId === socket.id));
+      return holding.length > 0 && holding.every((c) => String(c.userId) === want);
+    }, `session ${session} to hold user ${want}`, ms);
   }
   // Waits until the log matches `re` (counting matches after `from`, a log offset).
   async waitLog(re, ms = 5000, from = 0) { return until(() => re.exec(this.log.slice(from)), `log ${re}`, ms); }

@@ -1,0 +1,57 @@
+#include "outgoing_frames.hpp"
+
+namespace yunity::socketio::ws {
+
+void OutgoingFrames::push(std::shared_ptr<const std::string> bytes, std::optional<Opcode> opcode) {
+    Out out;
+    if (opcode) out.header = header(*opcode, bytes->size());
+    out.counted = frame_overhead + out.header.size + bytes->size();
+    out.bytes = std::move(bytes);
+    bytes_ += out.counted;
+    queue_.push_back(std::move(out));
+}
+
+std::size_t OutgoingFrames::gather(std::span<std::span<const char>> out) const {
+    std::size_t n = 0;
+    for (std::size_t i = head_; i < queue_.size() && n + 2 <= out.size(); ++i) {
+        const auto& o = queue_[i];
+        const auto* head = reinterpret_cast<const char*>(o.header.bytes.data());
+        if (o.sent < o.header.size) out[n++] = std::span(head + o.sent, o.header.size - o.sent);
+        const std::size_t body_sent = o.sent > o.header.size ? o.sent - o.header.size : 0;
+        if (body_sent < o.bytes->size()) out[n++] = std::span(o.bytes->data() + body_sent, o.bytes->size() - body_sent);
+    }
+    return n;
+}
+
+void OutgoingFrames::consume(std::size_t n) {
+    while (n > 0 && head_ < queue_.size()) {
+        auto& o = queue_[head_];
+        const std::size_t rest = o.size() - o.sent;
+        if (n < rest) {
+            o.sent += n;
+            return;
+        }
+        n -= rest;
+        bytes_ -= o.counted;
+        o.bytes.reset();
+        ++head_;
+    }
+    if (empty()) clear();
+}
+
+void OutgoingFrames::keep_started() {
+    std::size_t keep = head_;
+    while (keep < queue_.size() && (queue_[keep].sent > 0 || queue_[keep].header.size == 0)) ++keep;
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(keep), queue_.end());
+    bytes_ = 0;
+    for (std::size_t i = head_; i < queue_.size(); ++i) bytes_ += queue_[i].counted;
+}
+
+void OutgoingFrames::clear() {
+    queue_.clear();
+    head_ = 0;
+    bytes_ = 0;
+    if (queue_.capacity() > kept_capacity) std::vector<Out>().swap(queue_);
+}
+
+}  // namespace yunity::socketio::ws

@@ -1,0 +1,59 @@
+// A websocket connection's outgoing frames: each a header of its own and payload bytes shared with every other
+// recipient, written in gathered batches that may end mid-frame. Every frame counts against the slow-client
+// bound with what it holds (see frame_overhead), so a client that asks for many tiny replies and never reads
+// weighs as much as one sent a large backlog. Free of Asio: unit tested and fuzzed alone.
+#pragma once
+
+#include "websocket_frames.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace yunity::socketio::ws {
+
+class OutgoingFrames {
+public:
+    // What a queued frame holds beyond its payload, rounded up: its entry here (48 bytes), and the shared
+    // buffer's control block and string (allocated per frame for the replies a connection makes itself, pongs).
+    static constexpr std::size_t frame_overhead = 128;
+
+    // Queues `bytes` as one frame of `opcode`, or, without one, as raw bytes (the 101 response).
+    void push(std::shared_ptr<const std::string> bytes, std::optional<Opcode> opcode);
+
+    // The unwritten bytes, in order, as at most `out.size()` pieces (header and payload of each frame apart);
+    // returns how many pieces were filled.
+    std::size_t gather(std::span<std::span<const char>> out) const;
+    // `n` bytes of what gather() returned were written.
+    void consume(std::size_t n);
+
+    // Before a close frame: a frame partly written must be finished, or the stream's framing breaks, and the 101
+    // (raw bytes) must go out; everything else is dropped.
+    void keep_started();
+    void clear();
+
+    bool empty() const { return head_ == queue_.size(); }
+    // Bytes counted against the slow-client bound: payloads, headers and overheads of the frames not yet written.
+    std::size_t bytes() const { return bytes_; }
+
+private:
+    struct Out {
+        std::shared_ptr<const std::string> bytes;
+        Header header{};
+        std::size_t sent = 0;     // of header and payload together
+        std::size_t counted = 0;  // what it adds to bytes_
+        std::size_t size() const { return header.size + bytes->size(); }
+    };
+    // A queue that grew past this many entries is given back when it empties, so that an idle connection keeps
+    // at most this much.
+    static constexpr std::size_t kept_capacity = 8;
+
+    std::vector<Out> queue_;
+    std::size_t head_ = 0;  // queue_[head_] is the next to write
+    std::size_t bytes_ = 0;
+};
+
+}  // namespace yunity::socketio::ws

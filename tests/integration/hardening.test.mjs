@@ -1,0 +1,322 @@
+// Hostile clients, each attack run as an attacker ran it against the previous release: ping floods from a client
+// that never reads, handshake floods from one address, deeply nested JSON that a plugin sends back, a TLS close
+// with a large write in flight, attachments behind a packet that overflows a polling queue; the client port's
+// origin rules; and session ids kept out of the log.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { Redis, Server, connect, until, sleep, TIME_FACTOR } from './lib/harness.mjs';
+
+const require = createRequire(import.meta.url);
+const WebSocket = require('ws');
+
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+async function start(options) {
+  const s = await Server.start(options);
+  cleanup.push(() => s.stop());
+  return s;
+}
+
+const rss = (s) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))[1]) * 1024;
+
+// A client frame (masked, as RFC 6455 requires of clients).
+function frame(opcode, payload = Buffer.alloc(0)) {
+  payload = Buffer.from(payload);
+  const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  let head;
+  if (payload.length < 126) head = Buffer.from([0x80 | opcode, 0x80 | payload.length]);
+  else { head = Buffer.from([0x80 | opcode, 0x80 | 126, 0, 0]); head.writeUInt16BE(payload.length, 2); }
+  return Buffer.concat([head, mask, masked]);
+}
+
+// A raw websocket over TCP: the upgrade is written and its 101 read; then the caller decides whether to read.
+async function rawWebsocket(port, eio) {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
+  sock.on('error', () => {});
+  sock.write(`GET /socket.io/?EIO=${eio}&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
+    `Connection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\n` +
+    'Sec-WebSocket-Version: 13\r\n\r\n');
+  let got = '';
+  await new Promise((resolve) => {
+    const on = (d) => { got += d.toString('latin1'); if (got.includes('"sid"')) { sock.off('data', on); resolve(); } };
+    sock.on('data', on);
+  });
+  assert.match(got, /^HTTP\/1\.1 101/);
+  sock.ended = new Promise((r) => sock.once('close', r));
+  return sock;
+}
+
+// Writes `chunk` again and again, as fast as the socket takes it, until `total` bytes went out or the server
+// closed the connection; returns the bytes written.
+async function flood(sock, chunk, total) {
+  let sent = 0, gone = false;
+  sock.ended.then(() => { gone = true; });
+  while (sent < total && !gone) {
+    const more = sock.write(chunk);
+    sent += chunk.length;
+    if (!more) await Promise.race([new Promise((r) => sock.once('drain', r)), sock.ended]);
+  }
+  return sent;
+}
+
+for (const [name, eio, ping] of [
+  ['websocket PING frames', 4, frame(0x9)],
+  ['Engine.IO 3 ping packets', 3, frame(0x1, '2')],
+]) {
+  test(`a client that floods ${name} and never reads is cut off as too slow; memory stays bounded`, async () => {
+    const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 262144 } } });
+    const sock = await rawWebsocket(srv.port, eio);
+    if (eio === 4) sock.write(frame(0x1, '40'));
+    sock.pause();  // never reads again: the replies pile up on the server's side
+    const before = rss(srv);
+    const from = srv.log.length;
+    const chunk = Buffer.concat(Array(10000).fill(ping));
+    const sent = await flood(sock, chunk, 200 * 1024 * 1024);
+    await srv.waitLog(/closed: too slow/, 10000 * TIME_FACTOR, from);
+    await Promise.race([sock.ended, sleep(5000)]);
+    const grown = rss(srv) - before;
+    // Before, every reply was held uncounted: 643 MB after 75 MB of pings. Now the queue's bound holds.
+    assert.ok(grown < 24 * 1024 * 1024, `RSS grew by ${grown} bytes after ${sent} bytes of pings`);
+    const metrics = await (await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).text();
+    assert.match(metrics, /yunity_socketio_disconnects_total\{reason="too slow"\} 1/);
+    sock.destroy();
+  });
+}
+
+// A polling handshake from `localAddress` (the loopback range gives a test many client addresses).
+function handshake(port, { eio = 4, localAddress = '127.0.0.1', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, localAddress, headers, agent: false,
+      path: `/socket.io/?EIO=${eio}&transport=polling` }, (res) => {
+      let body = ''; res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject);
+  });
+}
+const metricsOf = async (srv) => (await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).text();
+const metric = (text, re) => Number((re.exec(text) ?? [])[1]);
+
+test('a flood of bare handshakes from one address holds at most its pending share; other addresses get in', async () => {
+  // The defaults: 64 sessions per address before their CONNECT, 1000 in all.
+  const srv = await start({ plugins: ['socketio', 'admin-http'] });
+  const statuses = [];
+  for (let i = 0; i < 100; i++) statuses.push((await handshake(srv.port)).status);
+  assert.equal(statuses.filter((s) => s === 200).length, 64);
+  assert.ok(statuses.slice(64).every((s) => s === 503), statuses.join(','));
+  // Another address is not locked out, over polling or websocket, and a real client connects and stays.
+  assert.equal((await handshake(srv.port, { localAddress: '127.0.0.2' })).status, 200);
+  const m = await metricsOf(srv);
+  assert.equal(metric(m, /yunity_socketio_refused_total\{limit="max_pending_per_address"\} (\d+)/), 36);
+  assert.equal(metric(m, /yunity_socketio_pending_sessions (\d+)/), 65);
+});
+
+test('pending sessions live only connect_timeout_ms; a CONNECT takes a session out of the pending count', async () => {
+  const srv = await start({ plugins: ['socketio', 'admin-http'],
+    config: { socketio: { max_pending_per_address: 3, connect_timeout_ms: 500 } } });
+  const sids = [];
+  for (let i = 0; i < 3; i++) sids.push(JSON.parse((await handshake(srv.port)).body.slice(1)).sid);
+  assert.equal((await handshake(srv.port)).status, 503);
+  // A CONNECT frees a pending slot at once.
+  await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling&sid=${sids[0]}`, { method: 'POST', body: '40' });
+  await until(async () => (await handshake(srv.port)).status === 200, 'a pending slot', 2000);
+  // The rest expire.
+  await until(async () => metric(await metricsOf(srv), /yunity_socketio_pending_sessions (\d+)/) === 0,
+    'pending sessions to expire', 3000 * TIME_FACTOR);
+  for (let i = 0; i < 3; i++) assert.equal((await handshake(srv.port)).status, 200);
+});
+
+test('Engine.IO 3 sessions (connected at once) are held by max_connections_per_address, 1000 by default', async () => {
+  const srv = await start({ plugins: ['socketio', 'admin-http'] });
+  let ok = 0, refused = 0;
+  for (let i = 0; i < 1010; i++) ((await handshake(srv.port, { eio: 3 })).status === 200 ? ok++ : refused++);
+  assert.deepEqual([ok, refused], [1000, 10]);
+  assert.equal((await handshake(srv.port, { eio: 3, localAddress: '127.0.0.3' })).status, 200);
+  const m = await metricsOf(srv);
+  assert.equal(metric(m, /yunity_socketio_refused_total\{limit="max_connections_per_address"\} (\d+)/), 10);
+});
+
+test('behind a trusted proxy the limits count X-Forwarded-For addresses; from anyone else the header is ignored', async () => {
+  const srv = await start({ plugins: ['socketio', 'admin-http'],
+    config: { socketio: { max_pending_per_address: 2, trusted_proxies: ['127.0.0.1'] } } });
+  const via = (client) => handshake(srv.port, { headers: { 'x-forwarded-for': `6.6.6.6, ${client}` } });
+  assert.equal((await via('198.51.100.1')).status, 200);
+  assert.equal((await via('198.51.100.1')).status, 200);
+  assert.equal((await via('198.51.100.1')).status, 503);
+  assert.equal((await via('198.51.100.2')).status, 200);
+  // The report shows the forwarded address (a protocol 4 session is reported from its handshake on).
+  const v3 = await new Promise((resolve) => http.get({ host: '127.0.0.1', port: srv.port, agent: false,
+    headers: { 'x-forwarded-for': '203.0.113.9' }, path: '/socket.io/?EIO=3&transport=polling' }, resolve));
+  v3.resume();
+  await until(async () => (await (await fetch(`http://127.0.0.1:${srv.adminPort}/`)).json()).connections
+    .some((c) => c.handshake.address === '203.0.113.9'), 'the forwarded address in the report', 2000);
+
+  // Not trusted: the header is the client's own claim, and changes nothing.
+  const plain = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_pending_per_address: 1 } } });
+  assert.equal((await handshake(plain.port, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status, 200);
+  assert.equal((await handshake(plain.port, { headers: { 'x-forwarded-for': '198.51.100.2' } })).status, 503);
+});
+
+// A socket.io client over a raw websocket: sends packets as text, collects what comes back.
+async function socketio(port, { tls, ca } = {}) {
+  const ws = new WebSocket(`${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, { ca });
+  ws.received = [];
+  ws.on('message', (d) => ws.received.push(d.toString()));
+  ws.on('error', () => {});
+  ws.gone = new Promise((r) => ws.once('close', (code) => r(code)));
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  ws.send('40');
+  await until(() => ws.received.some((m) => m.startsWith('40{')), 'CONNECT answer', 3000);
+  return ws;
+}
+const nested = (n) => '['.repeat(n) + ']'.repeat(n);
+
+test('nested JSON: within 64 levels it is echoed back whole; deeper closes the session; the server goes on', async () => {
+  const srv = await start({ plugins: ['socketio', 'echo'] });
+  const ok = await socketio(srv.port);
+  ok.send(`421["echo",${nested(60)}]`);
+  await until(() => ok.received.includes(`431[${nested(60)}]`), 'the echo', 3000);
+  // The quiz: the client's answer to the server's question goes back out in an emit, nested as sent.
+  ok.send('42["quiz"]');
+  await until(() => ok.received.some((m) => m.startsWith('42') && m.includes('"question"')), 'the question', 3000);
+  const id = /^42(\d+)\["question"/.exec(ok.received.find((m) => m.includes('"question"')))[1];
+  ok.send(`43${id}[${nested(60)}]`);
+  await until(() => ok.received.includes(`42["answered",${nested(60)}]`), 'the answer echoed', 3000);
+  ok.close();
+
+  for (const attack of [`421["echo",${nested(100000)}]`, `42["quiz",${nested(100000)}]`]) {
+    const from = srv.log.length;
+    const bad = await socketio(srv.port);
+    bad.send(attack);
+    await bad.gone;
+    await srv.waitLog(/nested deeper than 64 levels; closing/, 3000, from);
+  }
+  assert.equal(srv.proc.exitCode, null);
+  const after = await socketio(srv.port);
+  after.send('422["echo","still here"]');
+  await until(() => after.received.includes('432["still here"]'), 'an echo after the attacks', 3000);
+  after.close();
+});
+
+test('attachments behind an ack that overflows a polling queue: the session closes, nothing more is sent', async () => {
+  // The ack of a large binary echo is over the queue limit at its text frame: the session closes there, and the
+  // attachments that followed were once written through the closed, released session (a use after free).
+  const srv = await start({ plugins: ['socketio', 'echo'], config: { socketio: { max_queue_bytes: 4096 } } });
+  const base = `${srv.url}/socket.io/?EIO=4&transport=polling`;
+  for (let round = 0; round < 20; round++) {
+    const sid = JSON.parse((await (await fetch(base)).text()).slice(1)).sid;
+    await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '40' });
+    assert.match(await (await fetch(`${base}&sid=${sid}`)).text(), /^40\{"sid"/);
+    const big = 'x'.repeat(8000);
+    const body = `451-0["echo","${big}",{"_placeholder":true,"num":0}]\x1ebAQIDBA==`;
+    assert.equal((await fetch(`${base}&sid=${sid}`, { method: 'POST', body })).status, 200);
+    await until(async () => (await fetch(`${base}&sid=${sid}`)).status === 400, 'the session to close', 3000);
+  }
+  assert.match(srv.log, /closed: too slow/);
+  assert.equal(srv.proc.exitCode, null);
+  assert.equal((await fetch(base)).status, 200);
+});
+
+function certificate() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-hardening-'));
+  cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { args: ['--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')],
+    ca: fs.readFileSync(path.join(dir, 'cert.pem')) };
+}
+
+test('TLS: a session closed while a large frame is being written finishes that frame, then closes', async () => {
+  const { args, ca } = certificate();
+  const srv = await start({ plugins: ['socketio', 'echo'], args });
+  for (let round = 0; round < 5; round++) {
+    const ws = await socketio(srv.port, { tls: true, ca });
+    ws._socket.pause();  // stop reading: the echo's write stays in flight
+    ws.send(`420["echo","${'y'.repeat(900000)}"]`);
+    await sleep(300);
+    ws.send('1');  // Engine.IO close: the session closes with its write still going
+    await sleep(200);
+    ws._socket.resume();  // the write resumes from its buffer, which must still be there
+    const code = await Promise.race([ws.gone, sleep(5000).then(() => 'timeout')]);
+    assert.notEqual(code, 'timeout');
+  }
+  assert.equal(srv.proc.exitCode, null);
+  const again = await socketio(srv.port, { tls: true, ca });
+  again.send('421["echo","after"]');
+  await until(() => again.received.includes('431["after"]'), 'an echo after', 3000);
+  again.close();
+});
+
+test('TLS: the per-address limits hold over https and wss too', async () => {
+  const { args, ca } = certificate();
+  const srv = await start({ plugins: ['socketio'], args, config: { socketio: { max_connections_per_address: 2 } } });
+  const { default: https } = await import('node:https');
+  const get = () => new Promise((resolve, reject) => https.get({ host: '127.0.0.1', port: srv.port, ca, agent: false,
+    path: '/socket.io/?EIO=3&transport=polling' }, (res) => { res.resume(); resolve(res.statusCode); }).on('error', reject));
+  assert.deepEqual([await get(), await get(), await get()], [200, 200, 503]);
+  const status = await new Promise((resolve) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${srv.port}/socket.io/?EIO=4&transport=websocket`, { ca });
+    ws.on('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy(); });
+    ws.on('open', () => { resolve(101); ws.terminate(); });
+    ws.on('error', () => {});
+  });
+  assert.equal(status, 503);
+});
+
+test('client port: with allowed_origins set, a request without Origin is judged by its Referer; JSONP needs one', async () => {
+  const srv = await start({ plugins: ['socketio'],
+    config: { socketio: { allowed_origins: ['https://good.example'], jsonp: true } } });
+  const get = async (query, headers = {}) => (await fetch(`${srv.url}/socket.io/?${query}`, { headers })).status;
+  assert.equal(await get('EIO=3&transport=polling&j=0'), 403);  // a script tag whose page hid itself
+  assert.equal(await get('EIO=3&transport=polling&j=0', { referer: 'https://evil.example/page' }), 403);
+  assert.equal(await get('EIO=3&transport=polling&j=0', { referer: 'https://good.example/chat' }), 200);
+  assert.equal(await get('EIO=4&transport=polling', { referer: 'https://evil.example/' }), 403);
+  assert.equal(await get('EIO=4&transport=polling', { origin: 'https://evil.example' }), 403);
+  assert.equal(await get('EIO=4&transport=polling'), 200);  // not a browser: a native or server-side client
+
+  // JSONP is off unless asked for.
+  const plain = await start({ plugins: ['socketio'] });
+  const r = await fetch(`${plain.url}/socket.io/?EIO=3&transport=polling&j=0`);
+  assert.equal(r.status, 400);
+});
+
+test('cookie sessions with every origin allowed: a warning at startup names the risk', async () => {
+  const redis = await Redis.start();
+  cleanup.push(() => redis.stop());
+  const open = await start({ redis, config: { 'redis-session': { cookie: 'sessionid' } } });
+  assert.match(open.log, /\[redis-session\].*sessions are taken from the "sessionid" cookie while the socketio plugin allows every origin/);
+  const closed = await start({ redis, config: { 'redis-session': { cookie: 'sessionid' },
+    socketio: { allowed_origins: ['https://good.example'] } } });
+  assert.doesNotMatch(closed.log, /allows every origin/);
+});
+
+test('session ids and Engine.IO sids never appear in the log, at debug level, through login and logout', async () => {
+  const redis = await Redis.start();
+  cleanup.push(() => redis.stop());
+  const srv = await start({ redis });
+  await srv.waitLog(/redis: subscribed to notifications/);
+  const session = `secret${Math.random().toString(36).slice(2)}`;
+  for (const version of [2, 4]) {
+    const s = await connect(version, srv.url, { transports: ['polling'] }, session);
+    try {
+      await redis.command('SET', `session-store-${session}`, 'u-secret');
+      await srv.waitMembership(session, 'u-secret');
+      await redis.command('DEL', `session-store-${session}`);
+      await srv.waitMembership(session, null);
+      s.emit('authenticate', { sessionId: 'x'.repeat(5000) });  // unusable: ignored, and not logged either
+      await sleep(100);
+      assert.ok(!srv.log.includes(s.io.engine.id), 'the sid is not logged');
+    } finally { s.close(); }
+  }
+  assert.match(srv.log, /SessionResolved|with a session/);  // debug lines about sessions were written...
+  assert.ok(!srv.log.includes(session), 'the session id is not logged');  // ...without the id
+});
