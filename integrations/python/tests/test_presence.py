@@ -149,7 +149,8 @@ class MemoryPresenceTest(unittest.TestCase):
                                 config={"presence": {"store": "memory"}})
         try:
             request = urllib.request.Request(f"http://127.0.0.1:{server.admin_port}/sessions/m-session",
-                                             data=b"m1", method="PUT")
+                                             data=b'"m1"', method="PUT",
+                                             headers={"Content-Type": "application/json"})
             urllib.request.urlopen(request, timeout=5).close()
             client = harness.Client(server, "m-session")
             harness.until(lambda: server.user_of("m-session") == "m1", "the connection to be m1's")
