@@ -21,7 +21,11 @@ let redis, server, django, browser, siteUrl, djangoLog = '';
 
 before(async () => {
   redis = await Redis.start();
-  server = await Server.start({ redis, config: { 'redis-session': { cookie: 'sessionid' } } });
+  const port = await freePort();
+  siteUrl = `http://127.0.0.1:${port}`;
+  // As examples/django/yunity-sockets.json: the session cookie, and only the site's own pages may connect.
+  server = await Server.start({ redis, config: { 'redis-session': { cookie: 'sessionid' },
+    socketio: { allowed_origins: [siteUrl] } } });
   await server.waitLog(/redis: subscribed to notifications/);
   await server.waitLog(/redis link up/);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-django-'));
@@ -31,8 +35,6 @@ before(async () => {
     const r = spawnSync(PYTHON, ['manage.py', ...command], { cwd: site, env, encoding: 'utf8' });
     assert.equal(r.status, 0, `manage.py ${command[0]}: ${r.stdout}${r.stderr}`);
   }
-  const port = await freePort();
-  siteUrl = `http://127.0.0.1:${port}`;
   django = spawn(PYTHON, ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload'], { cwd: site, env });
   django.stdout.on('data', (d) => { djangoLog += d; });
   django.stderr.on('data', (d) => { djangoLog += d; });
