@@ -18,8 +18,8 @@ public:
     }
 
     void start() override {
-        auto* namespaces = static_cast<yunity::Namespaces*>(c_.find(yunity::namespaces_service));
-        auto* engine_paths = static_cast<yunity::EnginePaths*>(c_.find(yunity::engine_paths_service));
+        auto* namespaces = c_.service<yunity::Namespaces>();
+        auto* engine_paths = c_.service<yunity::EnginePaths>();
         if (!namespaces || !engine_paths) throw std::runtime_error("needs the socketio plugin");
         engine_paths->serve("/engine.io/");
         c_.bus().subscribe<yunity::events::EngineMessage>(

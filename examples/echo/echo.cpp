@@ -12,7 +12,7 @@ public:
     explicit Echo(yunity::PluginContext& c) : c_(c) {}
 
     void start() override {
-        auto* ns = static_cast<yunity::Namespaces*>(c_.find(yunity::namespaces_service));
+        auto* ns = c_.service<yunity::Namespaces>();
         if (!ns) throw std::runtime_error("needs the socketio plugin");
         ns->declare("/chat", [](yunity::ConnectionId, const std::string& auth) -> std::optional<std::string> {
             if (auth.find("\"token\"") == std::string::npos) return "Not authorized";  // the client's connect_error

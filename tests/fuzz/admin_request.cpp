@@ -23,7 +23,7 @@ using namespace yunity::admin;
 
 namespace {
 
-constexpr std::string_view kToken = "s3cret";
+constexpr std::string_view token = "s3cret";
 
 struct NoMetrics final : Metrics {
     std::atomic<std::uint64_t> c{0};
@@ -75,7 +75,7 @@ void check_answer(const AdminRequest& request, const Answer& a, bool token_set) 
     FUZZ_CHECK(a.calls == 1);
     const auto& r = a.response;
     const bool public_route = (request.method == "GET" || request.method == "HEAD") && request.path == "/ui";
-    const bool authorized = !token_set || bearer_matches(request.header("authorization"), kToken);
+    const bool authorized = !token_set || bearer_matches(request.header("authorization"), token);
     if (!authorized && !public_route) {
         FUZZ_CHECK(r.status == 401 && header_of(r, "WWW-Authenticate"));
         return;
@@ -145,9 +145,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (consumed + 1 <= input.size()) request.body = std::string(input.substr(consumed + 1));
 
     // The token check on its own.
-    const auto bearer = "Bearer " + std::string(kToken);
-    FUZZ_CHECK(bearer_matches(&bearer, kToken));
-    if (const auto* auth = request.header("authorization"); auth && bearer_matches(auth, kToken))
+    const auto bearer = "Bearer " + std::string(token);
+    FUZZ_CHECK(bearer_matches(&bearer, token));
+    if (const auto* auth = request.header("authorization"); auth && bearer_matches(auth, token))
         FUZZ_CHECK(lower(*auth).starts_with("bearer "));
 
     if (!parse_target(request.target, request.path, request.query)) return 0;  // 400 before any route
@@ -178,7 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     StatsSections stats;
 
     for (const bool token_set : {true, false}) {
-        AdminRouter router(token_set ? std::string(kToken) : std::string(), nullptr);
+        AdminRouter router(token_set ? std::string(token) : std::string(), nullptr);
         add_builtin_routes(router, {registry, metrics, readiness, config, stats});
         add_plugin_like_routes(router);
         check_answer(request, dispatch(router, request), token_set);

@@ -11,14 +11,14 @@ namespace ws = yunity::socketio::ws;
 
 namespace {
 
-constexpr std::size_t kMax = 512;
+constexpr std::size_t max_message = 512;
 
 struct Sink : ws::FrameSink {
     std::vector<std::string> seen;
     bool closed = false;
     bool on_message(bool text, std::string_view data) override {
         FUZZ_CHECK(!closed);
-        FUZZ_CHECK(data.size() <= kMax);
+        FUZZ_CHECK(data.size() <= max_message);
         if (text) FUZZ_CHECK(yunity::eio::is_valid_utf8(data));
         seen.push_back((text ? "t" : "b") + std::string(data));
         return true;
@@ -42,7 +42,7 @@ struct Outcome {
 };
 
 Outcome run(std::string bytes, std::size_t split) {
-    ws::FrameReader reader(kMax);
+    ws::FrameReader reader(max_message);
     Sink sink;
     Outcome out;
     std::string pending;
@@ -58,7 +58,7 @@ Outcome run(std::string bytes, std::size_t split) {
         FUZZ_CHECK(*used <= pending.size());
         pending.erase(0, *used);
         if (reader.closed()) break;
-        FUZZ_CHECK(reader.held() <= kMax);
+        FUZZ_CHECK(reader.held() <= max_message);
     }
     out.seen = std::move(sink.seen);
     return out;

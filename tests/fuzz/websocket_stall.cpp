@@ -15,10 +15,10 @@ namespace ws = yunity::socketio::ws;
 
 namespace {
 
-constexpr std::size_t kMaxMessage = 1024;
-constexpr std::size_t kLimit = 4096;
+constexpr std::size_t max_message = 1024;
+constexpr std::size_t limit = 4096;
 // The largest single reply: an echo of the largest message, with its header and overhead.
-constexpr std::size_t kLargestReply = ws::OutgoingFrames::frame_overhead + 10 + kMaxMessage;
+constexpr std::size_t largest_reply = ws::OutgoingFrames::frame_overhead + 10 + max_message;
 
 struct StalledClient : ws::FrameSink {
     ws::OutgoingFrames frames;
@@ -30,8 +30,8 @@ struct StalledClient : ws::FrameSink {
         frames.push(std::make_shared<const std::string>(std::move(bytes)), opcode);
         ++replies;
         FUZZ_CHECK(frames.bytes() >= replies * ws::OutgoingFrames::frame_overhead);
-        FUZZ_CHECK(frames.bytes() <= kLimit + kLargestReply);
-        if (frames.bytes() > kLimit) cut = true;  // too slow: the connection is cut, nothing more is read
+        FUZZ_CHECK(frames.bytes() <= limit + largest_reply);
+        if (frames.bytes() > limit) cut = true;  // too slow: the connection is cut, nothing more is read
         return !cut;
     }
     bool on_message(bool text, std::string_view data) override {
@@ -47,7 +47,7 @@ struct StalledClient : ws::FrameSink {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string input(reinterpret_cast<const char*>(data), size);
     StalledClient client;
-    ws::FrameReader reader(kMaxMessage);
+    ws::FrameReader reader(max_message);
     // Fed in reads of at most 64 bytes, as a socket delivers them, the unfinished end kept for the next.
     std::string pending;
     for (std::size_t at = 0; at < input.size() && !client.cut;) {
@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto used = reader.read(std::span(pending.data(), pending.size()), client);
         if (!used) break;
         pending.erase(0, *used);
-        FUZZ_CHECK(pending.size() <= kMaxMessage + 14 + 64);  // at most one unfinished frame and one read
+        FUZZ_CHECK(pending.size() <= max_message + 14 + 64);  // at most one unfinished frame and one read
     }
     // Closing keeps only what had started (nothing here: the client never read a byte), then the close frame.
     client.frames.keep_started();

@@ -11,7 +11,7 @@ class NamespaceGuard : public yunity::Plugin {
 public:
     explicit NamespaceGuard(yunity::PluginContext& c) : c_(c) {}
     void start() override {
-        auto* ns = static_cast<yunity::Namespaces*>(c_.find(yunity::namespaces_service));
+        auto* ns = c_.service<yunity::Namespaces>();
         if (!ns) throw std::runtime_error("needs the socketio plugin");
         ns->declare("/private", [](yunity::ConnectionId, const std::string& auth) -> std::optional<std::string> {
             rapidjson::Document d;

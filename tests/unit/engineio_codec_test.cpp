@@ -25,7 +25,7 @@ std::string bytes(std::initializer_list<int> values) {
     return out;
 }
 
-const std::string kBin1234 = bytes({1, 2, 3, 4});
+const std::string bin_1234 = bytes({1, 2, 3, 4});
 
 std::vector<Packet> must_decode(int version, std::string_view body, bool binary = false) {
     std::string error;
@@ -114,11 +114,11 @@ TEST_CASE("websocket text frames") {
 TEST_CASE("websocket text frames with base64 (forceBase64 clients)") {
     auto p = eio::decode_text_frame(4, "bAQIDBA==");
     REQUIRE(p);
-    check_packet(*p, PacketType::message, kBin1234, true);
+    check_packet(*p, PacketType::message, bin_1234, true);
 
     p = eio::decode_text_frame(3, "b4AQIDBA==");
     REQUIRE(p);
-    check_packet(*p, PacketType::message, kBin1234, true);
+    check_packet(*p, PacketType::message, bin_1234, true);
 
     p = eio::decode_text_frame(3, "4hello");
     REQUIRE(p);
@@ -132,10 +132,10 @@ TEST_CASE("websocket text frames with base64 (forceBase64 clients)") {
 
 TEST_CASE("websocket binary frames") {
     // v4: raw bytes are a binary message (test-suite: send Uint8Array [1,2,3,4], receive the same bytes).
-    auto p = eio::decode_binary_frame(4, kBin1234);
+    auto p = eio::decode_binary_frame(4, bin_1234);
     REQUIRE(p);
-    check_packet(*p, PacketType::message, kBin1234, true);
-    CHECK(eio::encode_binary_frame(4, kBin1234) == kBin1234);
+    check_packet(*p, PacketType::message, bin_1234, true);
+    CHECK(eio::encode_binary_frame(4, bin_1234) == bin_1234);
 
     p = eio::decode_binary_frame(4, "");
     REQUIRE(p);
@@ -145,8 +145,8 @@ TEST_CASE("websocket binary frames") {
     const auto v3frame = bytes({4, 1, 2, 3, 4});
     p = eio::decode_binary_frame(3, v3frame);
     REQUIRE(p);
-    check_packet(*p, PacketType::message, kBin1234, true);
-    CHECK(eio::encode_binary_frame(3, kBin1234) == v3frame);
+    check_packet(*p, PacketType::message, bin_1234, true);
+    CHECK(eio::encode_binary_frame(3, bin_1234) == v3frame);
     // The v3 README example 4|0|1|2|3|4|5.
     p = eio::decode_binary_frame(3, bytes({4, 0, 1, 2, 3, 4, 5}));
     REQUIRE(p);
@@ -182,7 +182,7 @@ TEST_CASE("v4 payload decoding") {
                              "bAQIDBA==");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "hello");
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // Socket.IO sample session: two events in one POST.
     packets = must_decode(4, "42[\"hello\"]\x1e"
@@ -232,7 +232,7 @@ TEST_CASE("v4 payload decoding rejects malformed bodies") {
 }
 
 TEST_CASE("v4 payload encoding") {
-    const std::array text_bin{OutPacket{"4hello", false}, OutPacket{kBin1234, true}};
+    const std::array text_bin{OutPacket{"4hello", false}, OutPacket{bin_1234, true}};
     CHECK(eio::encode_payload(PayloadFormat::v4, text_bin) == "4hello\x1e"
                                                               "bAQIDBA==");
 
@@ -252,7 +252,7 @@ TEST_CASE("v4 payload encoding") {
     // Round trip.
     auto packets = must_decode(4, eio::encode_payload(PayloadFormat::v4, text_bin));
     REQUIRE(packets.size() == 2);
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 }
 
 TEST_CASE("utf16_length") {
@@ -316,12 +316,12 @@ TEST_CASE("v3 text payload decoding") {
     packets = must_decode(3, "6:4hello10:b4AQIDBA==");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "hello");
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 
     packets = must_decode(3, "2:4€10:b4AQIDBA==");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "€");
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // Socket.IO protocol v4 sample session.
     packets = must_decode(3, "11:42[\"hello\"]11:42[\"world\"]");
@@ -379,14 +379,14 @@ TEST_CASE("v3 XHR2 binary payload decoding") {
         must_decode(3, bytes({0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 1, 2, 3, 4}), true);
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "€");
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // v3 test-suite: "4hello" + <01 02 03 04>.
     const auto suite = bytes({0, 6, 255, 52, 104, 101, 108, 108, 111, 1, 5, 255, 4, 1, 2, 3, 4});
     packets = must_decode(3, suite, true);
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "hello");
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // Multi-digit length: 12 = bytes 1, 2.
     packets = must_decode(3, bytes({0, 1, 2, 255}) + "42[\"a\",\"bc\"]", true);
@@ -422,14 +422,14 @@ TEST_CASE("v3 payload encoding") {
     CHECK(eio::encode_payload(PayloadFormat::v3_text, emoji) == "4:4€😀");
 
     // Binary without XHR2: 2:4€10:b4AQIDBA==
-    const std::array euro_bin{OutPacket{"4€", false}, OutPacket{kBin1234, true}};
+    const std::array euro_bin{OutPacket{"4€", false}, OutPacket{bin_1234, true}};
     CHECK(eio::encode_payload(PayloadFormat::v3_base64, euro_bin) == "2:4€10:b4AQIDBA==");
     CHECK(eio::encode_payload(PayloadFormat::v3_text, euro_bin) == "2:4€10:b4AQIDBA==");
 
     // Binary with XHR2: <00 04 ff 34 e2 82 ac 01 05 ff 04 01 02 03 04>
     CHECK(eio::encode_payload(PayloadFormat::v3_binary, euro_bin) ==
           bytes({0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 1, 2, 3, 4}));
-    const std::array hello_bin{OutPacket{"4hello", false}, OutPacket{kBin1234, true}};
+    const std::array hello_bin{OutPacket{"4hello", false}, OutPacket{bin_1234, true}};
     CHECK(eio::encode_payload(PayloadFormat::v3_binary, hello_bin) ==
           bytes({0, 6, 255, 52, 104, 101, 108, 108, 111, 1, 5, 255, 4, 1, 2, 3, 4}));
     CHECK(eio::encode_payload(PayloadFormat::v3_base64, hello_bin) == "6:4hello10:b4AQIDBA==");
@@ -462,15 +462,15 @@ TEST_CASE("v3 payload encoding") {
     auto packets = must_decode(3, eio::encode_payload(PayloadFormat::v3_binary, euro_bin), true);
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "€");
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
     packets = must_decode(3, eio::encode_payload(PayloadFormat::v3_base64, euro_bin));
     REQUIRE(packets.size() == 2);
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 }
 
 TEST_CASE("payload format choice and content type") {
     const std::array text{OutPacket{"4hello", false}};
-    const std::array mixed{OutPacket{"4hello", false}, OutPacket{kBin1234, true}};
+    const std::array mixed{OutPacket{"4hello", false}, OutPacket{bin_1234, true}};
     CHECK(eio::choose_payload_format(4, false, mixed) == PayloadFormat::v4);
     CHECK(eio::choose_payload_format(4, true, mixed) == PayloadFormat::v4);
     CHECK(eio::choose_payload_format(3, false, text) == PayloadFormat::v3_text);
@@ -497,7 +497,7 @@ TEST_CASE("base64") {
         CHECK(eio::base64_encode(plain) == encoded);
         CHECK(eio::base64_decode(encoded) == std::string(plain));
     }
-    CHECK(eio::base64_encode(kBin1234) == "AQIDBA==");
+    CHECK(eio::base64_encode(bin_1234) == "AQIDBA==");
     CHECK(eio::base64_encode(bytes({0xfb, 0xff, 0xbf})) == "+/+/");
     CHECK(eio::base64_decode("+/+/") == bytes({0xfb, 0xff, 0xbf}));
     CHECK(eio::base64_decode("-_-_") == bytes({0xfb, 0xff, 0xbf}));  // URL-safe, as Node accepts
@@ -564,7 +564,7 @@ TEST_CASE("JSONP responses") {
     CHECK(eio::encode_jsonp("3);alert(1", "1:6") == R"(___eio[31]("1:6");)");
     CHECK(eio::encode_jsonp("", "1:6") == R"(___eio[]("1:6");)");
     // Binary goes base64 on JSONP.
-    const std::array euro_bin{OutPacket{"4€", false}, OutPacket{kBin1234, true}};
+    const std::array euro_bin{OutPacket{"4€", false}, OutPacket{bin_1234, true}};
     CHECK(eio::encode_jsonp("2", eio::encode_payload(PayloadFormat::v3_base64, euro_bin)) ==
           R"(___eio[2]("2:4€10:b4AQIDBA==");)");
 }
@@ -599,7 +599,7 @@ TEST_CASE("JSONP POST bodies") {
     REQUIRE(body);
     auto packets = must_decode(3, *body);
     REQUIRE(packets.size() == 2);
-    check_packet(packets[1], PacketType::message, kBin1234, true);
+    check_packet(packets[1], PacketType::message, bin_1234, true);
 }
 
 }  // TEST_SUITE

@@ -79,9 +79,9 @@ TEST_CASE("what RapidJSON refuses is refused: syntax, trailing text, bad UTF-8, 
 
 TEST_CASE("nesting up to the limit is read without recursion; one level more is refused, and says so") {
     const auto nested = [](std::size_t n) { return std::string(n, '[') + std::string(n, ']'); };
-    CHECK(must_parse(nested(json::kMaxDepth)).IsArray());
+    CHECK(must_parse(nested(json::default_max_depth)).IsArray());
     rapidjson::Document doc;
-    auto result = json::parse(doc, nested(json::kMaxDepth + 1));
+    auto result = json::parse(doc, nested(json::default_max_depth + 1));
     CHECK(result.Code() == rapidjson::kParseErrorTermination);
     CHECK(json::describe(result) == "nested deeper than 64 levels");
     // Deep input costs nothing: the parse stops at the limit, however deep the rest goes.

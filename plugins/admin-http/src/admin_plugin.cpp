@@ -34,8 +34,8 @@ public:
           config_(AdminConfig::from_json(context.config(), std::getenv(AdminConfig::token_variable))),
           router_(config_.token, context.logger()) {
         add_builtin_routes(router_, {context.registry(), context.metrics(), readiness_, config_, stats_});
-        context.provide(admin_routes_service, static_cast<AdminRoutes*>(&router_));
-        context.provide(admin_stats_service, static_cast<AdminStats*>(&stats_));
+        context.provide<AdminRoutes>(&router_);
+        context.provide<AdminStats>(&stats_);
     }
 
     void start() override {

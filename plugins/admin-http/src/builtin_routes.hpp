@@ -4,29 +4,14 @@
 #include "admin_config.hpp"
 #include "admin_router.hpp"
 #include "readiness.hpp"
+#include "stats_sections.hpp"
 
-#include <yunity/admin_routes.hpp>
 #include <yunity/metrics.hpp>
 #include <yunity/registry.hpp>
 
-#include <functional>
-#include <map>
-#include <string>
 #include <string_view>
 
 namespace yunity::admin {
-
-// The members other plugins add to /stats (the "admin-stats" service).
-class StatsSections : public AdminStats {
-public:
-    void add(std::string name, std::function<std::string()> read) override;
-    void remove(const std::string& name) override;
-    // `json` (the core's counts, an object) with every section added as a further member.
-    std::string extend(std::string json) const;
-
-private:
-    std::map<std::string, std::function<std::string()>> sections_;
-};
 
 struct BuiltinSources {
     const RegistryView& registry;

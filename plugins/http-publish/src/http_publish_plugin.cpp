@@ -50,7 +50,7 @@ public:
     }
 
     void start() override {
-        auto* routes = static_cast<AdminRoutes*>(c_.find(admin_routes_service));
+        auto* routes = c_.service<AdminRoutes>();
         if (!routes) throw std::runtime_error("needs the admin-http plugin: POST /publish is served on its port");
         routes->add("POST", "/publish",
                     [this](const AdminRequest& req, AdminResponder respond) { publish(req.body, std::move(respond)); });

@@ -97,7 +97,7 @@ private:
 }  // namespace
 
 rapidjson::ParseResult parse(rapidjson::Document& doc, std::string_view text, std::size_t max_depth) {
-    constexpr unsigned kFlags =
+    constexpr unsigned flags =
         rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
     rapidjson::ParseResult result;
     bool number_too_big = false;
@@ -106,7 +106,7 @@ rapidjson::ParseResult parse(rapidjson::Document& doc, std::string_view text, st
         rapidjson::MemoryStream bytes(text.data(), text.size());
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
         rapidjson::Reader reader;
-        result = reader.Parse<kFlags>(in, handler);
+        result = reader.Parse<flags>(in, handler);
         return !result.IsError();
     };
     doc.SetNull();

@@ -12,7 +12,7 @@ namespace yunity::json {
 
 // The nesting any untrusted JSON may have by default: far beyond what applications send (socket.io payloads and
 // notifications are a few levels deep), far below what recursion anywhere downstream could not survive.
-inline constexpr std::size_t kMaxDepth = 64;
+inline constexpr std::size_t default_max_depth = 64;
 
 // Parses `text` as one complete JSON document into `doc`, as RapidJSON's Parse would with kParseIterativeFlag
 // (no recursion, however deep the nesting) and kParseValidateEncodingFlag (UTF-8 only), but with every number
@@ -25,9 +25,9 @@ inline constexpr std::size_t kMaxDepth = 64;
 // Arrays and objects nested deeper than `max_depth` are refused (kParseErrorTermination, which nothing else here
 // returns; describe() names it): every consumer downstream (a plugin's copy, a browser's JSON.parse, a recursive
 // writer) would otherwise inherit unbounded depth from whoever sent the text.
-rapidjson::ParseResult parse(rapidjson::Document& doc, std::string_view text, std::size_t max_depth = kMaxDepth);
+rapidjson::ParseResult parse(rapidjson::Document& doc, std::string_view text, std::size_t max_depth = default_max_depth);
 
 // A parse error in words: RapidJSON's text, or "nested deeper than N levels" for the depth limit.
-std::string describe(const rapidjson::ParseResult& result, std::size_t max_depth = kMaxDepth);
+std::string describe(const rapidjson::ParseResult& result, std::size_t max_depth = default_max_depth);
 
 }  // namespace yunity::json

@@ -54,7 +54,7 @@ public:
         c_.metrics().gauge(name, "yunity_memory_sessions", "Sessions with a user held by memory-session", "",
                            [this] { return static_cast<double>(sessions_.size()); });
 
-        if (auto* routes = static_cast<AdminRoutes*>(c_.find(admin_routes_service))) add_routes(*routes);
+        if (auto* routes = c_.service<AdminRoutes>()) add_routes(*routes);
         else
             c_.logger()->warn("the admin-routes service is missing (admin-http is not loaded): sessions can only "
                               "come from the file, and PUT/DELETE /sessions are not available");

@@ -33,7 +33,7 @@ namespace {
 void escape_lone_surrogates(std::string& json) {
     const auto first = json.find('\xED');
     if (first == std::string::npos) return;
-    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr char hex_digits[] = "0123456789abcdef";
     std::string out(json, 0, first);
     out.reserve(json.size() + 8);
     const auto byte = [&](std::size_t k) { return k < json.size() ? static_cast<unsigned char>(json[k]) : 0u; };
@@ -41,7 +41,7 @@ void escape_lone_surrogates(std::string& json) {
         if (byte(i) == 0xED && (byte(i + 1) & 0xE0) == 0xA0 && (byte(i + 2) & 0xC0) == 0x80) {
             const unsigned unit = 0xD000u | (byte(i + 1) & 0x3Fu) << 6 | (byte(i + 2) & 0x3Fu);
             out += "\\u";
-            for (int shift = 12; shift >= 0; shift -= 4) out += kHex[unit >> shift & 15];
+            for (int shift = 12; shift >= 0; shift -= 4) out += hex_digits[unit >> shift & 15];
             i += 2;
         } else {
             out += json[i];

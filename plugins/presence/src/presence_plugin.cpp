@@ -57,8 +57,9 @@ const SettingsTable<Settings>& settings_table() {
           "`redis`: presence across every instance sharing the redis of `--redis`; `memory`: this instance's "
           "connections only, no redis (with memory-session)"}
             .non_empty(),
-        S{"prefix", &Settings::prefix, "the keys are `<prefix>user:<user>`, `<prefix>instances` and "
-                                       "`<prefix>instance:<id>`"}
+        S{"prefix", &Settings::prefix,
+          "the keys are `<prefix>user:<user>`, `<prefix>instances` and "
+          "`<prefix>instance:<id>`"}
             .non_empty(),
         S{"channel", &Settings::channel, "where changes are published as {\"user\":\"...\",\"online\":true|false}"}
             .non_empty(),
@@ -201,7 +202,8 @@ public:
           went_offline_(c.metrics().counter("yunity_presence_changes_total",
                                             "Users this instance announced online or offline", "online=\"false\"")) {
         if (settings_.store != "redis" && settings_.store != "memory")
-            throw std::runtime_error("setting \"store\" must be \"redis\" or \"memory\", not " + quoted(settings_.store));
+            throw std::runtime_error("setting \"store\" must be \"redis\" or \"memory\", not " +
+                                     quoted(settings_.store));
         if (settings_.refresh_interval >= settings_.ttl)
             throw std::runtime_error("setting \"refresh_interval_ms\" must be less than \"ttl_ms\"");
         if (settings_.instance.empty()) settings_.instance = default_instance();
@@ -240,18 +242,17 @@ public:
         });
         c_.metrics().gauge(name, "yunity_presence_users", "Users with a connection on this instance", "",
                            [this] { return static_cast<double>(connections_.size()); });
-        if (auto* stats = static_cast<AdminStats*>(c_.find(admin_stats_service))) {
+        if (auto* stats = c_.service<AdminStats>()) {
             stats_ = stats;
             stats->add("presence", [this] {
-                return R"({"users":)" + std::to_string(connections_.size()) +
-                       R"(,"announced_online":)" + std::to_string(went_online_.load()) +
-                       R"(,"announced_offline":)" + std::to_string(went_offline_.load()) + "}";
+                return R"({"users":)" + std::to_string(connections_.size()) + R"(,"announced_online":)" +
+                       std::to_string(went_online_.load()) + R"(,"announced_offline":)" +
+                       std::to_string(went_offline_.load()) + "}";
             });
         }
-        if (auto* routes = static_cast<AdminRoutes*>(c_.find(admin_routes_service)))
-            routes->add("GET", "/presence", [this](const AdminRequest& req, AdminResponder respond) {
-                answer(req, std::move(respond));
-            });
+        if (auto* routes = c_.service<AdminRoutes>())
+            routes->add("GET", "/presence",
+                        [this](const AdminRequest& req, AdminResponder respond) { answer(req, std::move(respond)); });
 
         if (!link_) {
             c_.logger()->info("presence of this instance's users, in memory (GET /presence on the admin port)");

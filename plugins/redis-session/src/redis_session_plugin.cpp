@@ -72,7 +72,7 @@ public:
         const auto& name = c_.plugin_name();
         c_.bus().subscribe<events::Authenticate>(name, [this](const events::Authenticate& e) { lookup(e.session_id); });
         if (!settings_.cookie.empty()) {
-            const auto* origins = static_cast<const OriginPolicy*>(c_.find(origin_policy_service));
+            const auto* origins = c_.service<const OriginPolicy>();
             if (origins && origins->any_origin())
                 c_.logger()->warn("sessions are taken from the \"{}\" cookie while the socketio plugin allows every "
                                   "origin: a page on any site can open a connection with a visitor's cookie and read "

@@ -64,8 +64,8 @@ private:
 };
 
 struct EncodedBinaryPacket {
-    std::string text;                     // the Socket.IO packet text ("51-[...]"), to send as a message packet
-    std::vector<std::string> attachments; // then these, each as one binary message, in order
+    std::string text;                      // the Socket.IO packet text ("51-[...]"), to send as a message packet
+    std::vector<std::string> attachments;  // then these, each as one binary message, in order
 };
 
 // The reverse, for emitting: `packet.data` already holds placeholders numbered 0..buffers.size()-1 (see

@@ -14,8 +14,8 @@ namespace yunity::socketio {
 Engine::Engine(PluginContext& context, TransportConfig config)
     : bytes_sent(context.metrics().counter("yunity_socketio_bytes_sent_total",
                                            "Bytes of Engine.IO payloads handed to client sockets")),
-      deliveries(context.metrics().counter("yunity_socketio_deliveries_total",
-                                           "Notifications written to client connections")),
+      deliveries(
+          context.metrics().counter("yunity_socketio_deliveries_total", "Notifications written to client connections")),
       bad_requests(context.metrics().counter("yunity_socketio_bad_requests_total",
                                              "HTTP requests refused with an Engine.IO error")),
       context_(context),
@@ -38,7 +38,8 @@ Engine::Engine(PluginContext& context, TransportConfig config)
 }
 
 std::atomic<std::uint64_t>& Engine::refused_counter(PluginContext& context, const char* limit) {
-    return context.metrics().counter("yunity_socketio_refused_total", "Handshakes refused with 503, by the limit reached",
+    return context.metrics().counter("yunity_socketio_refused_total",
+                                     "Handshakes refused with 503, by the limit reached",
                                      std::string("limit=\"") + limit + "\"");
 }
 
@@ -118,24 +119,21 @@ std::shared_ptr<Session> Engine::find(std::string_view sid) const {
 
 void Engine::announce(Session& s) {
     context_.bus().publish(events::ConnectionOpened{
-        s.id(), s.socket_id(), s.transport() == Session::Transport::websocket ? "websocket" : "polling",
-        s.version(), s.handshake()});
+        s.id(), s.socket_id(), s.transport() == Session::Transport::websocket ? "websocket" : "polling", s.version(),
+        s.handshake()});
 }
 
 void Engine::authenticate(Session& s, std::string session_id) {
     context_.bus().publish(events::Authenticate{s.id(), std::move(session_id)});
 }
 
-void Engine::transport_changed(Session& s) {
-    context_.bus().publish(events::TransportChanged{s.id(), "websocket"});
-}
+void Engine::transport_changed(Session& s) { context_.bus().publish(events::TransportChanged{s.id(), "websocket"}); }
 
 void Engine::closed(Session& s, CloseReason reason) {
     // A client cut off for not reading is an operator's business (a slow network, a stuck app); the rest is routine.
     if (reason == CloseReason::too_slow)
         log().warn("connection #{} closed: too slow (over {} bytes queued)", s.id(), config_.max_queue_bytes);
-    else
-        log().debug("connection #{} closed: {}", s.id(), to_string(reason));
+    else log().debug("connection #{} closed: {}", s.id(), to_string(reason));
     context_.metrics()
         .counter("yunity_socketio_disconnects_total", "Closed client connections by reason",
                  std::string("reason=\"") + to_string(reason) + "\"")
@@ -173,7 +171,13 @@ bool overlap(std::string_view a, std::string_view b) { return a.starts_with(b) |
 
 }  // namespace
 
-bool Engine::route(std::string_view path, std::string& raw_path) const {
+std::optional<SessionTable::Facts> Engine::session(std::string_view sid) const {
+    auto s = find(sid);
+    if (!s) return std::nullopt;
+    return Facts{s->raw_path(), s->version(), s->transport() == Session::Transport::websocket};
+}
+
+bool Engine::serves(std::string_view path, std::string& raw_path) const {
     for (const auto& p : config_.paths)
         if (under(path, p)) return true;
     for (const auto& p : engine_paths_.paths)

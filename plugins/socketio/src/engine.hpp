@@ -1,6 +1,7 @@
 #pragma once
 
 #include "client_address.hpp"
+#include "request_route.hpp"
 #include "session.hpp"
 #include "transport_config.hpp"
 
@@ -10,8 +11,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <optional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -20,7 +21,7 @@ namespace yunity::socketio {
 
 // The transport's state shared by all sessions: the session table, ids, settings, and the bridge to the bus.
 // Lives on the core's loop.
-class Engine {
+class Engine final : public SessionTable {
 public:
     Engine(PluginContext& context, TransportConfig config);
 
@@ -45,7 +46,7 @@ public:
     std::size_t pending_count() const { return pending_total_; }
 
     // From sessions.
-    void announce(Session& session);  // the Socket.IO connection is up: ConnectionOpened
+    void announce(Session& session);   // the Socket.IO connection is up: ConnectionOpened
     void connected(Session& session);  // its first CONNECT completed: no longer pending
     void authenticate(Session& session, std::string session_id);
     void transport_changed(Session& session);
@@ -55,14 +56,16 @@ public:
     void client_ack(events::ClientAck ack);
     void engine_message(Session& session, std::string data, bool binary);
 
-    // Where a request path is served: Socket.IO (true, and `raw_path` left empty), a plain Engine.IO path a
-    // plugin asked for (true, and `raw_path` set to it), or nowhere (false).
-    bool route(std::string_view path, std::string& raw_path) const;
+    // SessionTable, for request routing (request_route.hpp).
+    bool serves(std::string_view path, std::string& raw_path) const override;
+    std::optional<Facts> session(std::string_view sid) const override;
     EnginePaths& engine_paths() { return engine_paths_; }
 
     // Namespaces plugins declared (provided to them as the "socketio-namespaces" service).
     Namespaces& namespaces() { return namespaces_; }
-    bool namespace_declared(std::string_view nsp) const { return namespaces_.hooks.find(nsp) != namespaces_.hooks.end(); }
+    bool namespace_declared(std::string_view nsp) const {
+        return namespaces_.hooks.find(nsp) != namespaces_.hooks.end();
+    }
     // The hook of a declared namespace (an empty function when it has none); null when undeclared.
     const Namespaces::AuthHook* namespace_hook(std::string_view nsp) const {
         auto it = namespaces_.hooks.find(nsp);

@@ -6,9 +6,9 @@ namespace yunity::eio {
 
 namespace {
 
-constexpr char kRecordSeparator = '\x1e';
+constexpr char record_separator = '\x1e';
 // More digits than any body we could accept; keeps the length arithmetic far from overflow.
-constexpr std::size_t kMaxLengthDigits = 15;
+constexpr std::size_t max_length_digits = 15;
 
 bool is_v3(int version) noexcept { return version == 3; }
 
@@ -42,9 +42,9 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
     return 0;
 }
 
-// Decimal digits to a number, refusing empty input, non-digits and more than kMaxLengthDigits digits.
+// Decimal digits to a number, refusing empty input, non-digits and more than max_length_digits digits.
 std::optional<std::size_t> parse_length(std::string_view digits) noexcept {
-    if (digits.empty() || digits.size() > kMaxLengthDigits) return std::nullopt;
+    if (digits.empty() || digits.size() > max_length_digits) return std::nullopt;
     std::size_t n = 0;
     for (char c : digits) {
         if (c < '0' || c > '9') return std::nullopt;
@@ -98,7 +98,7 @@ std::optional<std::vector<Packet>> decode_payload_v4(std::string_view body, std:
     // engine.io splits on every separator, so an empty body, a leading or trailing separator or two in a row
     // yield an empty packet, which is an error.
     for (;;) {
-        const auto sep = body.find(kRecordSeparator);
+        const auto sep = body.find(record_separator);
         auto packet = decode_text_packet_v4(body.substr(0, sep), true, error);
         if (!packet) return std::nullopt;
         packets.push_back(std::move(*packet));
@@ -178,7 +178,7 @@ std::optional<std::vector<Packet>> decode_payload_v3_binary(std::string_view bod
         }
         // The length digits are the byte values 0..9, not ASCII.
         std::optional<std::size_t> length;
-        if (ff - pos - 1 >= 1 && ff - pos - 1 <= kMaxLengthDigits) {
+        if (ff - pos - 1 >= 1 && ff - pos - 1 <= max_length_digits) {
             length = 0;
             for (std::size_t i = pos + 1; i < ff && length; ++i) {
                 const auto d = static_cast<unsigned char>(body[i]);
@@ -225,20 +225,20 @@ void append_xhr2_header(std::string& out, bool binary, std::size_t length) {
     out += '\xff';
 }
 
-constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<std::int8_t, 256> make_base64_table() {
     std::array<std::int8_t, 256> table{};
     for (auto& v : table) v = -1;
-    for (std::size_t i = 0; i < kBase64Alphabet.size(); ++i)
-        table[static_cast<unsigned char>(kBase64Alphabet[i])] = static_cast<std::int8_t>(i);
+    for (std::size_t i = 0; i < base64_alphabet.size(); ++i)
+        table[static_cast<unsigned char>(base64_alphabet[i])] = static_cast<std::int8_t>(i);
     // Node's Buffer.from(s, "base64") also takes the URL-safe alphabet.
     table[static_cast<unsigned char>('-')] = 62;
     table[static_cast<unsigned char>('_')] = 63;
     return table;
 }
 
-constexpr auto kBase64Table = make_base64_table();
+constexpr auto base64_table = make_base64_table();
 
 // Undoes engine.io-client's JSONP newline escaping exactly like engine.io's two regular expressions:
 // /(\\)?\\n/g keeps `\\n` and turns `\n` into a newline, then /\\\\n/g turns `\\n` into `\n`.
@@ -304,9 +304,7 @@ std::optional<PacketType> type_from_char(char c) noexcept {
     return static_cast<PacketType>(c - '0');
 }
 
-std::optional<Packet> decode_text_frame(std::string_view frame) {
-    return decode_text_packet_v4(frame, false, nullptr);
-}
+std::optional<Packet> decode_text_frame(std::string_view frame) { return decode_text_packet_v4(frame, false, nullptr); }
 
 std::optional<Packet> decode_text_frame(int version, std::string_view frame) {
     if (is_v3(version)) return decode_text_packet_v3(frame, nullptr);
@@ -354,43 +352,43 @@ std::optional<std::vector<Packet>> decode_payload(int version, std::string_view 
 std::string encode_payload(PayloadFormat format, std::span<const OutPacket> packets) {
     std::string out;
     switch (format) {
-    case PayloadFormat::v4:
-        for (std::size_t i = 0; i < packets.size(); ++i) {
-            if (i != 0) out += kRecordSeparator;
-            if (packets[i].binary) {
-                out += 'b';
-                out += base64_encode(packets[i].bytes);
-            } else {
-                out += packets[i].bytes;
+        case PayloadFormat::v4:
+            for (std::size_t i = 0; i < packets.size(); ++i) {
+                if (i != 0) out += record_separator;
+                if (packets[i].binary) {
+                    out += 'b';
+                    out += base64_encode(packets[i].bytes);
+                } else {
+                    out += packets[i].bytes;
+                }
             }
-        }
-        break;
-    case PayloadFormat::v3_text:
-    case PayloadFormat::v3_base64:
-        if (packets.empty()) return "0:";
-        for (const auto& p : packets) {
-            if (p.binary) {
-                const auto b64 = base64_encode(p.bytes);
-                append_length_header(out, b64.size() + 2);
-                out += "b4";
-                out += b64;
-            } else {
-                append_length_header(out, utf16_length(p.bytes));
+            break;
+        case PayloadFormat::v3_text:
+        case PayloadFormat::v3_base64:
+            if (packets.empty()) return "0:";
+            for (const auto& p : packets) {
+                if (p.binary) {
+                    const auto b64 = base64_encode(p.bytes);
+                    append_length_header(out, b64.size() + 2);
+                    out += "b4";
+                    out += b64;
+                } else {
+                    append_length_header(out, utf16_length(p.bytes));
+                    out += p.bytes;
+                }
+            }
+            break;
+        case PayloadFormat::v3_binary:
+            for (const auto& p : packets) {
+                if (p.binary) {
+                    append_xhr2_header(out, true, p.bytes.size() + 1);
+                    out += '\x04';
+                } else {
+                    append_xhr2_header(out, false, p.bytes.size());
+                }
                 out += p.bytes;
             }
-        }
-        break;
-    case PayloadFormat::v3_binary:
-        for (const auto& p : packets) {
-            if (p.binary) {
-                append_xhr2_header(out, true, p.bytes.size() + 1);
-                out += '\x04';
-            } else {
-                append_xhr2_header(out, false, p.bytes.size());
-            }
-            out += p.bytes;
-        }
-        break;
+            break;
     }
     return out;
 }
@@ -460,22 +458,22 @@ std::string base64_encode(std::string_view bytes) {
     const auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
     for (; i + 3 <= bytes.size(); i += 3) {
         const std::uint32_t v = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
-        out += kBase64Alphabet[v >> 18 & 63];
-        out += kBase64Alphabet[v >> 12 & 63];
-        out += kBase64Alphabet[v >> 6 & 63];
-        out += kBase64Alphabet[v & 63];
+        out += base64_alphabet[v >> 18 & 63];
+        out += base64_alphabet[v >> 12 & 63];
+        out += base64_alphabet[v >> 6 & 63];
+        out += base64_alphabet[v & 63];
     }
     const auto rest = bytes.size() - i;
     if (rest == 1) {
         const std::uint32_t v = at(i) << 16;
-        out += kBase64Alphabet[v >> 18 & 63];
-        out += kBase64Alphabet[v >> 12 & 63];
+        out += base64_alphabet[v >> 18 & 63];
+        out += base64_alphabet[v >> 12 & 63];
         out += "==";
     } else if (rest == 2) {
         const std::uint32_t v = at(i) << 16 | at(i + 1) << 8;
-        out += kBase64Alphabet[v >> 18 & 63];
-        out += kBase64Alphabet[v >> 12 & 63];
-        out += kBase64Alphabet[v >> 6 & 63];
+        out += base64_alphabet[v >> 18 & 63];
+        out += base64_alphabet[v >> 12 & 63];
+        out += base64_alphabet[v >> 6 & 63];
         out += '=';
     }
     return out;
@@ -494,7 +492,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
     std::uint32_t acc = 0;
     int bits = 0;
     for (char c : text) {
-        const auto v = kBase64Table[static_cast<unsigned char>(c)];
+        const auto v = base64_table[static_cast<unsigned char>(c)];
         if (v < 0) return std::nullopt;
         acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xFFFFFF;
         bits += 6;
@@ -507,24 +505,39 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 void append_json_string(std::string& out, std::string_view text, bool escape_line_separators) {
-    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr char hex_digits[] = "0123456789abcdef";
     out += '"';
     for (std::size_t i = 0; i < text.size(); ++i) {
         const auto c = static_cast<unsigned char>(text[i]);
         switch (c) {
-        case '"': out += "\\\""; continue;
-        case '\\': out += "\\\\"; continue;
-        case '\b': out += "\\b"; continue;
-        case '\f': out += "\\f"; continue;
-        case '\n': out += "\\n"; continue;
-        case '\r': out += "\\r"; continue;
-        case '\t': out += "\\t"; continue;
-        default: break;
+            case '"':
+                out += "\\\"";
+                continue;
+            case '\\':
+                out += "\\\\";
+                continue;
+            case '\b':
+                out += "\\b";
+                continue;
+            case '\f':
+                out += "\\f";
+                continue;
+            case '\n':
+                out += "\\n";
+                continue;
+            case '\r':
+                out += "\\r";
+                continue;
+            case '\t':
+                out += "\\t";
+                continue;
+            default:
+                break;
         }
         if (c < 0x20) {
             out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
+            out += hex_digits[c >> 4];
+            out += hex_digits[c & 15];
         } else if (escape_line_separators && c == 0xE2 && i + 2 < text.size() && text[i + 1] == '\x80' &&
                    (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
             out += text[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
@@ -537,10 +550,10 @@ void append_json_string(std::string& out, std::string_view text, bool escape_lin
             const unsigned unit = 0xD000u | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6 |
                                   (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
             out += "\\u";
-            out += kHex[unit >> 12];
-            out += kHex[unit >> 8 & 15];
-            out += kHex[unit >> 4 & 15];
-            out += kHex[unit & 15];
+            out += hex_digits[unit >> 12];
+            out += hex_digits[unit >> 8 & 15];
+            out += hex_digits[unit >> 4 & 15];
+            out += hex_digits[unit & 15];
             i += 2;
         } else {
             out += static_cast<char>(c);

@@ -2,9 +2,9 @@
 
 #include "client_address.hpp"
 #include "engine.hpp"
-#include "handshake_query.hpp"
 #include "listener.hpp"
 #include "plain_websocket.hpp"
+#include "request_route.hpp"
 #include "websocket_accept.hpp"
 #include "websocket_connection.hpp"
 
@@ -12,7 +12,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/url/parse.hpp>
 
 #include <chrono>
 
@@ -24,22 +23,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-// Engine.IO's error codes, as its HTTP error bodies carry them.
-enum class EioError { transport_unknown = 0, session_unknown = 1, bad_handshake_method = 2, bad_request = 3,
-                      forbidden = 4, unsupported_version = 5 };
-
-const char* message_of(EioError e) {
-    switch (e) {
-        case EioError::transport_unknown: return "Transport unknown";
-        case EioError::session_unknown: return "Session ID unknown";
-        case EioError::bad_handshake_method: return "Bad handshake method";
-        case EioError::bad_request: return "Bad request";
-        case EioError::forbidden: return "Forbidden";
-        case EioError::unsupported_version: return "Unsupported protocol version";
-    }
-    return "Bad request";
-}
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -98,8 +81,8 @@ public:
         lowest().socket().cancel(ec);  // ends the watch for a client that goes away
         auto res = make_response(http::status::ok, std::move(body),
                                  binary_body ? "application/octet-stream"
-                                 : jsonp_  ? "text/javascript; charset=UTF-8"
-                                           : "text/plain; charset=UTF-8");
+                                 : jsonp_    ? "text/javascript; charset=UTF-8"
+                                             : "text/plain; charset=UTF-8");
         write(std::move(res));
     }
 
@@ -137,162 +120,139 @@ private:
     }
 
     void handle() {
-        auto query = eio::parse_handshake_query(request_.target());
-        if (!query) return error(http::status::bad_request, EioError::bad_request);
-        std::string raw_path;
-        if (!engine_.route(query->path, raw_path))
-            return write(make_response(http::status::not_found, "Not found", "text/plain"));
+        RequestFacts facts;
+        const auto verb = request_.method();
+        facts.method = verb == http::verb::get       ? RequestFacts::Method::get
+                       : verb == http::verb::post    ? RequestFacts::Method::post
+                       : verb == http::verb::options ? RequestFacts::Method::options
+                                                     : RequestFacts::Method::other;
+        facts.target = request_.target();
+        if (auto it = request_.find(http::field::origin); it != request_.end()) facts.origin = it->value();
+        if (auto it = request_.find(http::field::referer); it != request_.end()) facts.referer = it->value();
+        facts.websocket_upgrade = beast::websocket::is_upgrade(request_);
+        facts.websocket_version = request_[http::field::sec_websocket_version];
+        facts.websocket_key = request_[http::field::sec_websocket_key];
+        auto decision = route(facts, engine_, engine_.config());
+        std::visit([this](auto& d) { this->carry_out(d); }, decision);
+    }
 
-        const auto& jsonp = query->j;
-        if (const char* refusal = origin_refusal(!jsonp.empty())) {
-            engine_.log().debug("refused a request: {}", refusal);
-            return error(http::status::forbidden, EioError::forbidden);
-        }
-        if (request_.method() == http::verb::options) {
-            auto res = make_response(http::status::ok, "", "text/plain");
-            res.set(http::field::access_control_allow_headers, "Content-Type");
-            res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-            return write(std::move(res));
-        }
+    void carry_out(routed::NotFound&) { write(make_response(http::status::not_found, "Not found", "text/plain")); }
 
-        const auto& transport = query->transport;
-        const auto& sid = query->sid;
-        const bool b64 = query->b64;
+    void carry_out(routed::Refuse& r) {
+        if (r.why) engine_.log().debug("refused a request: {}", r.why);
+        error(static_cast<http::status>(r.status), r.code);
+    }
+
+    void carry_out(routed::Preflight&) {
+        auto res = make_response(http::status::ok, "", "text/plain");
+        res.set(http::field::access_control_allow_headers, "Content-Type");
+        res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+        write(std::move(res));
+    }
+
+    void carry_out(routed::WrongWsVersion&) {
+        auto res = make_response(http::status::upgrade_required, "", "text/plain");
+        res.set(http::field::sec_websocket_version, "13");
+        write(std::move(res));
+    }
+
+    void carry_out(routed::Open& o) {
         auto hs = std::make_shared<Handshake>();
-        const int version = query->eio == "4" ? 4 : query->eio == "3" ? 3 : 0;
-        if (version == 0) return error(http::status::bad_request, EioError::unsupported_version);
-        if (transport != "polling" && transport != "websocket")
-            return error(http::status::bad_request, EioError::transport_unknown);
-        if (!jsonp.empty() && (!engine_.config().jsonp || version != 3 || jsonp.size() > 8 ||
-                               jsonp.find_first_not_of("0123456789") != std::string::npos))
+        hs->query = std::move(o.query);
+        auto group = fill_handshake(*hs);
+        // A Socket.IO 5 session owes a CONNECT: until it comes, it counts against the pending limit too.
+        if (engine_.admit(group, o.version == 4 && o.raw_path.empty())) return unavailable();
+        if (o.websocket)
+            return hand_over(nullptr, o.version, o.accept, std::move(hs), std::move(o.raw_path), std::move(group));
+        jsonp_ = !o.jsonp.empty();
+        auto s = engine_.create(o.version, Session::Transport::polling, std::move(hs), std::move(o.raw_path),
+                                std::move(group));
+        s->set_base64(o.b64);
+        const auto open = s->open_packet();
+        const eio::OutPacket out{open, false};
+        auto body = eio::encode_payload(o.version == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4,
+                                        std::span(&out, 1));
+        if (jsonp_) body = eio::encode_jsonp(o.jsonp, body);
+        auto res = make_response(http::status::ok, std::move(body),
+                                 jsonp_ ? "text/javascript; charset=UTF-8" : "text/plain; charset=UTF-8");
+        if (engine_.config().cookie)
+            res.set(http::field::set_cookie, "io=" + s->sid() + "; Path=/; HttpOnly; SameSite=Lax");
+        write(std::move(res));
+        s->start();
+    }
+
+    // route() found the session of a Probe, Poll or Post in this same turn of the loop: it is still there.
+    void carry_out(routed::Probe& p) {
+        auto session = engine_.find(p.sid);
+        hand_over(session, session->version(), p.accept, nullptr, {}, {});
+    }
+
+    void carry_out(routed::Poll& p) {
+        auto session = engine_.find(p.sid);
+        jsonp_ = !p.jsonp.empty();
+        waiting_ = true;
+        if (auto refused = session->on_poll(shared_from_this(), std::move(p.jsonp))) {
+            waiting_ = false;
+            engine_.log().debug("connection #{}: poll refused: {}", session->id(), *refused);
             return error(http::status::bad_request, EioError::bad_request);
-        jsonp_ = !jsonp.empty();
+        }
+        if (waiting_) watch_for_close(session);
+    }
 
-        std::shared_ptr<Session> session;
-        if (!sid.empty()) {
-            session = engine_.find(sid);
-            // A sid is only known on the path that opened it (Socket.IO, or a plugin's plain Engine.IO path).
-            if (!session || session->raw_path() != raw_path)
-                return error(http::status::bad_request, EioError::session_unknown);
-            if (session->version() != version) return error(http::status::bad_request, EioError::bad_request);
+    void carry_out(routed::Post& p) {
+        auto session = engine_.find(p.sid);
+        jsonp_ = !p.jsonp.empty();
+        std::string_view body = request_.body();
+        std::optional<std::string> form;
+        if (jsonp_) {
+            form = eio::decode_jsonp_body(body);
+            if (!form) return error(http::status::bad_request, EioError::bad_request);
+            body = *form;
         }
-
-        const bool upgrade = beast::websocket::is_upgrade(request_);
-        std::string group;
-        if (!session && (transport == "websocket" ? upgrade : request_.method() == http::verb::get)) {
-            hs->query = std::move(query->query);
-            group = fill_handshake(*hs);
-            // A Socket.IO 5 session owes a CONNECT: until it comes, it counts against the pending limit too.
-            if (engine_.admit(group, version == 4 && raw_path.empty())) return unavailable();
-        }
-        if (transport == "websocket") {
-            if (!upgrade) return error(http::status::bad_request, EioError::bad_request);
-            if constexpr (tls) {
-                shut_ = true;  // the stream is the websocket's now
-                start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session),
-                                version, std::move(hs), std::move(raw_path), std::move(group));
-            } else {
-                if (request_[http::field::sec_websocket_version] != "13") {
-                    auto res = make_response(http::status::upgrade_required, "", "text/plain");
-                    res.set(http::field::sec_websocket_version, "13");
-                    return write(std::move(res));
-                }
-                auto accept = websocket_accept(request_[http::field::sec_websocket_key]);
-                if (!accept) return error(http::status::bad_request, EioError::bad_request);
-                std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                                       "Connection: Upgrade\r\nSec-WebSocket-Accept: " + *accept + "\r\n\r\n";
-                shut_ = true;  // the socket is the websocket's now
-                lowest().expires_never();
-                start_plain_websocket(engine_, listener_, lowest().release_socket(), std::move(response),
-                                      std::move(session), version, std::move(hs), std::move(raw_path),
-                                      std::move(group));
-            }
-            return;
-        }
-        if (upgrade) return error(http::status::bad_request, EioError::bad_request);
-        // After the upgrade the polling transport is gone, for POSTs as for GETs (engine.io: "Bad request").
-        if (session && session->transport() == Session::Transport::websocket)
+        const auto type = request_.find(http::field::content_type);
+        const bool binary = type != request_.end() && type->value().starts_with("application/octet-stream");
+        std::string why;
+        auto packets = eio::decode_payload(session->version(), body, binary, &why);
+        if (!packets) {
+            engine_.log().info("connection #{}: malformed polling payload ({}); closing", session->id(), why);
+            session->close(CloseReason::protocol_error);
             return error(http::status::bad_request, EioError::bad_request);
+        }
+        session->on_post(std::move(*packets));
+        write(make_response(http::status::ok, "ok", "text/html"));
+    }
 
-        if (!session) {
-            if (request_.method() != http::verb::get)
-                return error(http::status::bad_request, EioError::bad_handshake_method);
-            auto s = engine_.create(version, Session::Transport::polling, std::move(hs), std::move(raw_path),
-                                    std::move(group));
-            s->set_base64(b64);
-            const auto open = s->open_packet();
-            const eio::OutPacket out{open, false};
-            auto body = eio::encode_payload(version == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4,
-                                            std::span(&out, 1));
-            if (jsonp_) body = eio::encode_jsonp(jsonp, body);
-            auto res = make_response(http::status::ok, std::move(body),
-                                     jsonp_ ? "text/javascript; charset=UTF-8" : "text/plain; charset=UTF-8");
-            if (engine_.config().cookie) res.set(http::field::set_cookie, "io=" + s->sid() + "; Path=/; HttpOnly; SameSite=Lax");
-            write(std::move(res));
-            s->start();
-            return;
+    // The connection becomes a websocket: to probe `session`, or (without one) to open a new session.
+    void hand_over(std::shared_ptr<Session> session, int version, const std::string& accept,
+                   std::shared_ptr<const Handshake> hs, std::string raw_path, std::string group) {
+        shut_ = true;  // the stream is the websocket's now
+        if constexpr (tls) {
+            start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session), version,
+                            std::move(hs), std::move(raw_path), std::move(group));
+        } else {
+            std::string response =
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                accept + "\r\n\r\n";
+            lowest().expires_never();
+            start_plain_websocket(engine_, listener_, lowest().release_socket(), std::move(response),
+                                  std::move(session), version, std::move(hs), std::move(raw_path), std::move(group));
         }
-
-        if (request_.method() == http::verb::get) {
-            waiting_ = true;
-            if (auto refused = session->on_poll(shared_from_this(), jsonp)) {
-                waiting_ = false;
-                engine_.log().debug("connection #{}: poll refused: {}", session->id(), *refused);
-                return error(http::status::bad_request, EioError::bad_request);
-            }
-            if (waiting_) watch_for_close(session);
-            return;
-        }
-        if (request_.method() == http::verb::post) {
-            std::string_view body = request_.body();
-            std::optional<std::string> form;
-            if (jsonp_) {
-                form = eio::decode_jsonp_body(body);
-                if (!form) return error(http::status::bad_request, EioError::bad_request);
-                body = *form;
-            }
-            const auto type = request_.find(http::field::content_type);
-            const bool binary = type != request_.end() && type->value().starts_with("application/octet-stream");
-            std::string why;
-            auto packets = eio::decode_payload(version, body, binary, &why);
-            if (!packets) {
-                engine_.log().info("connection #{}: malformed polling payload ({}); closing", session->id(), why);
-                session->close(CloseReason::protocol_error);
-                return error(http::status::bad_request, EioError::bad_request);
-            }
-            session->on_post(std::move(*packets));
-            return write(make_response(http::status::ok, "ok", "text/html"));
-        }
-        return error(http::status::bad_request, EioError::bad_request);
     }
 
     // While a GET waits, a client that goes away is noticed at once (engine.io: "poll connection closed
     // prematurely"), instead of lingering until the heartbeat gives up.
     void watch_for_close(const std::shared_ptr<Session>& session) {
-        lowest().socket().async_wait(
-            tcp::socket::wait_read, [self = shared_from_this(), weak = std::weak_ptr(session)](beast::error_code ec) {
-                if (ec || self->shut_ || !self->waiting_) return;
-                beast::error_code avail_ec;
-                // A pipelined request (or, over TLS, any record): the client is there.
-                if (self->lowest().socket().available(avail_ec) > 0 && !avail_ec) return;
-                self->waiting_ = false;
-                if (auto s = weak.lock()) s->close(CloseReason::transport_error);
-                self->shutdown();
-            });
-    }
-
-    // Browsers name the page's origin; where it is not allowed, nothing is served. Without an Origin (GETs of older
-    // browsers, script tags) the Referer names the page, and a JSONP request, which a script tag on any site can
-    // make, must carry one. Clients that are not browsers send neither and are let through: a browser cannot be
-    // made to send a request with neither, so cross-site websocket hijacking is not among them.
-    const char* origin_refusal(bool jsonp) const {
-        const auto& c = engine_.config();
-        const auto origin = request_.find(http::field::origin);
-        if (origin != request_.end()) return c.origin_allowed(origin->value()) ? nullptr : "origin not allowed";
-        if (c.allowed_origins.empty()) return nullptr;
-        const auto referer = request_.find(http::field::referer);
-        if (referer == request_.end()) return jsonp ? "a JSONP request without a Referer" : nullptr;
-        return c.referer_allowed(referer->value()) ? nullptr : "referer not allowed";
+        lowest().socket().async_wait(tcp::socket::wait_read,
+                                     [self = shared_from_this(), weak = std::weak_ptr(session)](beast::error_code ec) {
+                                         if (ec || self->shut_ || !self->waiting_) return;
+                                         beast::error_code avail_ec;
+                                         // A pipelined request (or, over TLS, any record): the client is there.
+                                         if (self->lowest().socket().available(avail_ec) > 0 && !avail_ec) return;
+                                         self->waiting_ = false;
+                                         if (auto s = weak.lock()) s->close(CloseReason::transport_error);
+                                         self->shutdown();
+                                     });
     }
 
     // Fills in what the application sees of the handshake; returns the client's address group.
@@ -322,7 +282,7 @@ private:
     }
 
     http::response<http::string_body> make_response(http::status status, std::string body,
-                                                     std::string_view content_type) {
+                                                    std::string_view content_type) {
         http::response<http::string_body> res{status, request_.version()};
         res.set(http::field::content_type, content_type);
         res.set(http::field::cache_control, "no-store");
@@ -388,7 +348,8 @@ private:
 void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, asio::ssl::context* tls) {
     const auto& trusted = engine.trusted_proxies();
     if (tls)
-        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted)->run();
+        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted)
+            ->run();
     else
         std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)),
                                                             trusted)

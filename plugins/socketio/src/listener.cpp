@@ -15,15 +15,17 @@ using tcp = asio::ip::tcp;
 
 Listener::Listener(Engine& engine, const std::string& address, std::uint16_t port, const std::string& tls_cert,
                    const std::string& tls_key)
-    : engine_(engine), acceptor_(engine.io()), retry_(engine.io()),
+    : engine_(engine),
+      acceptor_(engine.io()),
+      retry_(engine.io()),
       flush_queue_(std::make_shared<FlushQueue>(engine.io().get_executor())) {
     if (tls_cert.empty() != tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
     if (!tls_cert.empty()) {
         // TLS 1.2 and later only, with the library's default ciphers (OpenSSL's are sound; browsers and Node agree).
         tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
         tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                          asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                          asio::ssl::context::single_dh_use);
         boost::system::error_code tls_ec;
         tls_->use_certificate_chain_file(tls_cert, tls_ec);
         if (tls_ec) throw std::runtime_error("--tls-cert " + tls_cert + ": " + tls_ec.message());
@@ -41,8 +43,7 @@ Listener::Listener(Engine& engine, const std::string& address, std::uint16_t por
     // raises it for reconnect storms (docs/operations.md) get it without a new build.
     if (!ec) acceptor_.listen(65535, ec);
     if (!ec) acceptor_.non_blocking(true, ec);
-    if (ec)
-        throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
+    if (ec) throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
 }
 

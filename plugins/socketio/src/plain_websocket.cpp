@@ -38,9 +38,7 @@ std::span<char> read_buffer() {
     return buffer;
 }
 
-bool would_block(const error_code& ec) {
-    return ec == asio::error::would_block || ec == asio::error::try_again;
-}
+bool would_block(const error_code& ec) { return ec == asio::error::would_block || ec == asio::error::try_again; }
 
 class PlainWebsocket final : public std::enable_shared_from_this<PlainWebsocket>,
                              public WebsocketLink,
@@ -107,8 +105,7 @@ public:
         if (closing_) return;
         session_.reset();  // the session is closing this link; it must not hear back from it
         if (reason == CloseReason::too_slow || reason == CloseReason::transport_error) return cut();
-        begin_close(reason == CloseReason::server_shutdown ? ws::CloseCode::going_away : ws::CloseCode::normal,
-                    false);
+        begin_close(reason == CloseReason::server_shutdown ? ws::CloseCode::going_away : ws::CloseCode::normal, false);
     }
 
     void shutdown() override {
@@ -187,8 +184,9 @@ private:
             error_code ec;
             const std::size_t n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
             if (would_block(ec)) break;
-            if (ec) return lost(ec == asio::error::eof && reader_.closed() ? CloseReason::client_close
-                                                                           : CloseReason::transport_error);
+            if (ec)
+                return lost(ec == asio::error::eof && reader_.closed() ? CloseReason::client_close
+                                                                       : CloseReason::transport_error);
             std::span<char> data(buffer.data(), n);
             if (!pending_.empty()) {
                 pending_.append(buffer.data(), n);
@@ -248,8 +246,7 @@ private:
             engine_.log().info("websocket message over max_payload; closing");
         else if (session_)
             engine_.log().info("connection #{}: websocket: {}; closing", session_->id(), reader_.error());
-        else
-            engine_.log().info("websocket: {}; closing", reader_.error());
+        else engine_.log().info("websocket: {}; closing", reader_.error());
         begin_close(reader_.error_code(), true);
         if (auto s = std::exchange(session_, nullptr)) s->on_websocket_closed(*this, CloseReason::protocol_error);
     }
@@ -266,8 +263,8 @@ private:
         const auto payload = ws::close_payload(code);
         frames_.push(std::make_shared<const std::string>(payload.data(), payload.size()), ws::Opcode::close);
         close_sent_pending_ = true;
-        linger_ = std::make_unique<asio::steady_timer>(socket_.get_executor(),
-                                                       engine_.config().websocket_handshake_timeout);
+        linger_ =
+            std::make_unique<asio::steady_timer>(socket_.get_executor(), engine_.config().websocket_handshake_timeout);
         linger_->async_wait([self = shared_from_this()](const error_code& ec) {
             if (!ec) self->cut();
         });

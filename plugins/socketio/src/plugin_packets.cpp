@@ -11,7 +11,9 @@ namespace {
 bool parse_args(std::string_view args, rapidjson::Document& doc, std::string* error) {
     const auto parsed = json::parse(doc, args);
     if (parsed.IsError() || !doc.IsArray()) {
-        if (error) *error = "args are not a JSON array (" + (parsed.IsError() ? json::describe(parsed) : "another value") + ")";
+        if (error)
+            *error =
+                "args are not a JSON array (" + (parsed.IsError() ? json::describe(parsed) : "another value") + ")";
         return false;
     }
     return true;

@@ -3,10 +3,10 @@
 #include "engine.hpp"
 #include "socketio_codec.hpp"
 
-#include <boost/asio/post.hpp>
-#include <algorithm>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <algorithm>
+#include <boost/asio/post.hpp>
 
 namespace yunity::socketio {
 
@@ -192,8 +192,8 @@ void Session::on_socketio_packet(sio::Packet packet, std::vector<std::string> at
             if (!joined(packet.nsp)) return protocol_error("an ack outside a connected namespace");
             if (!packet.id) return protocol_error("an ack without an id");
             std::string args = packet.has_data() ? sio::encode_json(packet.data) : "[]";
-            return engine_.client_ack(events::ClientAck{id_, packet.nsp, *packet.id, std::move(args),
-                                                        std::move(attachments)});
+            return engine_.client_ack(
+                events::ClientAck{id_, packet.nsp, *packet.id, std::move(args), std::move(attachments)});
         }
         default:
             return protocol_error("unexpected Socket.IO packet type from a client");
@@ -282,8 +282,8 @@ void Session::on_event(const sio::Packet& packet, std::vector<std::string> attac
         if (pending_acks_.size() == max_pending_acks) pending_acks_.erase(pending_acks_.begin());
         pending_acks_.emplace_back(packet.nsp, *packet.id);
     }
-    engine_.client_event(events::ClientEvent{id_, packet.nsp, std::move(event), std::move(args),
-                                             std::move(attachments), packet.id});
+    engine_.client_event(
+        events::ClientEvent{id_, packet.nsp, std::move(event), std::move(args), std::move(attachments), packet.id});
     if (stock_authenticate) authenticate(data);
 }
 

@@ -4,13 +4,13 @@
 #include "engineio_codec.hpp"
 #include "links.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <rapidjson/document.h>
+#include <boost/asio/steady_timer.hpp>
 
 #include <map>
-#include <vector>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace yunity::socketio {
 
@@ -131,7 +131,7 @@ private:
     bool awaiting_pong_ = false;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
 
-    bool connected_ = false;  // Socket.IO's default namespace
+    bool connected_ = false;      // Socket.IO's default namespace
     bool any_connected_ = false;  // some namespace was joined (the connect timeout no longer applies)
     std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
     // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.

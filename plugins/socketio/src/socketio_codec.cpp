@@ -17,8 +17,8 @@ namespace {
 
 // Event names the reference server (socket.io-parser 4) refuses from a client, since emitting them would fire its
 // own lifecycle listeners.
-constexpr std::array<std::string_view, 6> kReservedEvents = {"connect",       "connect_error",  "disconnect",
-                                                             "disconnecting", "newListener",    "removeListener"};
+constexpr std::array<std::string_view, 6> reserved_events = {"connect",       "connect_error", "disconnect",
+                                                             "disconnecting", "newListener",   "removeListener"};
 
 bool fail(std::string* error, std::string_view message) {
     if (error) error->assign(message);
@@ -43,31 +43,31 @@ bool is_binary(PacketType type) noexcept { return type == PacketType::binary_eve
 bool validate(const Packet& p, int protocol, std::string* error) {
     const auto& d = p.data;
     switch (p.type) {
-    case PacketType::connect:
-        if (!p.has_data()) return true;
-        if (protocol == 4) return fail(error, "CONNECT carries no payload in protocol 4");
-        return d.IsObject() || fail(error, "invalid payload: CONNECT needs an object");
-    case PacketType::disconnect:
-        return !p.has_data() || fail(error, "invalid payload: DISCONNECT carries none");
-    case PacketType::connect_error:
-        return !p.has_data() || d.IsString() || d.IsObject() ||
-               fail(error, "invalid payload: CONNECT_ERROR needs a string or an object");
-    case PacketType::event:
-    case PacketType::binary_event: {
-        if (!d.IsArray() || d.Empty()) return fail(error, "invalid payload: EVENT needs a non-empty array");
-        const auto& name = d[0];
-        if (!name.IsString()) return fail(error, "invalid payload: the event name is not a string");
-        if (protocol != 4) {
-            const std::string_view n(name.GetString(), name.GetStringLength());
-            for (auto reserved : kReservedEvents)
-                if (n == reserved) return fail(error, "invalid payload: reserved event name");
+        case PacketType::connect:
+            if (!p.has_data()) return true;
+            if (protocol == 4) return fail(error, "CONNECT carries no payload in protocol 4");
+            return d.IsObject() || fail(error, "invalid payload: CONNECT needs an object");
+        case PacketType::disconnect:
+            return !p.has_data() || fail(error, "invalid payload: DISCONNECT carries none");
+        case PacketType::connect_error:
+            return !p.has_data() || d.IsString() || d.IsObject() ||
+                   fail(error, "invalid payload: CONNECT_ERROR needs a string or an object");
+        case PacketType::event:
+        case PacketType::binary_event: {
+            if (!d.IsArray() || d.Empty()) return fail(error, "invalid payload: EVENT needs a non-empty array");
+            const auto& name = d[0];
+            if (!name.IsString()) return fail(error, "invalid payload: the event name is not a string");
+            if (protocol != 4) {
+                const std::string_view n(name.GetString(), name.GetStringLength());
+                for (auto reserved : reserved_events)
+                    if (n == reserved) return fail(error, "invalid payload: reserved event name");
+            }
+            return true;
         }
-        return true;
-    }
-    case PacketType::ack:
-    case PacketType::binary_ack:
-        if (!d.IsArray()) return fail(error, "invalid payload: ACK needs an array");
-        return p.id.has_value() || fail(error, "ACK without an id");
+        case PacketType::ack:
+        case PacketType::binary_ack:
+            if (!d.IsArray()) return fail(error, "invalid payload: ACK needs an array");
+            return p.id.has_value() || fail(error, "ACK without an id");
     }
     return fail(error, "unknown packet type");
 }
@@ -102,28 +102,33 @@ void write_json(std::string& out, const rapidjson::Value& root) {
 
     const auto visit = [&](const rapidjson::Value& v) {
         switch (v.GetType()) {
-        case rapidjson::kNullType: writer.Null(); break;
-        case rapidjson::kFalseType: writer.Bool(false); break;
-        case rapidjson::kTrueType: writer.Bool(true); break;
-        case rapidjson::kStringType: write_string(writer, scratch, v); break;
-        case rapidjson::kNumberType:
-            if (v.IsUint64())
-                writer.Uint64(v.GetUint64());
-            else if (v.IsInt64())
-                writer.Int64(v.GetInt64());
-            else if (std::isfinite(v.GetDouble()))
-                writer.Double(v.GetDouble());
-            else
-                writer.Null();  // as JSON.stringify writes Infinity and NaN; RapidJSON's Writer would write nothing
-            break;
-        case rapidjson::kArrayType:
-            writer.StartArray();
-            stack.push_back({&v, 0});
-            break;
-        case rapidjson::kObjectType:
-            writer.StartObject();
-            stack.push_back({&v, 0});
-            break;
+            case rapidjson::kNullType:
+                writer.Null();
+                break;
+            case rapidjson::kFalseType:
+                writer.Bool(false);
+                break;
+            case rapidjson::kTrueType:
+                writer.Bool(true);
+                break;
+            case rapidjson::kStringType:
+                write_string(writer, scratch, v);
+                break;
+            case rapidjson::kNumberType:
+                if (v.IsUint64()) writer.Uint64(v.GetUint64());
+                else if (v.IsInt64()) writer.Int64(v.GetInt64());
+                else if (std::isfinite(v.GetDouble())) writer.Double(v.GetDouble());
+                else
+                    writer.Null();  // as JSON.stringify writes Infinity and NaN; RapidJSON's Writer would write nothing
+                break;
+            case rapidjson::kArrayType:
+                writer.StartArray();
+                stack.push_back({&v, 0});
+                break;
+            case rapidjson::kObjectType:
+                writer.StartObject();
+                stack.push_back({&v, 0});
+                break;
         }
     };
 

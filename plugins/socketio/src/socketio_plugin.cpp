@@ -14,9 +14,9 @@ public:
     explicit SocketioPlugin(PluginContext& context)
         : context_(context), engine_(context, TransportConfig::from_json(context.config())) {
         // From the constructor, so that every plugin finds it in its start(), whatever the load order.
-        context_.provide(namespaces_service, static_cast<Namespaces*>(&engine_.namespaces()));
-        context_.provide(engine_paths_service, static_cast<EnginePaths*>(&engine_.engine_paths()));
-        context_.provide(origin_policy_service, static_cast<OriginPolicy*>(&origin_policy_));
+        context_.provide<Namespaces>(&engine_.namespaces());
+        context_.provide<EnginePaths>(&engine_.engine_paths());
+        context_.provide<OriginPolicy>(&origin_policy_);
     }
 
     void start() override {
@@ -24,8 +24,7 @@ public:
         listener_ = std::make_shared<Listener>(engine_, s.client_bind, s.client_port, s.tls_cert, s.tls_key);
         context_.bus().subscribe<events::Deliver>(context_.plugin_name(),
                                                   [this](const events::Deliver& d) { engine_.deliver(d); });
-        context_.bus().subscribe<events::Ack>(context_.plugin_name(),
-                                              [this](const events::Ack& a) { engine_.ack(a); });
+        context_.bus().subscribe<events::Ack>(context_.plugin_name(), [this](const events::Ack& a) { engine_.ack(a); });
         context_.bus().subscribe<events::Emit>(context_.plugin_name(),
                                                [this](const events::Emit& e) { engine_.emit(e); });
         context_.bus().subscribe<events::EngineSend>(context_.plugin_name(),

@@ -40,8 +40,7 @@ const SettingsTable<TransportConfig>& TransportConfig::settings() {
         {"jsonp", &TransportConfig::jsonp,
          "serve JSONP polling (`j=`, Engine.IO 3 in browsers without CORS); a script tag on any site can load it"},
         {"cookie", &TransportConfig::cookie, "set the `io=<sid>` cookie, for load balancers that stick to it"},
-        {"max_session_id", &TransportConfig::max_session_id,
-         "longer session ids in `authenticate` are ignored"},
+        {"max_session_id", &TransportConfig::max_session_id, "longer session ids in `authenticate` are ignored"},
         {"allow_upgrades", &TransportConfig::allow_upgrades, "offer polling clients the upgrade to websocket"},
         S{"max_connections", &TransportConfig::max_connections,
           "sessions held at once; handshakes beyond get 503 (clients retry with backoff)"}

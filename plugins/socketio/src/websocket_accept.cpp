@@ -9,7 +9,8 @@ namespace yunity::socketio {
 std::optional<std::string> websocket_accept(std::string_view key) {
     // 16 bytes in base64: 22 characters of the alphabet and "==".
     constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    if (key.size() != 24 || key.substr(22) != "==" || key.substr(0, 22).find_first_not_of(alphabet) != std::string_view::npos)
+    if (key.size() != 24 || key.substr(22) != "==" ||
+        key.substr(0, 22).find_first_not_of(alphabet) != std::string_view::npos)
         return std::nullopt;
     std::string input(key);
     input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

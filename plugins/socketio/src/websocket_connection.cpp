@@ -36,8 +36,14 @@ class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnect
 public:
     WebsocketConnection(Engine& engine, Listener& listener, Stream stream, std::shared_ptr<Session> session,
                         int version, std::string raw_path, std::string group)
-        : engine_(engine), listener_(listener), ws_(std::move(stream)), session_(std::move(session)),
-          version_(version), probing_(session_ != nullptr), raw_path_(std::move(raw_path)), group_(std::move(group)) {
+        : engine_(engine),
+          listener_(listener),
+          ws_(std::move(stream)),
+          session_(std::move(session)),
+          version_(version),
+          probing_(session_ != nullptr),
+          raw_path_(std::move(raw_path)),
+          group_(std::move(group)) {
         live_ = listener_.track(this);
     }
     ~WebsocketConnection() override { live_->erase(this); }
@@ -51,9 +57,8 @@ public:
         ws_.read_message_max(engine_.config().max_payload);
         ws_.auto_fragment(false);
         auto req = std::make_shared<http::request<http::string_body>>(std::move(request));
-        ws_.async_accept(*req, [self = shared_from_this(), req, handshake = std::move(handshake)](beast::error_code ec) {
-            self->on_accept(ec, handshake);
-        });
+        ws_.async_accept(*req, [self = shared_from_this(), req, handshake = std::move(handshake)](
+                                   beast::error_code ec) { self->on_accept(ec, handshake); });
     }
 
     void send(Frame frame) override {
@@ -70,8 +75,8 @@ public:
         closing_ = true;
         session_.reset();  // the session is closing this link; it must not hear back from it
         if (reason == CloseReason::too_slow || reason == CloseReason::transport_error) return cut();
-        close_code_ = reason == CloseReason::server_shutdown ? websocket::close_code::going_away
-                                                             : websocket::close_code::normal;
+        close_code_ =
+            reason == CloseReason::server_shutdown ? websocket::close_code::going_away : websocket::close_code::normal;
         // The frame being written stays until its write completes: Beast is still reading its bytes.
         queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
         queued_bytes_ = 0;

@@ -27,7 +27,8 @@ Header header(Opcode opcode, std::size_t size) noexcept {
         h.size = 4;
     } else {
         h.bytes[1] = 127;
-        for (int i = 0; i < 8; ++i) h.bytes[2 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(size) >> (56 - 8 * i));
+        for (int i = 0; i < 8; ++i)
+            h.bytes[2 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(size) >> (56 - 8 * i));
         h.size = 10;
     }
     return h;

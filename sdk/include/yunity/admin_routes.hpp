@@ -3,7 +3,7 @@
 // The admin-http plugin provides an AdminRoutes under the service name "admin-routes" from its constructor,
 // so any plugin can look it up in its own start(), whatever the load order:
 //
-//     if (auto* routes = static_cast<yunity::AdminRoutes*>(context.find(yunity::admin_routes_service)))
+//     if (auto* routes = context.service<yunity::AdminRoutes>())
 //         routes->add("POST", "/publish", [this](const yunity::AdminRequest& req, yunity::AdminResponder respond) {
 //             respond({.status = 202, .body = R"({"queued":true})"});
 //         });
@@ -64,6 +64,8 @@ using AdminResponder = std::function<void(AdminResponse)>;
 
 class BOOST_SYMBOL_VISIBLE AdminRoutes {
 public:
+    static constexpr std::string_view service_name = admin_routes_service;  // context.service<AdminRoutes>()
+
     using Handler = std::function<void(const AdminRequest&, AdminResponder)>;
 
     virtual ~AdminRoutes() = default;
@@ -79,11 +81,14 @@ public:
 // Members other plugins add to the admin port's `GET /stats` object (e.g. "presence": {"users": 3}).
 //
 // The admin-http plugin provides an AdminStats under the service name "admin-stats" from its constructor, like
-// AdminRoutes. `read` runs on the core's loop for each request and returns the member's value as JSON text.
+// AdminRoutes (`context.service<AdminStats>()`). `read` runs on the core's loop for each request and returns the
+// member's value as JSON text.
 inline constexpr std::string_view admin_stats_service = "admin-stats";
 
 class BOOST_SYMBOL_VISIBLE AdminStats {
 public:
+    static constexpr std::string_view service_name = admin_stats_service;  // context.service<AdminStats>()
+
     virtual ~AdminStats() = default;
     // Adds (or replaces) the member `name` (a plain key: letters, digits, '_' or '-'; anything else throws
     // std::invalid_argument). Remove it in stop(): `read` must not outlive what it reads.

@@ -3,7 +3,7 @@
 // The socketio plugin provides an EnginePaths under the service name "engineio-paths" from its constructor, so
 // any plugin can ask for a path in its own start(), whatever the load order:
 //
-//     if (auto* paths = static_cast<yunity::EnginePaths*>(context.find(yunity::engine_paths_service)))
+//     if (auto* paths = context.service<yunity::EnginePaths>())
 //         paths->serve("/engine.io/");
 //
 // Clients of that path speak Engine.IO 3 or 4 (polling, websocket and the upgrade) with no Socket.IO layer:
@@ -24,6 +24,8 @@ inline constexpr std::string_view engine_paths_service = "engineio-paths";
 
 class BOOST_SYMBOL_VISIBLE EnginePaths {
 public:
+    static constexpr std::string_view service_name = engine_paths_service;  // context.service<EnginePaths>()
+
     virtual ~EnginePaths() = default;
 
     // Serves plain Engine.IO under `path` (it must start and end with '/', e.g. "/engine.io/", and must not

@@ -3,7 +3,7 @@
 // The socketio plugin provides a Namespaces under the service name "socketio-namespaces" from its constructor,
 // so any plugin can declare its namespaces in its own start(), whatever the load order:
 //
-//     if (auto* ns = static_cast<yunity::Namespaces*>(context.find(yunity::namespaces_service)))
+//     if (auto* ns = context.service<yunity::Namespaces>())
 //         ns->declare("/chat", [](yunity::ConnectionId, const std::string& auth) -> std::optional<std::string> {
 //             return auth.find("\"token\"") != std::string::npos ? std::nullopt
 //                                                                : std::optional<std::string>("Not authorized");
@@ -28,6 +28,8 @@ inline constexpr std::string_view namespaces_service = "socketio-namespaces";
 
 class BOOST_SYMBOL_VISIBLE Namespaces {
 public:
+    static constexpr std::string_view service_name = namespaces_service;  // context.service<Namespaces>()
+
     // Sees a client's CONNECT to the namespace, on the core's loop, before the transport answers it: the
     // connection, and the CONNECT's auth payload as compact JSON ("{}" when there is none, and always for
     // protocol 4 clients, which send none). Returns nullopt to accept, or the message to refuse with. It must

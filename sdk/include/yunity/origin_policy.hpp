@@ -14,6 +14,8 @@ inline constexpr std::string_view origin_policy_service = "socketio-origin-polic
 
 class BOOST_SYMBOL_VISIBLE OriginPolicy {
 public:
+    static constexpr std::string_view service_name = origin_policy_service;  // context.service<OriginPolicy>()
+
     virtual ~OriginPolicy() = default;
     // True when any origin may connect (allowed_origins empty or "*").
     virtual bool any_origin() const = 0;

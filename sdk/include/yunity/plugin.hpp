@@ -57,6 +57,17 @@ public:
     // The pointer stays owned by the provider, which must outlive every user (provide it in start()).
     virtual void provide(std::string_view service, void* instance) = 0;
     virtual void* find(std::string_view service) const = 0;
+
+    // The same, typed: a service interface declares its name (`static constexpr std::string_view service_name`),
+    // so that the name and the type cannot be paired wrongly at a call site. Null when no plugin provides it.
+    template <class Service>
+    Service* service() const {
+        return static_cast<Service*>(find(Service::service_name));
+    }
+    template <class Service>
+    void provide(Service* instance) {
+        provide(Service::service_name, static_cast<void*>(instance));
+    }
 };
 
 class BOOST_SYMBOL_VISIBLE Plugin {
