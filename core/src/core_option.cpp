@@ -87,7 +87,9 @@ const std::vector<CoreOption>& core_options() {
          .config_key = "redis",
          .environment = "REDIS_URL",
          .default_value = defaults.settings.redis_url,
-         .description = "the redis server: redis://[user:pass@]host[:port][/db]",
+         .description = "the redis server: redis://[user:pass@]host[:port][/db], a master found through "
+                        "Sentinel: redis-sentinel://[user:pass@]host[:port][,host[:port]...][/db]#master-name, or a "
+                        "cluster: redis-cluster://[user:pass@]host[:port][,host[:port]...]",
          .apply = [](Options& o, const OptionValue& v) { o.settings.redis_url = std::get<std::string>(v); }},
         {.long_name = "plugins",
          .kind = Kind::plugin_list,

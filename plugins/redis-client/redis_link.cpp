@@ -134,6 +134,28 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
     flush_failures();
   }
 
+  void retarget(const std::string& host, std::uint16_t port) {
+    if (host == options_.url.host && port == options_.url.port) return;
+    const std::string from = redact(options_.url);
+    options_.url.host = host;
+    options_.url.port = port;
+    if (!running_) return;
+    log_->info("{}: moving from {} to {}", label_, from, redact(options_.url));
+    failures_ = 0;
+    if (phase_ == Phase::ready) return drop("moved to " + redact(options_.url), std::chrono::milliseconds(0));
+    auto self = shared_from_this();
+    ++attempt_;
+    disarm_all();
+    if (auto conn = std::move(current_)) abandon(conn, "redis link moved to another server");
+    flush_failures();
+    begin_attempt();
+  }
+
+  // A link still connecting is making a new connection anyway.
+  void reconnect(const std::string& why) {
+    if (running_ && phase_ == Phase::ready) drop(why);
+  }
+
   void command(std::vector<std::string> argv, CommandCallback callback) {
     if (!callback) callback = [](const Reply*, const std::string&) {};
     if (argv.empty()) return fail_later(std::move(callback), "redis command is empty");
@@ -229,6 +251,14 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
 
   void begin_attempt() {
     if (!running_) return;
+    if (!options_.alternatives.empty()) {
+      // Slot 0 is the url's own address, kept in first_address_ since url now names the one in use.
+      if (!first_address_) first_address_.emplace(options_.url.host, options_.url.port);
+      const std::size_t n = options_.alternatives.size() + 1;
+      const auto& next = rotation_ % n == 0 ? *first_address_ : options_.alternatives[rotation_ % n - 1];
+      options_.url.host = next.first;
+      options_.url.port = next.second;
+    }
     phase_ = Phase::resolving;
     const auto attempt = ++attempt_;
     arm(connect_timer_, Clock::now() + options_.connect_timeout, &Impl::on_connect_timeout);
@@ -310,16 +340,24 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
                                        : std::vector<std::string>{"AUTH", url.user, url.password});
     }
     if (url.db != 0) steps.push_back({"SELECT", std::to_string(url.db)});
+    if (options_.require_master) steps.push_back({"ROLE"});
     steps.push_back({"PING"});
 
     const auto attempt = attempt_;
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const bool last = i + 1 == steps.size();
-      auto on_reply = [weak = weak_from_this(), attempt, what = steps[i][0], last](const Reply*,
+      auto on_reply = [weak = weak_from_this(), attempt, what = steps[i][0], last](const Reply* reply,
                                                                                  const std::string& error) {
         auto self = weak.lock();
         if (!self || self->attempt_ != attempt || self->phase_ != Phase::handshaking) return;
         if (!error.empty()) return self->drop(what + " failed: " + error);
+        if (what == "ROLE") {
+          // ["master", offset, replicas] on a master; "slave" (a replica) or "sentinel" otherwise.
+          const std::string role = reply && reply->is_array() && !reply->elements.empty()
+                                       ? reply->elements[0].str
+                                       : std::string("unknown");
+          if (role != "master") return self->drop("the server is not a master (ROLE " + role + ")");
+        }
         if (last) self->handshake_done();
       };
       CommandCallback callback = std::move(on_reply);
@@ -370,7 +408,7 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
 
   // The one way a connection (or an attempt at one) ends short of stop(): fail what waited on it, tell the
   // owner if it had been usable, and schedule the next attempt.
-  void drop(const std::string& why) {
+  void drop(const std::string& why, std::optional<std::chrono::milliseconds> delay = std::nullopt) {
     if (!running_) return;
     auto self = shared_from_this();
     const bool was_ready = phase_ == Phase::ready;
@@ -395,7 +433,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
     }
 
     phase_ = Phase::waiting;
-    arm(backoff_timer_, now + backoff_delay(), &Impl::begin_attempt);
+    ++rotation_;
+    arm(backoff_timer_, now + (delay ? *delay : backoff_delay()), &Impl::begin_attempt);
     if (!was_ready) ++failures_;
 
     flush_failures();
@@ -623,7 +662,7 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   boost::asio::io_context& io_;
-  const LinkOptions options_;
+  LinkOptions options_;  // only the address changes (retarget)
   std::shared_ptr<spdlog::logger> log_;
   const std::string label_;
 
@@ -654,6 +693,8 @@ class RedisLink::Impl : public std::enable_shared_from_this<Impl> {
   std::uint64_t failures_ = 0;  // failed attempts since the link was last usable
   Clock::time_point last_warning_{};
   std::minstd_rand rng_;
+  std::uint64_t rotation_ = 0;  // which of url and alternatives the next attempt uses
+  std::optional<std::pair<std::string, std::uint16_t>> first_address_;
 };
 
 RedisLink::RedisLink(boost::asio::io_context& io, LinkOptions options, std::shared_ptr<spdlog::logger> logger)
@@ -667,6 +708,8 @@ void RedisLink::on_connected(std::function<void()> callback) { impl_->set_on_con
 void RedisLink::on_disconnected(std::function<void(const std::string& why)> callback) {
   impl_->set_on_disconnected(std::move(callback));
 }
+void RedisLink::retarget(const std::string& host, std::uint16_t port) { impl_->retarget(host, port); }
+void RedisLink::reconnect(const std::string& why) { impl_->reconnect(why); }
 bool RedisLink::connected() const { return impl_->connected(); }
 std::uint64_t RedisLink::reconnects() const { return impl_->reconnects(); }
 const LinkOptions& RedisLink::options() const { return impl_->options(); }

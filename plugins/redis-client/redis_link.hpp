@@ -55,6 +55,12 @@ struct LinkOptions {
   std::chrono::milliseconds health_check_interval{15000};
   // Commands awaiting a reply beyond this fail at once instead of queueing without bound behind a slow redis.
   std::size_t max_pending = 100000;
+  // Other servers any of which will do as well as url's (a cluster's nodes, for a subscription that only needs
+  // one of them): after each failed attempt or lost connection the link tries the next, in turn.
+  std::vector<std::pair<std::string, std::uint16_t>> alternatives;
+  // Checks ROLE after AUTH/SELECT and refuses (drops and retries) a server that is not a master: behind
+  // Sentinel a link must never serve from a replica, whatever address it was given.
+  bool require_master = false;
   std::string name;  // for logs: "session-commands", "pubsub", ...
 };
 
@@ -100,6 +106,15 @@ class RedisLink {
   // Called once when a usable link is lost (not for each failed reconnect attempt, not for stop()). Pending
   // command callbacks have already been failed by then.
   void on_disconnected(std::function<void(const std::string& why)> callback);
+
+  // Points the link at another server (a new master). A link connected, or connecting, elsewhere drops that
+  // connection and connects to the new address at once, without backoff; the same address changes nothing. A
+  // link not started only records it.
+  void retarget(const std::string& host, std::uint16_t port);
+  // Drops the connection (if any) and makes it again after the first backoff step: for an owner that found the
+  // link useless although it is open (a subscription that no longer delivers). on_disconnected is called if it
+  // was usable.
+  void reconnect(const std::string& why);
 
   bool connected() const;
   // How many times the link became usable again after having been usable once.

@@ -92,6 +92,29 @@ for (const [name, eio, ping] of [
   });
 }
 
+test('a probing websocket that repeats its probe and never reads is dropped as too slow; polling goes on', async () => {
+  const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 65536 } } });
+  const base = `${srv.url}/socket.io/?EIO=4&transport=polling`;
+  const sid = JSON.parse((await (await fetch(base)).text()).slice(1)).sid;
+  await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '40' });
+  const sock = net.connect(srv.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.on('error', () => {});
+  sock.ended = new Promise((r) => sock.once('close', r));
+  sock.write(`GET /socket.io/?EIO=4&transport=websocket&sid=${sid} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
+    `Connection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\n` +
+    'Sec-WebSocket-Version: 13\r\n\r\n');
+  sock.pause();
+  await flood(sock, Buffer.concat(Array(5000).fill(frame(0x1, '2probe'))), 100 * 1024 * 1024);
+  const cut = await Promise.race([sock.ended.then(() => true), sleep(5000 * TIME_FACTOR).then(() => false)]);
+  assert.ok(cut, 'the probing websocket was cut');
+  // The session itself is still there, over polling: its CONNECT answer waits for the next GET.
+  const r = await fetch(`${base}&sid=${sid}`);
+  assert.equal(r.status, 200);
+  assert.match(await r.text(), /^40\{"sid"/);
+  sock.destroy();
+});
+
 // A polling handshake from `localAddress` (the loopback range gives a test many client addresses).
 function handshake(port, { eio = 4, localAddress = '127.0.0.1', headers = {} } = {}) {
   return new Promise((resolve, reject) => {

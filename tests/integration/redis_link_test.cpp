@@ -701,3 +701,102 @@ TEST_CASE("a throwing callback is logged, the link goes on") {
   CHECK(after.reply);
   CHECK(link.connected());
 }
+
+namespace {
+
+// The port of the server the link is connected to, as the server itself says.
+std::string server_port(boost::asio::io_context& io, RedisLink& link) {
+  const auto r = run_command(io, link, {"CONFIG", "GET", "port"});
+  REQUIRE(r.reply.has_value());
+  REQUIRE(r.reply->elements.size() == 2);
+  return r.reply->elements[1].str;
+}
+
+}  // namespace
+
+TEST_CASE("retarget: a connected link moves to the new server at once; the same address changes nothing") {
+  RedisProcess a, b;
+  a.start();
+  b.start();
+  boost::asio::io_context io;
+  RedisLink link(io, options_for(a.url()), test_logger());
+  int connected = 0, lost = 0;
+  link.on_connected([&] { ++connected; });
+  link.on_disconnected([&](const std::string&) { ++lost; });
+  link.start();
+  REQUIRE(run_until(io, [&] { return link.connected(); }));
+  CHECK(server_port(io, link) == std::to_string(a.port()));
+
+  link.retarget("127.0.0.1", a.port());
+  run_for(io, 50ms);
+  CHECK(lost == 0);
+
+  const auto before = Clock::now();
+  link.retarget("127.0.0.1", b.port());
+  CHECK_FALSE(link.connected());
+  REQUIRE(run_until(io, [&] { return link.connected(); }));
+  CHECK(Clock::now() - before < 150ms);  // no backoff: the first step would be 16-20 ms, then 40...
+  CHECK(lost == 1);
+  CHECK(connected == 2);
+  CHECK(server_port(io, link) == std::to_string(b.port()));
+  CHECK(link.options().url.port == b.port());
+}
+
+TEST_CASE("require_master: a replica is refused and retried; once promoted it is used") {
+  RedisProcess master;
+  master.start();
+  RedisProcessOptions replica_options;
+  replica_options.extra_args = {"--replicaof", "127.0.0.1", std::to_string(master.port())};
+  RedisProcess replica(replica_options);
+  replica.start();
+  boost::asio::io_context io;
+  auto options = options_for(replica.url());
+  options.require_master = true;
+  RedisLink link(io, options, test_logger());
+  link.start();
+  CHECK_FALSE(run_until(io, [&] { return link.connected(); }, 300ms));
+  replica.command({"REPLICAOF", "NO", "ONE"});
+  REQUIRE(run_until(io, [&] { return link.connected(); }));
+  CHECK(server_port(io, link) == std::to_string(replica.port()));
+}
+
+TEST_CASE("alternatives: a link whose first server is down connects to the next, and goes round") {
+  RedisProcess down, up;
+  up.start();
+  boost::asio::io_context io;
+  auto options = options_for(down.url());
+  options.alternatives.emplace_back("127.0.0.1", up.port());
+  RedisLink link(io, options, test_logger());
+  link.start();
+  REQUIRE(run_until(io, [&] { return link.connected(); }));
+  CHECK(server_port(io, link) == std::to_string(up.port()));
+  // The one in use goes away: the link goes round to the first again, which is up by now.
+  down.start();
+  up.kill();
+  REQUIRE(run_until(io, [&] { return link.connected() && link.options().url.port == down.port(); }));
+  CHECK(server_port(io, link) == std::to_string(down.port()));
+}
+
+TEST_CASE("reconnect(): a usable link is dropped and made again, its subscriptions too") {
+  RedisProcess redis;
+  redis.start();
+  boost::asio::io_context io;
+  RedisLink link(io, options_for(redis.url()), test_logger());
+  std::vector<std::string> got;
+  link.subscribe("ch", [&](std::string_view, std::string_view m) { got.emplace_back(m); });
+  int lost = 0;
+  link.on_disconnected([&](const std::string& why) {
+    ++lost;
+    CHECK(why == "told to");
+  });
+  link.start();
+  REQUIRE(run_until(io, [&] { return link.connected(); }));
+  link.reconnect("told to");
+  CHECK_FALSE(link.connected());
+  CHECK(lost == 1);
+  REQUIRE(run_until(io, [&] { return link.connected(); }));
+  CHECK(link.reconnects() == 1);
+  redis.command({"PUBLISH", "ch", "after"});
+  REQUIRE(run_until(io, [&] { return got.size() == 1; }));
+  CHECK(got[0] == "after");
+}

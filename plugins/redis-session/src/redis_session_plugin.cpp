@@ -1,12 +1,15 @@
 // The redis-session resolver: sessions as the web app writes them (`<prefix><sessionId> = <userId>`), followed
 // through keyspace notifications, and resynced after every reconnect.
+#include "canary.hpp"
+#include "cluster_slots.hpp"
 #include "keyspace_flags.hpp"
-#include "redis_link.hpp"
+#include "redis_endpoint.hpp"
 
 #include <yunity/origin_policy.hpp>
 #include <yunity/plugin.hpp>
 #include <yunity/settings_table.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace yunity::redis_session {
@@ -20,6 +23,10 @@ struct Settings {
     std::string cookie;
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds command_timeout{5000};
+    // The readiness canary: a key written under the prefix must come back as a keyspace event.
+    bool canary = true;
+    std::chrono::milliseconds canary_interval{1000};
+    std::chrono::milliseconds canary_timeout{3000};
 };
 
 const SettingsTable<Settings>& settings_table() {
@@ -32,6 +39,13 @@ const SettingsTable<Settings>& settings_table() {
         {"connect_timeout_ms", &Settings::connect_timeout, "time to connect to redis before trying again"},
         {"command_timeout_ms", &Settings::command_timeout,
          "time redis has to answer a command before the link is dropped and made again"},
+        {"canary", &Settings::canary,
+         "write a probe key `<prefix>yunity-canary:...` (expiring after `canary_timeout_ms`) every "
+         "`canary_interval_ms` and be ready only while its keyspace event comes back (needs SET on such keys)"},
+        {"canary_interval_ms", &Settings::canary_interval, "how often the canary writes a probe key"},
+        {"canary_timeout_ms", &Settings::canary_timeout,
+         "a probe whose keyspace event is not back within this makes the source not ready and the keyspace "
+         "subscription is made again"},
     };
     return table;
 }
@@ -54,18 +68,26 @@ std::optional<std::string> cookie_value(const Handshake& hs, std::string_view na
 class RedisSessionPlugin : public Plugin {
 public:
     explicit RedisSessionPlugin(PluginContext& c) : c_(c), settings_(settings_table().parse(c.config())) {
-        std::string error;
-        auto url = redis::parse_redis_url(c.settings().redis_url, &error);
-        if (!url) throw std::runtime_error("--redis: " + error);
-        url_ = *url;
-        redis::LinkOptions options;
-        options.url = url_;
-        options.connect_timeout = settings_.connect_timeout;
-        options.command_timeout = settings_.command_timeout;
-        options.name = "session-commands";
-        commands_ = std::make_unique<redis::RedisLink>(c.io(), options, c.logger());
-        options.name = "session-keyspace";
-        keyspace_ = std::make_unique<redis::RedisLink>(c.io(), options, c.logger());
+        endpoint_ = std::make_unique<redis::RedisEndpoint>(c.io(), c.settings().redis_url, "session", c.logger());
+        if (!endpoint_->is_cluster()) {
+            auto node = std::make_unique<Node>();
+            node->commands = &endpoint_->make_link("session-commands", settings_.connect_timeout,
+                                                   settings_.command_timeout);
+            node->keyspace = &endpoint_->make_link("session-keyspace", settings_.connect_timeout,
+                                                   settings_.command_timeout);
+            nodes_.push_back(std::move(node));
+        }
+        if (settings_.canary) {
+            canary_ = std::make_unique<redis::Canary>(
+                c.io(), redis::CanaryOptions{settings_.canary_interval, settings_.canary_timeout},
+                [this](const std::string& token) { return send_probe(token); },
+                [this](const std::string& why) { on_canary_failure(why); },
+                [this](bool after_failures) {
+                    if (after_failures)
+                        c_.logger()->warn("canary: keyspace events for probes come back again");
+                    update_ready();
+                });
+        }
     }
 
     void start() override {
@@ -84,55 +106,185 @@ public:
                     c_.bus().publish(events::Authenticate{e.connection, *sid});
             });
         }
-        const std::string channel_prefix = "__keyspace@" + std::to_string(url_.db) + "__:" + settings_.prefix;
-        keyspace_->psubscribe(escape_glob(channel_prefix) + "*",
-                              [this, skip = channel_prefix.size()](std::string_view, std::string_view channel,
-                                                                   std::string_view event) {
-                                  on_keyspace(std::string(channel.substr(skip)), event);
-                              });
-        commands_->on_connected([this] { on_commands_connected(); });
-        keyspace_->on_connected([this] { on_keyspace_connected(); });
-        commands_->on_disconnected([this](const std::string& why) {
-            keyspace_events_checked_ = false;
-            set_ready(false, "commands: " + why);
-        });
-        keyspace_->on_disconnected([this](const std::string& why) { set_ready(false, "keyspace: " + why); });
-        for (auto* link : {commands_.get(), keyspace_.get()}) {
-            const auto labels = "link=\"" + link->options().name + "\"";
-            c_.metrics().gauge(name, "yunity_redis_connected", "1 while the redis link is usable", labels,
-                               [link] { return link->connected() ? 1.0 : 0.0; });
-            c_.metrics().gauge(name, "yunity_redis_reconnects", "Times the redis link came back after a loss",
-                               labels, [link] { return static_cast<double>(link->reconnects()); });
+        for (auto& node : nodes_) wire(*node);
+        if (endpoint_->is_cluster()) {
+            // Keyspace events are node-local in a cluster: every master gets its own links, made as masters appear.
+            endpoint_->cluster().on_change([this] { on_cluster_change(); });
+            c_.metrics().gauge(name, "yunity_redis_cluster_masters", "Masters in the cluster's slot map",
+                               "source=\"" + name + "\"",
+                               [this] { return static_cast<double>(endpoint_->cluster().masters().size()); });
+            c_.metrics().gauge(name, "yunity_redis_cluster_map_changes", "Times the cluster's slot map changed",
+                               "source=\"" + name + "\"",
+                               [this] { return static_cast<double>(endpoint_->cluster().changes()); });
         }
-        set_ready(false, "connecting to " + redis::redact(url_));
-        c_.logger()->info("resolving sessions {}<id> in {}", settings_.prefix, redis::redact(url_));
-        commands_->start();
-        keyspace_->start();
+        if (canary_) canary_->add_metrics(c_.metrics(), name);
+        endpoint_->add_metrics(c_.metrics(), name);
+        down_reason_ = "connecting to " + endpoint_->describe();
+        set_ready(false, down_reason_);
+        c_.logger()->info("resolving sessions {}<id> in {}", settings_.prefix, redis::redact(endpoint_->target()));
+        endpoint_->start();
+        if (canary_) canary_->start();
     }
 
     void stop() override {
-        keyspace_->stop();
-        commands_->stop();
+        if (canary_) canary_->stop();
+        endpoint_->stop();
     }
 
 private:
-    // Every answer goes through the one command link, so answers reach the bus in the order redis gave
-    // them: the last lookup issued (after the last keyspace event seen) decides the session's state.
-    void lookup(const std::string& session_id) {
-        commands_->command({"GET", settings_.prefix + session_id},
-                           [this, session_id](const redis::Reply* reply, const std::string& error) {
-                               if (!reply) {
-                                   // The link is down; the resync after reconnecting resolves it.
-                                   c_.logger()->debug("a session lookup failed: {}", error);
-                                   return;
-                               }
-                               std::optional<std::string> user;
-                               if (reply->is_string() && !reply->str.empty()) user = reply->str;
-                               c_.bus().publish(events::SessionResolved{session_id, std::move(user)});
-                           });
+    // The links to one master: all of redis outside a cluster, one master of the slot map in a cluster.
+    struct Node {
+        std::string address;                    // host:port in a cluster, empty otherwise
+        redis::RedisLink* commands = nullptr;   // owned by endpoint_
+        redis::RedisLink* keyspace = nullptr;
+        bool keyspace_events_checked = false;   // since the commands link last connected
+        bool active = true;                     // false: no longer a master of the map (links stopped)
+    };
+
+    void wire(Node& node) {
+        const std::string channel_prefix = "__keyspace@" + std::to_string(endpoint_->db()) + "__:" + settings_.prefix;
+        node.keyspace->psubscribe(escape_glob(channel_prefix) + "*",
+                                  [this, skip = channel_prefix.size()](std::string_view, std::string_view channel,
+                                                                       std::string_view event) {
+                                      on_keyspace(std::string(channel.substr(skip)), event);
+                                  });
+        node.commands->on_connected([this, &node] { on_commands_connected(node); });
+        node.keyspace->on_connected([this] { on_keyspace_connected(); });
+        node.commands->on_disconnected([this, &node](const std::string& why) {
+            node.keyspace_events_checked = false;
+            if (canary_) canary_->restart();
+            down_reason_ = "commands" + where(node) + ": " + why;
+            update_ready();
+        });
+        node.keyspace->on_disconnected([this, &node](const std::string& why) {
+            if (canary_) canary_->restart();
+            down_reason_ = "keyspace" + where(node) + ": " + why;
+            update_ready();
+        });
+        for (auto* link : {node.commands, node.keyspace}) {
+            const auto labels = "link=\"" + link->options().name + "\"";
+            c_.metrics().gauge(c_.plugin_name(), "yunity_redis_connected", "1 while the redis link is usable", labels,
+                               [link] { return link->connected() ? 1.0 : 0.0; });
+            c_.metrics().gauge(c_.plugin_name(), "yunity_redis_reconnects",
+                               "Times the redis link came back after a loss", labels,
+                               [link] { return static_cast<double>(link->reconnects()); });
+        }
+    }
+
+    static std::string where(const Node& node) { return node.address.empty() ? "" : " " + node.address; }
+
+    Node* find_node(const std::string& host, std::uint16_t port) {
+        const std::string address = redis::address_of(redis::RedisUrl{host, port, {}, {}, 0});
+        for (auto& node : nodes_)
+            if (node->address == address) return node.get();
+        return nullptr;
+    }
+
+    // Outside a cluster the one node; in a cluster the active node of the master serving the key's slot.
+    Node* node_for(const std::string& key) {
+        if (!endpoint_->is_cluster()) return nodes_.front().get();
+        const auto master = endpoint_->cluster().master_of(redis::key_slot(key));
+        if (!master) return nullptr;
+        Node* node = find_node(master->first, master->second);
+        return node && node->active ? node : nullptr;
+    }
+
+    // New masters get links; masters gone from the map have theirs stopped (kept, so that callbacks already
+    // queued find them); every held session is read again, since its slot may have moved.
+    void on_cluster_change() {
+        const auto& masters = endpoint_->cluster().masters();
+        for (auto& node : nodes_) {
+            const bool still = std::any_of(masters.begin(), masters.end(), [&](const auto& m) {
+                return redis::address_of(redis::RedisUrl{m.first, m.second, {}, {}, 0}) == node->address;
+            });
+            if (!still && node->active) {
+                c_.logger()->info("cluster: {} is no longer a master: its links stop", node->address);
+                node->active = false;
+                node->keyspace_events_checked = false;
+                node->commands->stop();
+                node->keyspace->stop();
+            }
+        }
+        for (const auto& [host, port] : masters) {
+            Node* node = find_node(host, port);
+            if (!node) {
+                auto made = std::make_unique<Node>();
+                made->address = redis::address_of(redis::RedisUrl{host, port, {}, {}, 0});
+                made->commands = &endpoint_->make_node_link("session-commands-" + made->address, host, port,
+                                                            settings_.connect_timeout, settings_.command_timeout);
+                made->keyspace = &endpoint_->make_node_link("session-keyspace-" + made->address, host, port,
+                                                            settings_.connect_timeout, settings_.command_timeout);
+                node = made.get();
+                nodes_.push_back(std::move(made));
+                wire(*node);
+                c_.logger()->info("cluster: following keyspace events on master {}", node->address);
+            } else if (!node->active) {
+                node->active = true;
+                c_.logger()->info("cluster: {} is a master again", node->address);
+            } else {
+                continue;
+            }
+            node->commands->start();
+            node->keyspace->start();
+        }
+        resync();
+        update_ready();
+    }
+
+    // Answers for one key come through one link (its slot's master), so they reach the bus in the order redis
+    // gave them: the last lookup issued (after the last keyspace event seen) decides the session's state.
+    void lookup(const std::string& session_id, int redirects = 0) {
+        const std::string key = settings_.prefix + session_id;
+        Node* node = node_for(key);
+        if (!node) {
+            // The cluster's map is not known yet, or the slot has no master: the resync after the next map
+            // change resolves it.
+            c_.logger()->debug("a session lookup has no master to go to yet");
+            return;
+        }
+        send_get(*node, key, session_id, redirects, false);
+    }
+
+    void send_get(Node& node, const std::string& key, const std::string& session_id, int redirects, bool asking) {
+        if (asking) node.commands->command({"ASKING"}, {});
+        node.commands->command({"GET", key}, [this, key, session_id, redirects](const redis::Reply* reply,
+                                                                                const std::string& error) {
+            if (!reply) {
+                if (auto redirect = redis::parse_redirect(error)) return follow(*redirect, key, session_id, redirects);
+                // The link is down; the resync after reconnecting resolves it.
+                c_.logger()->debug("a session lookup failed: {}", error);
+                return;
+            }
+            std::optional<std::string> user;
+            if (reply->is_string() && !reply->str.empty()) user = reply->str;
+            c_.bus().publish(events::SessionResolved{session_id, std::move(user)});
+        });
+    }
+
+    // MOVED: the slot lives elsewhere for good; the map is read again, and the lookup goes where redis said.
+    // ASK: the slot is being migrated and this key is already on the target: ASKING there, this once.
+    void follow(const redis::Redirect& redirect, const std::string& key, const std::string& session_id,
+                int redirects) {
+        if (!redirect.ask) endpoint_->cluster().refresh();
+        Node* target = find_node(redirect.host, redirect.port);
+        if (redirects >= 3 || !target || !target->active || !target->commands->connected()) {
+            // Not a master we follow yet: the map change that is coming re-reads every held session.
+            c_.logger()->debug("a session lookup was redirected to {}:{}; waiting for the new map", redirect.host,
+                               redirect.port);
+            if (redirect.ask) endpoint_->cluster().refresh();
+            return;
+        }
+        c_.logger()->debug("a session lookup was redirected ({}) to {}", redirect.ask ? "ASK" : "MOVED",
+                           target->address);
+        send_get(*target, key, session_id, redirects + 1, redirect.ask);
     }
 
     void on_keyspace(std::string session_id, std::string_view event) {
+        // A probe key (ours, or another server's under the same prefix): never a session.
+        if (redis::Canary::is_probe(session_id)) {
+            if (canary_ && event == "set") canary_->arrived(session_id);
+            return;
+        }
         // Only sessions held by live connections matter; the web app's other logins are none of our business.
         if (!c_.registry().has_session(session_id)) return;
         c_.logger()->debug("keyspace event {} on a held session", event);
@@ -143,23 +295,77 @@ private:
 
     // Ready, and the held sessions read again, only once redis sends keyspace events: a login written between
     // the reconnect and the CONFIG SET would otherwise go unseen (a restarted redis has them off).
-    void on_commands_connected() { ensure_keyspace_events(); }
+    void on_commands_connected(Node& node) { ensure_keyspace_events(node); }
 
-    void keyspace_events_checked() {
-        if (!commands_->connected()) return;  // the link dropped meanwhile: its next connect checks again
-        keyspace_events_checked_ = true;
+    void keyspace_events_checked(Node& node) {
+        if (!node.commands->connected()) return;  // the link dropped meanwhile: its next connect checks again
+        node.keyspace_events_checked = true;
         resync();
+        restart_canary();
         update_ready();
     }
 
     void on_keyspace_connected() {
         // Events were lost while the subscription was down: read every held session again.
         resync();
+        restart_canary();
+        update_ready();
+    }
+
+    bool nodes_usable() const {
+        if (endpoint_->is_cluster() && !endpoint_->cluster().known()) return false;
+        bool any = false;
+        for (const auto& node : nodes_) {
+            if (!node->active) continue;
+            any = true;
+            if (!node->commands->connected() || !node->keyspace->connected() || !node->keyspace_events_checked)
+                return false;
+        }
+        return any;
+    }
+
+    // Only a probe written once keyspace events are on and the subscription is made proves the path.
+    void restart_canary() {
+        down_reason_ = "waiting for the canary's probe to come back as a keyspace event";
+        if (canary_) canary_->restart();
+    }
+
+    // In a cluster the probe key lands on the master of its slot, which changes with every probe.
+    bool send_probe(const std::string& token) {
+        if (!nodes_usable()) return false;
+        const std::string key = settings_.prefix + token;
+        Node* node = node_for(key);
+        if (!node) return false;
+        // The key expires by itself: a server that dies leaves nothing behind for long.
+        node->commands->command({"SET", key, "1", "PX", std::to_string(settings_.canary_timeout.count())},
+                                [this](const redis::Reply* reply, const std::string& error) {
+                                    if (!reply) probe_error_ = error;
+                                    else probe_error_.clear();
+                                });
+        return true;
+    }
+
+    // A probe written but never seen as a keyspace event: the subscription no longer delivers (or keyspace
+    // events were switched off behind our back); make the subscriptions again, which checks the setting too.
+    void on_canary_failure(const std::string& why) {
+        if (!probe_error_.empty()) {
+            down_reason_ = "canary: cannot write a probe key: " + probe_error_;
+        } else {
+            for (auto& node : nodes_) {
+                if (!node->active) continue;
+                node->keyspace->reconnect("the canary's probe did not come back");
+                // The flags may have been reset (CONFIG SET by someone else): check them again.
+                node->commands->reconnect("the canary's probe did not come back");
+            }
+            // After the reconnects, whose on_disconnected wrote theirs.
+            down_reason_ = "canary: " + why + " as a keyspace event: logins and logouts are not seen";
+        }
+        c_.logger()->warn("{}", down_reason_);
         update_ready();
     }
 
     void resync() {
-        if (!commands_->connected() || !keyspace_events_checked_) return;
+        if (!nodes_usable()) return;
         std::size_t n = 0;
         c_.registry().for_each_session([&](const std::string& sid) {
             lookup(sid);
@@ -168,42 +374,46 @@ private:
         if (n) c_.logger()->info("re-reading {} sessions after (re)connecting", n);
     }
 
-    // A redis restart resets notify-keyspace-events; without it, logins and logouts go unseen.
-    void ensure_keyspace_events() {
-        commands_->command({"CONFIG", "GET", "notify-keyspace-events"}, [this](const redis::Reply* reply,
-                                                                              const std::string& error) {
+    // A redis restart resets notify-keyspace-events; without it, logins and logouts go unseen. In a cluster the
+    // setting is per node and not replicated: each master is checked when its link connects.
+    void ensure_keyspace_events(Node& node) {
+        node.commands->command({"CONFIG", "GET", "notify-keyspace-events"}, [this, &node](const redis::Reply* reply,
+                                                                                      const std::string& error) {
             if (!reply || !reply->is_array() || reply->elements.size() != 2) {
                 // Refused (an ACL without CONFIG): nothing more can be done here; the operator was told.
-                c_.logger()->warn("cannot read notify-keyspace-events ({}): make sure redis has it include \"{}\", "
+                c_.logger()->warn("cannot read notify-keyspace-events{} ({}): make sure redis has it include \"{}\", "
                                   "or logins and logouts will not be seen",
-                                  error.empty() ? "unexpected reply" : error, needed_keyspace_flags);
-                return keyspace_events_checked();
+                                  where(node), error.empty() ? "unexpected reply" : error, needed_keyspace_flags);
+                return keyspace_events_checked(node);
             }
             const auto& current = reply->elements[1].str;
             const auto merged = merge_keyspace_flags(current);
-            if (merged == current) return keyspace_events_checked();
-            commands_->command({"CONFIG", "SET", "notify-keyspace-events", merged},
-                               [this, merged](const redis::Reply* r, const std::string& err) {
-                                   if (r) c_.logger()->info("set notify-keyspace-events to \"{}\"", merged);
-                                   else
-                                       c_.logger()->warn("cannot set notify-keyspace-events to \"{}\" ({}): set it in "
-                                                         "redis.conf, or logins and logouts will not be seen",
-                                                         merged, err);
-                                   keyspace_events_checked();
-                               });
+            if (merged == current) return keyspace_events_checked(node);
+            node.commands->command({"CONFIG", "SET", "notify-keyspace-events", merged},
+                                   [this, merged, &node](const redis::Reply* r, const std::string& err) {
+                                       if (r) c_.logger()->info("set notify-keyspace-events to \"{}\"{}", merged,
+                                                                node.address.empty() ? "" : " on " + node.address);
+                                       else
+                                           c_.logger()->warn("cannot set notify-keyspace-events to \"{}\"{} ({}): set "
+                                                             "it in redis.conf, or logins and logouts will not be seen",
+                                                             merged, where(node), err);
+                                       keyspace_events_checked(node);
+                                   });
         });
     }
 
     void update_ready() {
-        if (commands_->connected() && keyspace_->connected() && keyspace_events_checked_)
-            set_ready(true, "connected to " + redis::redact(url_));
+        const bool links = nodes_usable();
+        if (links && (!canary_ || canary_->ok())) return set_ready(true, "connected to " + endpoint_->describe());
+        set_ready(false, links ? down_reason_ : down_reason_ + " (" + endpoint_->describe() + ")");
     }
 
     void set_ready(bool ready, std::string detail) {
-        if (ready == ready_ && reported_) return;
+        if (ready == ready_ && reported_ && detail == detail_) return;
         const bool first = !reported_;
         reported_ = true;
         ready_ = ready;
+        detail_ = detail;
         if (ready) c_.logger()->info("redis link up: {}", detail);
         else if (first) c_.logger()->info("redis link: {}", detail);  // the start, not a fault
         else c_.logger()->warn("redis link down: {}", detail);
@@ -212,12 +422,14 @@ private:
 
     PluginContext& c_;
     Settings settings_;
-    redis::RedisUrl url_;
-    std::unique_ptr<redis::RedisLink> commands_;
-    std::unique_ptr<redis::RedisLink> keyspace_;
+    std::unique_ptr<redis::RedisEndpoint> endpoint_;
+    std::vector<std::unique_ptr<Node>> nodes_;  // never shrinks: link callbacks refer to their node
     bool ready_ = false;
     bool reported_ = false;
-    bool keyspace_events_checked_ = false;  // since the commands link last connected
+    std::unique_ptr<redis::Canary> canary_;
+    std::string probe_error_;
+    std::string down_reason_;
+    std::string detail_;
 };
 
 }  // namespace

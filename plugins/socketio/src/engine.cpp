@@ -106,7 +106,7 @@ std::shared_ptr<Session> Engine::create(int version, Session::Transport transpor
     return session;
 }
 
-void Engine::connected(Session& s) {
+void Engine::left_pending(Session& s) {
     auto it = per_address_.find(s.address_group());
     if (it != per_address_.end() && it->second.pending > 0) --it->second.pending;
     if (pending_total_ > 0) --pending_total_;
@@ -140,7 +140,6 @@ void Engine::closed(Session& s, CloseReason reason) {
         .fetch_add(1, std::memory_order_relaxed);
     if (s.announced()) context_.bus().publish(events::ConnectionClosed{s.id(), reason});
     by_id_.erase(s.id());
-    if (s.pending()) connected(s);  // no longer counted as pending: it is gone
     if (auto it = per_address_.find(s.address_group()); it != per_address_.end() && --it->second.sessions == 0)
         per_address_.erase(it);
     by_sid_.erase(s.sid());  // may destroy the session once its links let go: touch nothing after this

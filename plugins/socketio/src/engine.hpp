@@ -46,8 +46,8 @@ public:
     std::size_t pending_count() const { return pending_total_; }
 
     // From sessions.
-    void announce(Session& session);   // the Socket.IO connection is up: ConnectionOpened
-    void connected(Session& session);  // its first CONNECT completed: no longer pending
+    void announce(Session& session);      // the Socket.IO connection is up: ConnectionOpened
+    void left_pending(Session& session);  // connected, or closed before: no longer counted as pending
     void authenticate(Session& session, std::string session_id);
     void transport_changed(Session& session);
     void closed(Session& session, CloseReason reason);

@@ -25,13 +25,19 @@ public:
     virtual void respond(std::string body, bool binary_body) = 0;
 };
 
+// What a send did, as uWebSockets' SendStatus says it: the caller reacts to back-pressure from the answer
+// instead of asking for queue sizes afterwards.
+enum class SendStatus {
+    queued,      // within the slow-client bound (max_queue_bytes)
+    over_limit,  // queued, and the link now holds more than the bound: the caller closes it as too slow
+    dropped,     // the link is closing: nothing was queued
+};
+
 // A websocket attached to a session (probing, or its transport after the upgrade).
 class WebsocketLink {
 public:
     virtual ~WebsocketLink() = default;
-    virtual void send(Frame frame) = 0;
-    // Bytes queued and not yet written.
-    virtual std::size_t queued_bytes() const = 0;
+    virtual SendStatus send(Frame frame) = 0;
     // Closes the websocket: with a close frame (1001 going away at shutdown), or, for a client that is too
     // slow or broken, by shutting the socket at once.
     virtual void close(CloseReason reason) = 0;

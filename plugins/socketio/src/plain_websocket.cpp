@@ -88,8 +88,8 @@ public:
         timer->async_wait([self = shared_from_this(), timer](const error_code&) { self->open(); });
     }
 
-    void send(Frame frame) override {
-        if (closing_) return;
+    SendStatus send(Frame frame) override {
+        if (closing_) return SendStatus::dropped;
         if (frame.binary) {
             frames_.push(std::make_shared<const std::string>(eio::encode_binary_frame(version_, *frame.bytes)),
                          ws::Opcode::binary);
@@ -97,9 +97,8 @@ public:
             frames_.push(std::move(frame.bytes), ws::Opcode::text);
         }
         schedule();
+        return frames_.bytes() > engine_.config().max_queue_bytes ? SendStatus::over_limit : SendStatus::queued;
     }
-
-    std::size_t queued_bytes() const override { return frames_.bytes(); }
 
     void close(CloseReason reason) override {
         if (closing_) return;

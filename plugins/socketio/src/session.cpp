@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cassert>
 
 namespace yunity::socketio {
 
@@ -54,8 +55,7 @@ void Session::start() {
     if (raw()) {
         // Plain Engine.IO: open once the handshake is answered; no namespace, no connect timeout.
         socket_id_ = sid_;
-        engine_.announce(*this);
-        announced_ = true;
+        enter(State::open);
         arm_heartbeat(version_ == 3 ? c.ping_interval + c.ping_timeout : c.ping_interval);
         return;
     }
@@ -67,18 +67,16 @@ void Session::start() {
             send_text(connect_error("/", *refusal));
         } else {
             connected_ = true;
-            any_connected_ = true;
             send_text("40");
         }
-        engine_.announce(*this);
-        announced_ = true;
+        enter(State::open);
         arm_heartbeat(c.ping_interval + c.ping_timeout);
     } else {
         arm_heartbeat(c.ping_interval);
         connect_timer_ = std::make_unique<boost::asio::steady_timer>(engine_.io(), c.connect_timeout);
         connect_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
             auto self = weak.lock();
-            if (ec || !self || self->any_connected_ || self->closed_) return;
+            if (ec || !self || self->state_ != State::connecting) return;
             self->engine_.log().debug("connection #{}: no CONNECT within the connect timeout", self->id_);
             self->close(CloseReason::ping_timeout);
         });
@@ -92,7 +90,7 @@ void Session::arm_heartbeat(std::chrono::milliseconds after) {
     heartbeat_.expires_after(after);
     heartbeat_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
         auto self = weak.lock();
-        if (ec || !self || self->closed_ || generation != self->heartbeat_generation_) return;
+        if (ec || !self || self->closed() || generation != self->heartbeat_generation_) return;
         self->on_heartbeat();
     });
 }
@@ -110,7 +108,7 @@ void Session::on_heartbeat() {
 }
 
 void Session::on_packet(eio::Packet packet) {
-    if (closed_) return;
+    if (closed()) return;
     const auto& c = engine_.config();
     switch (packet.type) {
         case eio::PacketType::ping:
@@ -243,12 +241,6 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
             send_text(connect_error(nsp, *refusal));
             return;
         }
-        if (!any_connected_) {
-            const bool was_pending = pending();
-            any_connected_ = true;
-            connect_timer_.reset();
-            if (was_pending) engine_.connected(*this);
-        }
         if (socket_id_.empty()) socket_id_ = Engine::random_id();
         if (nsp == "/") connected_ = true;
         else namespaces_.emplace(nsp, Engine::random_id());
@@ -260,10 +252,7 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
     } else {
         send_text("40" + nsp + ",{\"sid\":\"" + namespaces_.find(nsp)->second + "\"}");
     }
-    if (!announced_) {
-        announced_ = true;
-        engine_.announce(*this);
-    }
+    if (state_ == State::connecting) enter(State::open);
 }
 
 void Session::on_event(const sio::Packet& packet, std::vector<std::string> attachments) {
@@ -311,7 +300,7 @@ void Session::authenticate(const rapidjson::Value& args) {
 }
 
 std::optional<std::string> Session::on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index) {
-    if (closed_) return std::string("session closed");
+    if (closed()) return std::string("session closed");
     if (transport_ == Transport::websocket) return std::string("the session has upgraded to websocket");
     if (waiter_) {
         // Two GETs at once: engine.io treats it as a broken client and drops the session.
@@ -320,20 +309,20 @@ std::optional<std::string> Session::on_poll(std::shared_ptr<PollWaiter> waiter, 
     }
     waiter_ = std::move(waiter);
     jsonp_index_ = std::move(jsonp_index);
-    if (upgrading_) answer_waiter("6");
+    if (transport_ == Transport::upgrading) answer_waiter("6");
     else if (!queue_.empty()) schedule_flush();
     return std::nullopt;
 }
 
 void Session::on_post(std::vector<eio::Packet> packets) {
     for (auto& p : packets) {
-        if (closed_) return;
+        if (closed()) return;
         on_packet(std::move(p));
     }
 }
 
 bool Session::attach_probe(std::shared_ptr<WebsocketLink> link) {
-    if (closed_ || websocket_ || probe_ || transport_ != Transport::polling || !engine_.config().allow_upgrades)
+    if (closed() || websocket_ || probe_ || transport_ != Transport::polling || !engine_.config().allow_upgrades)
         return false;
     probe_ = std::move(link);
     return true;
@@ -354,33 +343,41 @@ bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text
     } else {
         on_packet(std::move(*packet));
     }
-    return !closed_;
+    return !closed();
 }
 
 void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
-    if (closed_ || probe_.get() != &link) return;
+    if (closed() || probe_.get() != &link) return;
     if (packet.type == eio::PacketType::ping && packet.data == "probe") {
-        link.send({probe_reply, false});
+        // A client that repeats its probe and never reads is bounded like any other.
+        if (link.send({probe_reply, false}) == SendStatus::over_limit) {
+            probe_.reset();
+            if (transport_ == Transport::upgrading) switch_transport(Transport::polling);
+            link.close(CloseReason::too_slow);
+            return;
+        }
         // The client pauses polling once its probe is answered, waiting for its GET to come back: release
         // the one waiting now, and answer any that arrives until the upgrade, with a noop.
-        upgrading_ = true;
+        switch_transport(Transport::upgrading);
         answer_waiter("6");
         return;
     }
     if (packet.type == eio::PacketType::upgrade) {
         websocket_ = std::move(probe_);
-        transport_ = Transport::websocket;
+        switch_transport(Transport::websocket);
         answer_waiter("6");  // a GET that slipped in after the probe: the client ignores the noop
         auto pending = std::move(queue_);
         queue_.clear();
         queued_bytes_ = 0;
-        for (auto& f : pending) websocket_->send(std::move(f));
         engine_.transport_changed(*this);
+        for (auto& f : pending) {
+            if (websocket_->send(std::move(f)) == SendStatus::over_limit) return close(CloseReason::too_slow);
+        }
         return;
     }
     // Anything else over a probing websocket is a client error: drop the probe, keep polling.
     probe_.reset();
-    upgrading_ = false;
+    if (transport_ == Transport::upgrading) switch_transport(Transport::polling);
     link.close(CloseReason::protocol_error);
 }
 
@@ -389,7 +386,7 @@ void Session::attach_websocket(std::shared_ptr<WebsocketLink> link) { websocket_
 void Session::on_websocket_closed(WebsocketLink& link, CloseReason reason) {
     if (probe_.get() == &link) {
         probe_.reset();
-        upgrading_ = false;
+        if (transport_ == Transport::upgrading) switch_transport(Transport::polling);
         return;
     }
     if (websocket_.get() == &link) close(reason);
@@ -402,7 +399,7 @@ void Session::send_packet(const std::shared_ptr<const std::string>& text,
     auto self = shared_from_this();
     send({text, false});
     for (const auto& a : attachments) {
-        if (closed_) return;
+        if (closed()) return;
         send({a, true});
     }
 }
@@ -418,11 +415,10 @@ bool Session::take_pending_ack(std::string_view nsp, std::uint64_t id) {
 void Session::send_text(std::string text) { send({std::make_shared<const std::string>(std::move(text)), false}); }
 
 void Session::send(Frame frame) {
-    if (closed_) return;
+    if (closed()) return;
     const std::size_t limit = engine_.config().max_queue_bytes;
     if (websocket_ && transport_ == Transport::websocket) {
-        websocket_->send(std::move(frame));
-        if (websocket_ && websocket_->queued_bytes() > limit) close(CloseReason::too_slow);
+        if (websocket_->send(std::move(frame)) == SendStatus::over_limit) close(CloseReason::too_slow);
         return;
     }
     // The entry counts with its payload (see frame_overhead): many tiny replies weigh as one large frame.
@@ -473,9 +469,29 @@ void Session::protocol_error(const std::string& what) {
     close(CloseReason::protocol_error);
 }
 
+void Session::enter(State next) {
+    // The only moves: connecting -> open (the CONNECT), connecting or open -> closed.
+    assert(state_ != State::closed && next != State::connecting && next != state_);
+    const bool was_pending = pending();
+    state_ = next;
+    connect_timer_.reset();
+    if (was_pending) engine_.left_pending(*this);
+    if (next == State::open) {
+        announced_ = true;
+        engine_.announce(*this);
+    }
+}
+
+void Session::switch_transport(Transport next) {
+    // polling -> upgrading (the probe answered) -> websocket; a dropped probe goes back to polling; a client may
+    // also send the upgrade without waiting for the probe's answer. A websocket never goes back.
+    assert(transport_ != Transport::websocket);
+    transport_ = next;
+}
+
 void Session::close(CloseReason reason) {
-    if (closed_) return;
-    closed_ = true;
+    if (closed()) return;
+    enter(State::closed);
     ++heartbeat_generation_;
     heartbeat_.cancel();
     connect_timer_.reset();

@@ -20,7 +20,13 @@ class Engine;
 // limit, polling batches, the websocket upgrade, and the default namespace's CONNECT and events.
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    enum class Transport { polling, websocket };
+    // A session's life. Its Engine.IO open packet is sent at creation; it is `connecting` until its Socket.IO
+    // CONNECT (Socket.IO 4 joins "/" at once, and a plain Engine.IO session has none), `open` from then on, when
+    // the bus hears of it (ConnectionOpened), and `closed` for good. enter() is the only way from one to another.
+    enum class State { connecting, open, closed };
+    // What carries it: polling; polling while a websocket probe has been answered (a poll then gets a noop until
+    // the upgrade); the websocket. switch_transport() is the only way from one to another.
+    enum class Transport { polling, upgrading, websocket };
 
     Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
             std::shared_ptr<const Handshake> handshake, std::string raw_path = {}, std::string address_group = {});
@@ -32,7 +38,8 @@ public:
     ConnectionId id() const { return id_; }
     int version() const { return version_; }
     Transport transport() const { return transport_; }
-    bool closed() const { return closed_; }
+    State state() const { return state_; }
+    bool closed() const { return state_ == State::closed; }
     bool announced() const { return announced_; }
     const std::string& socket_id() const { return socket_id_; }
     const std::shared_ptr<const Handshake>& handshake() const { return handshake_; }
@@ -42,7 +49,7 @@ public:
     // The client's address group (client_address.hpp), what the per-address limits count it under.
     const std::string& address_group() const { return address_group_; }
     // A Socket.IO 5 session (Engine.IO 4) that has not completed a CONNECT yet: it is held to the pending limits.
-    bool pending() const { return version_ == 4 && !raw() && !any_connected_; }
+    bool pending() const { return version_ == 4 && !raw() && state_ == State::connecting; }
 
     // The open packet, for the handshake response or the first websocket frame.
     std::string open_packet() const;
@@ -86,6 +93,8 @@ public:
     bool take_pending_ack(std::string_view nsp, std::uint64_t id);
 
 private:
+    void enter(State next);
+    void switch_transport(Transport next);
     void arm_heartbeat(std::chrono::milliseconds after);
     void on_heartbeat();
     void schedule_flush();
@@ -121,7 +130,6 @@ private:
     bool base64_ = false;
     std::string jsonp_index_;
     bool flush_posted_ = false;
-    bool upgrading_ = false;  // a probe was answered: polls get a noop until the upgrade
 
     std::shared_ptr<WebsocketLink> websocket_;  // the transport after an upgrade, or from the start
     std::shared_ptr<WebsocketLink> probe_;      // a websocket still probing
@@ -131,15 +139,14 @@ private:
     bool awaiting_pong_ = false;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
 
-    bool connected_ = false;      // Socket.IO's default namespace
-    bool any_connected_ = false;  // some namespace was joined (the connect timeout no longer applies)
+    bool connected_ = false;                                      // Socket.IO's default namespace
     std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
     // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
     std::vector<std::pair<std::string, std::uint64_t>> pending_acks_;
     sio::BinaryAssembler assembler_;
     std::size_t assembled_bytes_ = 0;
-    bool announced_ = false;  // ConnectionOpened was published
-    bool closed_ = false;
+    bool announced_ = false;  // ConnectionOpened was published: ConnectionClosed is owed
+    State state_ = State::connecting;
 };
 
 }  // namespace yunity::socketio

@@ -61,14 +61,13 @@ public:
                                    beast::error_code ec) { self->on_accept(ec, handshake); });
     }
 
-    void send(Frame frame) override {
-        if (closing_) return;
+    SendStatus send(Frame frame) override {
+        if (closing_) return SendStatus::dropped;
         queued_bytes_ += cost(frame);
         queue_.push_back(std::move(frame));
         if (!writing_) do_write();
+        return queued_bytes_ > engine_.config().max_queue_bytes ? SendStatus::over_limit : SendStatus::queued;
     }
-
-    std::size_t queued_bytes() const override { return queued_bytes_; }
 
     void close(CloseReason reason) override {
         if (closing_) return;

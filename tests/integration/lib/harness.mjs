@@ -45,15 +45,18 @@ export async function until(fn, what, ms = 5000, every = 20) {
 }
 
 export class Redis {
-  static async start(extraArgs = []) {
+  // With `password`, the server requires it (and uses it towards its master) and command() authenticates.
+  static async start(extraArgs = [], { password } = {}) {
     const r = new Redis();
+    r.password = password;
+    if (password) extraArgs = ['--requirepass', password, '--masterauth', password, ...extraArgs];
     r.port = await freePort();
     r.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-redis-'));
     r.extraArgs = extraArgs;
     await r.launch();
     return r;
   }
-  get url() { return `redis://127.0.0.1:${this.port}/0`; }
+  get url() { return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}127.0.0.1:${this.port}/0`; }
   async launch() {
     this.proc = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '',
       '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,6 +71,7 @@ export class Redis {
     if (!this.client || this.client.closed) {
       this.client = new RespClient(this.port);
       await this.client.connect();
+      if (this.password) await this.client.command(['AUTH', this.password]);
     }
     return this.client.command(args.map(String));
   }
@@ -83,8 +87,82 @@ export class Redis {
   async restart() { await this.stop(); await this.launch(); }
 }
 
+// A redis-sentinel watching `master` under `name`, on a free port. Debian's redis-sentinel package is
+// redis-server in sentinel mode; without it, redis-server --sentinel runs the same code.
+const REDIS_SENTINEL = process.env.REDIS_SENTINEL || (fs.existsSync('/usr/bin/redis-sentinel') ? 'redis-sentinel' : null);
+export class Sentinel {
+  static async start(master, name = 'mymaster', { downAfterMs = 1000, failoverTimeoutMs = 3000 } = {}) {
+    // The master's password, if it has one, is what the sentinels use towards it and its replicas.
+    const s = new Sentinel();
+    s.port = await freePort();
+    s.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-sentinel-'));
+    const conf = path.join(s.dir, 'sentinel.conf');
+    fs.writeFileSync(conf, [`port ${s.port}`, 'bind 127.0.0.1', `dir ${s.dir}`,
+      `sentinel monitor ${name} 127.0.0.1 ${master.port} 2`,
+      `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
+      `sentinel failover-timeout ${name} ${failoverTimeoutMs}`, `sentinel parallel-syncs ${name} 1`,
+      ...(master.password ? [`sentinel auth-pass ${name} ${master.password}`] : []), ''].join('\n'));
+    const [bin, args] = REDIS_SENTINEL ? [REDIS_SENTINEL, [conf]] : [REDIS_SERVER, [conf, '--sentinel']];
+    s.proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(s.proc);
+    s.log = '';
+    s.proc.stdout.on('data', (d) => { s.log += d; });
+    s.proc.stderr.on('data', (d) => { s.log += d; });
+    s.exited = new Promise((r) => s.proc.once('exit', r));
+    await until(async () => { try { await s.command('PING'); return true; } catch { return false; } },
+      'redis-sentinel to answer', 10000, 50);
+    return s;
+  }
+  async command(...args) {
+    if (!this.client || this.client.closed) {
+      this.client = new RespClient(this.port);
+      await this.client.connect();
+    }
+    return this.client.command(args.map(String));
+  }
+  async stop() {
+    if (!this.proc) return;
+    this.client?.close();
+    this.proc.kill('SIGKILL');
+    await Promise.race([this.exited, timeout(3000)]);
+    children.delete(this.proc);
+    this.proc = null;
+  }
+}
+
+// A TCP proxy in front of a port. After silence(), the connections open at that moment stay open on the
+// client's side when the target closes them (what a NAT box or a load balancer that lost its state does): the
+// client sees no error, and what it sends is dropped. Connections made later behave.
+export class TcpProxy {
+  static async start(targetPort) {
+    const p = new TcpProxy();
+    p.pairs = new Set();
+    p.server = net.createServer((down) => {
+      const pair = { down, up: net.connect(targetPort, '127.0.0.1'), silent: false };
+      const { up } = pair;
+      p.pairs.add(pair);
+      down.on('data', (d) => { if (!up.destroyed) up.write(d); });
+      up.on('data', (d) => { if (!down.destroyed) down.write(d); });
+      const closeUp = () => { up.destroy(); p.pairs.delete(pair); };
+      const closeDown = () => { if (!pair.silent) down.destroy(); };
+      down.on('close', closeUp); down.on('error', closeUp);
+      up.on('close', closeDown); up.on('error', closeDown);
+    });
+    await new Promise((r) => p.server.listen(0, '127.0.0.1', r));
+    p.port = p.server.address().port;
+    return p;
+  }
+  get url() { return `redis://127.0.0.1:${this.port}/0`; }
+  silence() { for (const pair of this.pairs) pair.silent = true; }
+  async stop() {
+    for (const { up, down } of this.pairs) { up.destroy(); down.destroy(); }
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
 export class Server {
   // Starts yunity-sockets on free ports (-w 0 -p 0) and learns them from its log.
+  // `redis` is anything with a `url` (a Redis, or {url: 'redis-sentinel://...'}).
   static async start({ redis, plugins, args = [], env = {}, config } = {}) {
     const s = new Server();
     const argv = ['-w', '0', '-p', '0', '--log-level', 'debug', ...args];

@@ -1,0 +1,143 @@
+// A three-master Redis Cluster made with `redis-cli --cluster create`, all real processes on free ports.
+// Sessions spread over every master resolve, logins and logouts on every master are followed (keyspace events
+// are node-local), notifications published on any node arrive, and a slot moved to another master keeps working.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis, Server, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+
+const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli';
+let nodes = [], extra, server;
+const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'];
+const run = promisify(execFile);
+
+before(async () => {
+  nodes = await Promise.all([0, 1, 2].map(() => Redis.start(clusterArgs)));
+  await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
+    '--cluster-replicas', '0', '--cluster-yes']);
+  await until(async () => {
+    for (const n of nodes) if (!/cluster_state:ok/.test(await n.command('CLUSTER', 'INFO'))) return false;
+    return true;
+  }, 'the cluster to be ok', 10000, 100);
+  for (const n of nodes) n.id = await n.command('CLUSTER', 'MYID');
+  // Two seeds: the server finds the third master from the map.
+  const url = `redis-cluster://127.0.0.1:${nodes[0].port},127.0.0.1:${nodes[1].port}`;
+  server = await Server.start({ redis: { url } });
+  await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
+    'the server to be ready', 10000);
+});
+
+after(async () => {
+  await server?.stop();
+  for (const n of nodes) await n.stop();
+  await extra?.stop();
+});
+
+// The node serving `key` now, asked from the cluster itself.
+async function owner(key) {
+  const slot = await nodes[0].command('CLUSTER', 'KEYSLOT', key);
+  const ranges = await nodes[0].command('CLUSTER', 'SLOTS');
+  const [, , [, port]] = ranges.find(([first, last]) => slot >= first && slot <= last);
+  return { slot, node: nodes.find((n) => n.port === port) };
+}
+
+// One session id per master.
+async function sessionsOnEveryMaster(tag) {
+  const found = new Map();
+  for (let i = 0; found.size < nodes.length; i++) {
+    const sid = `${tag}-${i}`;
+    const { node } = await owner(`session-store-${sid}`);
+    if (!found.has(node.port)) found.set(node.port, { sid, node });
+  }
+  return [...found.values()];
+}
+
+test('sessions on every master resolve; logins and logouts on every master are followed; publish on any node', async () => {
+  const text = (await httpGet(`http://127.0.0.1:${server.adminPort}/metrics`)).text;
+  assert.match(text, /^yunity_redis_cluster_masters\{source="redis-session"\} 3$/m);
+  const sessions = await sessionsOnEveryMaster('c');
+  const clients = [];
+  try {
+    for (const [i, s] of sessions.entries()) {
+      await s.node.command('SET', `session-store-${s.sid}`, `user${i}`);
+      s.client = await connect(4, server.url, { transports: ['websocket'] }, s.sid);
+      clients.push(s.client);
+      await server.waitMembership(s.sid, `user${i}`);
+    }
+    // Each notification published on another node than the last.
+    for (const [i, s] of sessions.entries()) {
+      await nodes[(i + 1) % nodes.length].command('PUBLISH', 'notifications', JSON.stringify({ users: [`user${i}`], data: i }));
+      await messageCount(s.client, 1);
+    }
+    // A login (another user) and a logout on every master.
+    for (const [i, s] of sessions.entries()) {
+      await s.node.command('SET', `session-store-${s.sid}`, `other${i}`);
+      await server.waitMembership(s.sid, `other${i}`);
+      await s.node.command('DEL', `session-store-${s.sid}`);
+      await server.waitMembership(s.sid, null);
+    }
+    await nodes[2].command('PUBLISH', 'notifications', JSON.stringify({ users: ['user0', 'other0'], data: 'x' }));
+    await quiet(sessions[0].client, 1);
+  } finally { for (const c of clients) c.close(); }
+});
+
+test('a slot moved to another master: lookups follow MOVED and the new master\'s keyspace events are seen', async () => {
+  const [s] = await sessionsOnEveryMaster('m');
+  const key = `session-store-${s.sid}`;
+  const { slot, node: from } = await owner(key);
+  const to = nodes.find((n) => n !== from);
+  await from.command('SET', key, 'before');
+  const c = await connect(4, server.url, { transports: ['websocket'] }, s.sid);
+  try {
+    await server.waitMembership(s.sid, 'before');
+    // The migration as redis-cli --cluster reshard does it, for one slot.
+    await to.command('CLUSTER', 'SETSLOT', slot, 'IMPORTING', from.id);
+    await from.command('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to.id);
+    await from.command('MIGRATE', '127.0.0.1', to.port, key, 0, 5000);
+    for (const n of [to, from, ...nodes.filter((n) => n !== to && n !== from)])
+      await n.command('CLUSTER', 'SETSLOT', slot, 'NODE', to.id);
+    assert.equal((await owner(key)).node, to);
+    // A login written on the new owner: its keyspace event comes from there, and the lookup, sent by the
+    // server's map (read every 2 s) to the old owner, follows its MOVED.
+    const from_log = server.log.length;
+    await to.command('SET', key, 'after');
+    await server.waitMembership(s.sid, 'after');
+    assert.match(server.log.slice(from_log), new RegExp(`redirected \\(MOVED\\) to 127\\.0\\.0\\.1:${to.port}`));
+    // A fresh authenticate for the moved session resolves too.
+    const c2 = await connect(4, server.url, { transports: ['websocket'] }, s.sid);
+    try {
+      await server.waitMembership(s.sid, 'after', c2);
+      await nodes[0].command('PUBLISH', 'notifications', JSON.stringify({ users: ['after'], data: 'moved' }));
+      await messageCount(c, 1);
+      await messageCount(c2, 1);
+    } finally { c2.close(); }
+  } finally { c.close(); }
+});
+
+test('a replica promoted to master (CLUSTER FAILOVER): its keyspace events are followed, the old master is left', async () => {
+  // A replica for the master of one session's slot, then a manual failover to it.
+  const [s] = await sessionsOnEveryMaster('f');
+  const key = `session-store-${s.sid}`;
+  const old = (await owner(key)).node;
+  extra = await Redis.start(clusterArgs);
+  await run(REDIS_CLI, ['--cluster', 'add-node', `127.0.0.1:${extra.port}`, `127.0.0.1:${old.port}`,
+    '--cluster-slave', '--cluster-master-id', old.id]);
+  await until(async () => /master_link_status:up/.test(await extra.command('INFO', 'replication')), 'the replica to sync', 10000, 100);
+  await old.command('SET', key, 'before');
+  const c = await connect(4, server.url, { transports: ['websocket'] }, s.sid);
+  try {
+    await server.waitMembership(s.sid, 'before');
+    const from = server.log.length;
+    await extra.command('CLUSTER', 'FAILOVER');
+    await until(async () => (await extra.command('ROLE'))[0] === 'master', 'the replica to be promoted', 10000, 50);
+    // The map is read every 2 s: the new master gets its links, the old one has them stopped.
+    await server.waitLog(new RegExp(`cluster: following keyspace events on master 127\\.0\\.0\\.1:${extra.port}`), 5000, from);
+    await server.waitLog(new RegExp(`cluster: 127\\.0\\.0\\.1:${old.port} is no longer a master`), 5000, from);
+    await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200, 'ready', 5000);
+    await extra.command('SET', key, 'after');
+    await server.waitMembership(s.sid, 'after');
+    await extra.command('PUBLISH', 'notifications', JSON.stringify({ users: ['after'], data: 'promoted' }));
+    await messageCount(c, 1);
+  } finally { c.close(); }
+});
