@@ -174,7 +174,10 @@ private:
         if (ready == ready_ && detail == detail_) return;
         ready_ = ready;
         detail_ = detail;
+        if (ready) been_ready_ = true;
         if (ready) c_.logger()->info("redis: ready: {}", detail);
+        // Until the first time ready the start is under way, not a fault (see the link's warnings for that).
+        else if (!been_ready_) c_.logger()->info("redis: not ready yet: {}", detail);
         else c_.logger()->warn("redis: not ready: {}", detail);
         c_.bus().publish(events::SourceState{c_.plugin_name(), ready, std::move(detail)});
     }
@@ -189,6 +192,7 @@ private:
     std::string probe_error_;
     std::string down_reason_;
     bool ready_ = false;
+    bool been_ready_ = false;
     std::string detail_;
     std::chrono::steady_clock::time_point last_log_{};
     std::uint64_t unlogged_ = 0;
