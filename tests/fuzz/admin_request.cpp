@@ -175,10 +175,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     readiness.update(request.body, request.query.empty(), request.target);
     AdminConfig config;
     config.report_slice = 2;
+    StatsSections stats;
 
     for (const bool token_set : {true, false}) {
         AdminRouter router(token_set ? std::string(token) : std::string(), nullptr);
-        add_builtin_routes(router, {registry, metrics, readiness, config});
+        add_builtin_routes(router, {registry, metrics, readiness, config, stats});
         add_plugin_like_routes(router);
         check_answer(request, dispatch(router, request), token_set);
     }

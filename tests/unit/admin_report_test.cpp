@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdlib>
+#include <stdexcept>
 #include <ctime>
 #include <map>
 
@@ -311,7 +312,8 @@ TEST_CASE("builtin routes: health, readiness, stats, metrics, dashboard, report"
     Readiness readiness;
     AdminConfig config;
     AdminRouter router("", nullptr);
-    add_builtin_routes(router, {registry, metrics, readiness, config});
+    StatsSections stats;
+    add_builtin_routes(router, {registry, metrics, readiness, config, stats});
 
     CHECK(answer(router, request("GET", "/healthz")).body == R"({"status":"ok"})");
     auto ready = answer(router, request("GET", "/readyz"));
@@ -328,6 +330,17 @@ TEST_CASE("builtin routes: health, readiness, stats, metrics, dashboard, report"
     readiness.update("redis-session", true, "");
     CHECK(answer(router, request("GET", "/readyz")).status == 200);
 
+    CHECK(answer(router, request("GET", "/stats")).body ==
+          R"({"connections":1,"authenticated":0,"sessions":0,"users":0,"ready":true})");
+    // Other plugins' members (the "admin-stats" service), read at each request, until removed.
+    int users = 3;
+    stats.add("presence", [&] { return R"({"users":)" + std::to_string(users) + "}"; });
+    users = 4;
+    CHECK(answer(router, request("GET", "/stats")).body ==
+          R"({"connections":1,"authenticated":0,"sessions":0,"users":0,"ready":true,"presence":{"users":4}})");
+    CHECK_THROWS_AS(stats.add("a\"b", [] { return std::string("1"); }), std::invalid_argument);
+    CHECK_THROWS_AS(stats.add("", [] { return std::string("1"); }), std::invalid_argument);
+    stats.remove("presence");
     CHECK(answer(router, request("GET", "/stats")).body ==
           R"({"connections":1,"authenticated":0,"sessions":0,"users":0,"ready":true})");
     auto m = answer(router, request("GET", "/metrics"));

@@ -33,8 +33,9 @@ public:
         : context_(context),
           config_(AdminConfig::from_json(context.config(), std::getenv(AdminConfig::token_variable))),
           router_(config_.token, context.logger()) {
-        add_builtin_routes(router_, {context.registry(), context.metrics(), readiness_, config_});
+        add_builtin_routes(router_, {context.registry(), context.metrics(), readiness_, config_, stats_});
         context.provide<AdminRoutes>(&router_);
+        context.provide<AdminStats>(&stats_);
     }
 
     void start() override {
@@ -81,6 +82,7 @@ private:
     PluginContext& context_;
     AdminConfig config_;
     Readiness readiness_;
+    StatsSections stats_;
     AdminRouter router_;
     std::unique_ptr<AdminServer> server_;
 };

@@ -56,9 +56,9 @@ void add_builtin_routes(AdminRouter& router, const BuiltinSources& s) {
     router.add("GET", "/readyz", [&readiness = s.readiness](const AdminRequest&, AdminResponder respond) {
         respond(json_response(readiness.ready() ? 200 : 503, readiness.json()));
     });
-    router.add("GET", "/stats", [&registry = s.registry, &readiness = s.readiness](const AdminRequest&,
-                                                                                   AdminResponder respond) {
-        respond(json_response(200, stats_json(registry, readiness.ready())));
+    router.add("GET", "/stats", [&registry = s.registry, &readiness = s.readiness, &stats = s.stats](
+                                      const AdminRequest&, AdminResponder respond) {
+        respond(json_response(200, stats.extend(stats_json(registry, readiness.ready()))));
     });
     router.add_public("GET", "/ui", [](const AdminRequest&, AdminResponder respond) {
         AdminResponse res;

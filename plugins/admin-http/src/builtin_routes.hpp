@@ -4,6 +4,7 @@
 #include "admin_config.hpp"
 #include "admin_router.hpp"
 #include "readiness.hpp"
+#include "stats_sections.hpp"
 
 #include <yunity/metrics.hpp>
 #include <yunity/registry.hpp>
@@ -17,6 +18,7 @@ struct BuiltinSources {
     Metrics& metrics;
     const Readiness& readiness;
     const AdminConfig& config;
+    const StatsSections& stats;
 };
 
 // Adds the endpoints to `router`; everything referenced must outlive it.

@@ -95,7 +95,9 @@ public:
         if (canary_) canary_->add_metrics(c_.metrics(), name);
         endpoint_->add_metrics(c_.metrics(), name);
         down_reason_ = "connecting to " + endpoint_->describe();
-        set_ready(false, down_reason_);
+        // Not ready yet, but nothing is wrong: only a drop after this is worth a warning.
+        detail_ = down_reason_;
+        c_.bus().publish(events::SourceState{name, false, down_reason_});
         c_.logger()->info("listening for notifications on channel \"{}\" of {}", settings_.channel,
                           redis::redact(endpoint_->target()));
         endpoint_->start();
@@ -172,7 +174,10 @@ private:
         if (ready == ready_ && detail == detail_) return;
         ready_ = ready;
         detail_ = detail;
+        if (ready) been_ready_ = true;
         if (ready) c_.logger()->info("redis: ready: {}", detail);
+        // Until the first time ready the start is under way, not a fault (see the link's warnings for that).
+        else if (!been_ready_) c_.logger()->info("redis: not ready yet: {}", detail);
         else c_.logger()->warn("redis: not ready: {}", detail);
         c_.bus().publish(events::SourceState{c_.plugin_name(), ready, std::move(detail)});
     }
@@ -187,6 +192,7 @@ private:
     std::string probe_error_;
     std::string down_reason_;
     bool ready_ = false;
+    bool been_ready_ = false;
     std::string detail_;
     std::chrono::steady_clock::time_point last_log_{};
     std::uint64_t unlogged_ = 0;

@@ -413,7 +413,11 @@ private:
         reported_ = true;
         ready_ = ready;
         detail_ = detail;
+        if (ready) been_ready_ = true;
         if (ready) c_.logger()->info("redis link up: {}", detail);
+        // Until the first time ready (connecting, the canary's first probe) the start is under way, not a fault:
+        // a redis that cannot be reached says so in the link's own warnings.
+        else if (!been_ready_) c_.logger()->info("redis link: {}", detail);
         else c_.logger()->warn("redis link down: {}", detail);
         c_.bus().publish(events::SourceState{c_.plugin_name(), ready, std::move(detail)});
     }
@@ -423,6 +427,7 @@ private:
     std::unique_ptr<redis::RedisEndpoint> endpoint_;
     std::vector<std::unique_ptr<Node>> nodes_;  // never shrinks: link callbacks refer to their node
     bool ready_ = false;
+    bool been_ready_ = false;
     bool reported_ = false;
     std::unique_ptr<redis::Canary> canary_;
     std::string probe_error_;

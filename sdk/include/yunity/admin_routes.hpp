@@ -78,4 +78,22 @@ public:
     virtual void add(std::string method, std::string path, Handler handler) = 0;
 };
 
+// Members other plugins add to the admin port's `GET /stats` object (e.g. "presence": {"users": 3}).
+//
+// The admin-http plugin provides an AdminStats under the service name "admin-stats" from its constructor, like
+// AdminRoutes (`context.service<AdminStats>()`). `read` runs on the core's loop for each request and returns the
+// member's value as JSON text.
+inline constexpr std::string_view admin_stats_service = "admin-stats";
+
+class BOOST_SYMBOL_VISIBLE AdminStats {
+public:
+    static constexpr std::string_view service_name = admin_stats_service;  // context.service<AdminStats>()
+
+    virtual ~AdminStats() = default;
+    // Adds (or replaces) the member `name` (a plain key: letters, digits, '_' or '-'; anything else throws
+    // std::invalid_argument). Remove it in stop(): `read` must not outlive what it reads.
+    virtual void add(std::string name, std::function<std::string()> read) = 0;
+    virtual void remove(const std::string& name) = 0;
+};
+
 }  // namespace yunity
