@@ -1,5 +1,6 @@
 #include "canary.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <yunity/metrics.hpp>
@@ -90,13 +91,14 @@ bool Canary::arrived(std::string_view token) {
 void Canary::tick() {
   if (!timer_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (!in_flight_.empty() && now - sent_at_ >= options_.timeout) {
+  if (!in_flight_.empty() && now - std::max(sent_at_, last_progress_) >= options_.timeout) {
     in_flight_.clear();
     ++failures_;
     ++failures_since_ok_;
     ok_ = false;
     if (failures_total_) failures_total_->fetch_add(1, std::memory_order_relaxed);
     // Every failed probe, not only the first: the owner acts again (reconnects) while it lasts.
+    // (Nor anything else: a probe behind data is waited for, see progress().)
     if (on_failure_) on_failure_("a probe did not come back within " + std::to_string(ms(options_.timeout)) + " ms");
     next_send_ = now;
   }

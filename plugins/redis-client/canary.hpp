@@ -21,7 +21,7 @@ namespace yunity::redis {
 struct CanaryOptions {
   // A probe is sent this often (and at once after restart()).
   std::chrono::milliseconds interval{1000};
-  // A probe not back within this has failed.
+  // A probe has failed when neither it nor anything else came through the watched subscription within this.
   std::chrono::milliseconds timeout{3000};
 };
 
@@ -29,6 +29,11 @@ struct CanaryOptions {
 // PUBLISH on the notifications channel, a SET on a session key) and reports it when it comes back through the
 // subscription. It is `ok` only while probes come back within the timeout, so a subscription that stopped
 // delivering without any error shows up as a failed probe, not as silence.
+//
+// A subscription that is busy delivering is alive: redis delivers in order on one connection, so a probe sent
+// behind a backlog (a burst, a slow server) comes back once the data before it is read. The owner reports
+// every other message of the subscription (progress()), and a probe fails only after `timeout` without either,
+// never merely late behind data: making the subscription again would throw that backlog away.
 //
 // One probe is in flight at a time. Threading and lifetime as RedisLink (stop() before the io_context goes).
 class Canary {
@@ -56,6 +61,9 @@ class Canary {
   // A probe came back; tokens of other processes and stale ones are ignored. Returns whether it was one of
   // this canary's probes (current or not), so that the owner does not take it for data.
   bool arrived(std::string_view token);
+  // Something other than a probe came through the watched subscription: it delivers, so the probe in flight
+  // (if any) is behind data and gets `timeout` more from now.
+  void progress() { last_progress_ = std::chrono::steady_clock::now(); }
   // Whether the token has this canary's form (whoever sent it): a probe, never data.
   static bool is_probe(std::string_view token);
 
@@ -80,6 +88,7 @@ class Canary {
   std::uint64_t seq_ = 0;
   std::string in_flight_;       // empty when no probe is out
   std::chrono::steady_clock::time_point sent_at_{};
+  std::chrono::steady_clock::time_point last_progress_{};
   std::chrono::steady_clock::time_point next_send_{};
   bool ok_ = false;
   std::optional<std::chrono::microseconds> round_trip_;

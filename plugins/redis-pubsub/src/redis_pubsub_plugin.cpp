@@ -116,6 +116,7 @@ private:
             if (canary_) canary_->arrived(message);
             return;
         }
+        if (canary_) canary_->progress();
         received_.fetch_add(1, std::memory_order_relaxed);
         auto parsed = parse_notification(message, settings_.max_message_bytes);
         if (auto* n = std::get_if<events::Notification>(&parsed)) {

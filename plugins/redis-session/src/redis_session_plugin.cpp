@@ -285,6 +285,7 @@ private:
             if (canary_ && event == "set") canary_->arrived(session_id);
             return;
         }
+        if (canary_) canary_->progress();
         // Only sessions held by live connections matter; the web app's other logins are none of our business.
         if (!c_.registry().has_session(session_id)) return;
         c_.logger()->debug("keyspace event {} on a held session", event);
