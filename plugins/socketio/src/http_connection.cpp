@@ -5,8 +5,8 @@
 #include "listener.hpp"
 #include "plain_websocket.hpp"
 #include "request_route.hpp"
+#include "tls_websocket.hpp"
 #include "websocket_accept.hpp"
-#include "websocket_connection.hpp"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -226,17 +226,20 @@ private:
     void hand_over(std::shared_ptr<Session> session, int version, const std::string& accept,
                    std::shared_ptr<const Handshake> hs, std::string raw_path, std::string group) {
         shut_ = true;  // the stream is the websocket's now
+        WebsocketStart start{
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                accept + "\r\n\r\n",
+            std::move(session),
+            version,
+            std::move(hs),
+            std::move(raw_path),
+            std::move(group)};
         if constexpr (tls) {
-            start_websocket(engine_, listener_, std::move(stream_), std::move(request_), std::move(session), version,
-                            std::move(hs), std::move(raw_path), std::move(group));
+            start_tls_websocket(engine_, listener_, std::move(stream_), std::move(start));
         } else {
-            std::string response =
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                accept + "\r\n\r\n";
             lowest().expires_never();
-            start_plain_websocket(engine_, listener_, lowest().release_socket(), std::move(response),
-                                  std::move(session), version, std::move(hs), std::move(raw_path), std::move(group));
+            start_plain_websocket(engine_, listener_, lowest().release_socket(), std::move(start));
         }
     }
 

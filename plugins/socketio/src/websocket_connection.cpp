@@ -1,233 +1,226 @@
 #include "websocket_connection.hpp"
 
 #include "engine.hpp"
-#include "listener.hpp"
+#include "engineio_codec.hpp"
+#include "flush_queue.hpp"
+#include "session.hpp"
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-
-#include <boost/asio/steady_timer.hpp>
-
+#include <cassert>
 #include <chrono>
-#include <deque>
+#include <utility>
 
 namespace yunity::socketio {
 
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
 
+// The open packet follows the 101 response after this pause: a client of the `ws` library that awaits 'open'
+// before listening for messages (the official test suites do) loses a frame that arrives in the same read as
+// the 101; engine.io's own pace leaves such a gap, and so do we.
 constexpr std::chrono::milliseconds open_packet_delay{2};
 
-// Over TLS (beast::ssl_stream of a tcp_stream); plain TCP goes to plain_websocket.cpp. Templated on the stream
-// still, as it was written for both.
-template <class Stream>
-class WebsocketConnection : public std::enable_shared_from_this<WebsocketConnection<Stream>>,
-                            public WebsocketLink,
-                            public Closable {
-    using std::enable_shared_from_this<WebsocketConnection<Stream>>::shared_from_this;
-
-public:
-    WebsocketConnection(Engine& engine, Listener& listener, Stream stream, std::shared_ptr<Session> session,
-                        int version, std::string raw_path, std::string group)
-        : engine_(engine),
-          listener_(listener),
-          ws_(std::move(stream)),
-          session_(std::move(session)),
-          version_(version),
-          probing_(session_ != nullptr),
-          raw_path_(std::move(raw_path)),
-          group_(std::move(group)) {
-        live_ = listener_.track(this);
+// The moves enter() allows (checked in debug builds: the sanitizer builds run every test with them).
+[[maybe_unused]] bool allowed(WebsocketConnection::State from, WebsocketConnection::State to) {
+    using S = WebsocketConnection::State;
+    switch (from) {
+        case S::open:
+            return to == S::sending_close || to == S::sending_final_close || to == S::closed;
+        case S::sending_close:
+            return to == S::draining || to == S::closed;
+        case S::sending_final_close:
+        case S::draining:
+            return to == S::closed;
+        case S::closed:
+            return false;
     }
-    ~WebsocketConnection() override { live_->erase(this); }
-
-    void run(http::request<http::string_body> request, std::shared_ptr<const Handshake> handshake) {
-        websocket::stream_base::timeout timeouts{};
-        timeouts.handshake_timeout = engine_.config().websocket_handshake_timeout;
-        timeouts.idle_timeout = websocket::stream_base::none();  // Engine.IO's heartbeat judges liveness
-        timeouts.keep_alive_pings = false;
-        ws_.set_option(timeouts);
-        ws_.read_message_max(engine_.config().max_payload);
-        ws_.auto_fragment(false);
-        auto req = std::make_shared<http::request<http::string_body>>(std::move(request));
-        ws_.async_accept(*req, [self = shared_from_this(), req, handshake = std::move(handshake)](
-                                   beast::error_code ec) { self->on_accept(ec, handshake); });
-    }
-
-    SendStatus send(Frame frame) override {
-        if (closing_) return SendStatus::dropped;
-        queued_bytes_ += cost(frame);
-        queue_.push_back(std::move(frame));
-        if (!writing_) do_write();
-        return queued_bytes_ > engine_.config().max_queue_bytes ? SendStatus::over_limit : SendStatus::queued;
-    }
-
-    void close(CloseReason reason) override {
-        if (closing_) return;
-        closing_ = true;
-        session_.reset();  // the session is closing this link; it must not hear back from it
-        if (reason == CloseReason::too_slow || reason == CloseReason::transport_error) return cut();
-        close_code_ =
-            reason == CloseReason::server_shutdown ? websocket::close_code::going_away : websocket::close_code::normal;
-        // The frame being written stays until its write completes: Beast is still reading its bytes.
-        queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
-        queued_bytes_ = 0;
-        if (!writing_) do_close();
-        // else: the close frame follows the write in flight (Beast allows one write at a time).
-    }
-
-    void shutdown() override {
-        if (auto s = session_) s->close(CloseReason::server_shutdown);
-        else close(CloseReason::server_shutdown);
-    }
-
-private:
-    // A frame's payload and what its entry holds beyond it: many tiny replies weigh as one large frame.
-    static std::size_t cost(const Frame& f) { return sizeof(Frame) + 64 + f.bytes->size(); }
-
-    void on_accept(beast::error_code ec, const std::shared_ptr<const Handshake>& handshake) {
-        if (ec) {
-            if (session_ && probing_) session_->on_websocket_closed(*this, CloseReason::transport_error);
-            return;
-        }
-        if (session_) {
-            if (!session_->attach_probe(shared_from_this())) {
-                // A second websocket for one session: accepted, then closed (refusing with HTTP 400 makes
-                // the `ws` client throw an unhandled error).
-                session_.reset();
-                closing_ = true;
-                do_close();
-                return;
-            }
-        } else {
-            session_ = engine_.create(version_, Session::Transport::websocket, handshake, std::move(raw_path_),
-                                      std::move(group_));
-            session_->attach_websocket(shared_from_this());
-            // The open packet follows the 101 response after a short pause. A client of the `ws` library that
-            // awaits 'open' before listening for messages (the official test suites do) loses a frame that
-            // arrives in the same read as the 101; engine.io's own pace leaves such a gap, and so do we.
-            auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), open_packet_delay);
-            timer->async_wait([self = shared_from_this(), timer](const beast::error_code&) { self->open(); });
-            return;
-        }
-        do_read();
-    }
-
-    void open() {
-        if (!session_ || closing_) return;
-        send({std::make_shared<const std::string>(session_->open_packet()), false});
-        session_->start();
-        do_read();
-    }
-
-    void do_read() {
-        ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-    }
-
-    void on_read(beast::error_code ec) {
-        if (ec) {
-            auto reason = ec == websocket::error::closed ? CloseReason::client_close : CloseReason::transport_error;
-            if (ec == websocket::error::message_too_big) {
-                engine_.log().info("websocket message over max_payload; closing");
-                reason = CloseReason::protocol_error;
-            }
-            if (auto s = std::exchange(session_, nullptr)) s->on_websocket_closed(*this, reason);
-            closing_ = true;
-            return;
-        }
-        const auto data = buffer_.cdata();
-        const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-        if (auto session = session_) session->on_websocket_message(*this, probing_, ws_.got_text(), bytes);
-        buffer_.consume(buffer_.size());
-        if (!closing_) do_read();
-    }
-
-    void do_write() {
-        writing_ = true;
-        const auto& f = queue_.front();
-        ws_.text(!f.binary);
-        auto write_bytes = [this](const std::string& b) {
-            ws_.async_write(asio::buffer(b), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                self->on_write(ec, n);
-            });
-        };
-        if (f.binary) {
-            binary_scratch_ = eio::encode_binary_frame(version_, *f.bytes);
-            write_bytes(binary_scratch_);
-        } else {
-            write_bytes(*f.bytes);
-        }
-    }
-
-    void on_write(beast::error_code ec, std::size_t n) {
-        writing_ = false;
-        engine_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
-        if (ec) {
-            if (auto s = std::exchange(session_, nullptr)) s->on_websocket_closed(*this, CloseReason::transport_error);
-            closing_ = true;
-            return;
-        }
-        if (closing_) {
-            queue_.clear();
-            return do_close();
-        }
-        queued_bytes_ -= cost(queue_.front());
-        queue_.pop_front();
-        if (!queue_.empty()) do_write();
-    }
-
-    void do_close() {
-        ws_.async_close(close_code_, [self = shared_from_this()](beast::error_code) {});
-    }
-
-    void cut() {
-        beast::error_code ec;
-        auto& socket = beast::get_lowest_layer(ws_).socket();
-        socket.shutdown(tcp::socket::shutdown_both, ec);
-        socket.close(ec);
-    }
-
-    Engine& engine_;
-    Listener& listener_;
-    std::shared_ptr<Listener::LiveSet> live_;
-    websocket::stream<Stream> ws_;
-    beast::flat_buffer buffer_;
-    std::shared_ptr<Session> session_;
-    int version_;
-    bool probing_;
-    std::string raw_path_;
-    std::string group_;
-    std::deque<Frame> queue_;
-    std::size_t queued_bytes_ = 0;
-    std::string binary_scratch_;
-    bool writing_ = false;
-    bool closing_ = false;
-    websocket::close_code close_code_ = websocket::close_code::normal;
-};
-
-template <class Stream>
-void start(Engine& engine, Listener& listener, Stream stream, http::request<http::string_body> request,
-           std::shared_ptr<Session> session, int version, std::shared_ptr<const Handshake> handshake,
-           std::string raw_path, std::string group) {
-    std::make_shared<WebsocketConnection<Stream>>(engine, listener, std::move(stream), std::move(session), version,
-                                                  std::move(raw_path), std::move(group))
-        ->run(std::move(request), std::move(handshake));
+    return false;
 }
 
 }  // namespace
 
-void start_websocket(Engine& engine, Listener& listener, beast::ssl_stream<beast::tcp_stream> stream,
-                     http::request<http::string_body> request, std::shared_ptr<Session> session, int version,
-                     std::shared_ptr<const Handshake> handshake, std::string raw_path, std::string group) {
-    start(engine, listener, std::move(stream), std::move(request), std::move(session), version, std::move(handshake),
-          std::move(raw_path), std::move(group));
+WebsocketConnection::WebsocketConnection(Engine& engine, Listener& listener, int version)
+    : engine_(engine), listener_(listener), reader_(engine.config().max_payload), version_(version) {
+    live_ = listener_.track(this);
+}
+
+WebsocketConnection::~WebsocketConnection() { live_->erase(this); }
+
+void WebsocketConnection::enter(State next) {
+    assert(allowed(state_, next));
+    state_ = next;
+}
+
+void WebsocketConnection::run(WebsocketStart start) {
+    frames_.push(std::make_shared<const std::string>(std::move(start.response)), std::nullopt);
+    if (start.session) {
+        probing_ = true;
+        if (!start.session->attach_probe(shared_from_this())) {
+            // A second websocket for one session: accepted, then closed (refusing with HTTP 400 makes the `ws`
+            // client throw an unhandled error).
+            close(CloseReason::client_close);
+            return;
+        }
+        session_ = start.session;
+        write();
+        wait_read();
+        return;
+    }
+    auto session = engine_.create(version_, Session::Transport::websocket, std::move(start.handshake),
+                                  std::move(start.raw_path), std::move(start.group));
+    session_ = session;
+    session->attach_websocket(shared_from_this());
+    write();
+    auto timer = std::make_shared<asio::steady_timer>(executor(), open_packet_delay);
+    timer->async_wait([self = shared_from_this(), timer](const error_code&) { self->open(); });
+}
+
+void WebsocketConnection::open() {
+    auto session = session_.lock();
+    if (!session || state_ != State::open) return;
+    send({std::make_shared<const std::string>(session->open_packet()), false});
+    session->start();
+    wait_read();
+}
+
+SendStatus WebsocketConnection::send(Frame frame) {
+    if (state_ != State::open) return SendStatus::dropped;
+    if (frame.binary) {
+        frames_.push(std::make_shared<const std::string>(eio::encode_binary_frame(version_, *frame.bytes)),
+                     ws::Opcode::binary);
+    } else {
+        frames_.push(std::move(frame.bytes), ws::Opcode::text);
+    }
+    schedule();
+    return frames_.bytes() > engine_.config().max_queue_bytes ? SendStatus::over_limit : SendStatus::queued;
+}
+
+void WebsocketConnection::close(CloseReason reason) {
+    if (state_ != State::open) return;
+    session_.reset();  // the session is closing this link; it must not hear back from it
+    if (reason == CloseReason::too_slow || reason == CloseReason::transport_error) return cut();
+    begin_close(reason == CloseReason::server_shutdown ? ws::CloseCode::going_away : ws::CloseCode::normal, false);
+}
+
+void WebsocketConnection::shutdown() {
+    if (auto session = session_.lock()) session->close(CloseReason::server_shutdown);
+    else close(CloseReason::server_shutdown);
+}
+
+// The frames queued in one turn of the loop leave together, after the turn's handlers (FlushQueue).
+void WebsocketConnection::schedule() {
+    if (flush_scheduled_ || write_waiting_) return;
+    flush_scheduled_ = true;
+    listener_.flush_queue().add(shared_from_this());
+}
+
+void WebsocketConnection::flush() {
+    flush_scheduled_ = false;
+    if (state_ != State::closed) write();
+}
+
+bool WebsocketConnection::received(std::span<char> data) {
+    if (!pending_.empty()) {
+        pending_.append(data.data(), data.size());
+        data = std::span(pending_.data(), pending_.size());
+    }
+    const auto used = reader_.read(data, *this);
+    // Closed while reading (by the session, or cut off as too slow): nothing more to read. Once our close frame
+    // is out, only the client's close frame matters (it ends the connection).
+    if (state_ != State::open && state_ != State::draining) return false;
+    if (!used) {
+        if (state_ == State::draining) cut();
+        else protocol_failure();
+        return false;
+    }
+    if (pending_.empty()) {
+        pending_.assign(data.data() + *used, data.size() - *used);
+    } else {
+        pending_.erase(0, *used);
+        if (pending_.empty() && pending_.capacity() > 1024) std::string().swap(pending_);
+    }
+    return true;
+}
+
+void WebsocketConnection::read_failed(bool eof) {
+    if (state_ == State::closed) return;
+    lost(eof && reader_.closed() ? CloseReason::client_close : CloseReason::transport_error);
+}
+
+bool WebsocketConnection::on_message(bool text, std::string_view data) {
+    if (state_ == State::draining) return true;
+    auto session = session_.lock();
+    return session && session->on_websocket_message(*this, probing_, text, data) && state_ == State::open;
+}
+
+bool WebsocketConnection::on_ping(std::string_view data) {
+    if (state_ != State::open) return true;
+    frames_.push(std::make_shared<const std::string>(data), ws::Opcode::pong);
+    // The session bounds what it sends; the pongs this link makes on its own are bounded here, the same way.
+    if (frames_.bytes() > engine_.config().max_queue_bytes) {
+        lost(CloseReason::too_slow);
+        return false;
+    }
+    schedule();
+    return true;
+}
+
+void WebsocketConnection::on_close(std::uint16_t code) {
+    if (state_ != State::open) {
+        // Ours went out first: the closing handshake is complete, and the server closes the connection.
+        return cut();
+    }
+    // The answer is queued before the session hears of it: closing the link then changes nothing.
+    begin_close(code != 1005 ? static_cast<ws::CloseCode>(code) : ws::CloseCode::normal, true);
+    if (auto s = std::exchange(session_, {}).lock()) s->on_websocket_closed(*this, CloseReason::client_close);
+}
+
+void WebsocketConnection::protocol_failure() {
+    auto session = std::exchange(session_, {}).lock();
+    if (reader_.error_code() == ws::CloseCode::too_big)
+        engine_.log().info("websocket message over max_payload; closing");
+    else if (session) engine_.log().info("connection #{}: websocket: {}; closing", session->id(), reader_.error());
+    else engine_.log().info("websocket: {}; closing", reader_.error());
+    begin_close(reader_.error_code(), true);
+    if (session) session->on_websocket_closed(*this, CloseReason::protocol_error);
+}
+
+// Sends a close frame after the frame being written (if any), dropping the rest; then, when `final` (the client
+// closed or broke the protocol), closes the connection, else half-closes it and waits for the client's close
+// frame or end of stream. Either way within websocket_handshake_timeout.
+void WebsocketConnection::begin_close(ws::CloseCode code, bool final) {
+    if (state_ != State::open) return;
+    enter(final ? State::sending_final_close : State::sending_close);
+    frames_.keep_started();
+    const auto payload = ws::close_payload(code);
+    frames_.push(std::make_shared<const std::string>(payload.data(), payload.size()), ws::Opcode::close);
+    linger_ = std::make_unique<asio::steady_timer>(executor(), engine_.config().websocket_handshake_timeout);
+    linger_->async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec) self->cut();
+    });
+    write();
+}
+
+void WebsocketConnection::drained() {
+    if (state_ == State::sending_final_close) return cut();
+    if (state_ != State::sending_close) return;
+    enter(State::draining);
+    shutdown_send();
+    wait_read();
+}
+
+void WebsocketConnection::lost(CloseReason reason) {
+    if (auto s = std::exchange(session_, {}).lock()) s->on_websocket_closed(*this, reason);
+    cut();
+}
+
+void WebsocketConnection::cut() {
+    if (state_ == State::closed) return;
+    enter(State::closed);
+    close_stream();
+    if (linger_) linger_->cancel();
+    frames_.clear();
 }
 
 }  // namespace yunity::socketio
