@@ -12,7 +12,7 @@ using Status = sio::BinaryAssembler::Status;
 namespace {
 
 // The finished packet, sent again the way the server emits one, reassembles to the same packet and buffers.
-void check_result(sio::BinaryAssembler::Result result, int protocol) {
+void check_result(sio::BinaryAssembler::Result result, yunity::Protocol protocol) {
     auto& packet = result.packet;
     FUZZ_CHECK(result.buffers.size() == packet.attachments);
     FUZZ_CHECK(sio::validate_placeholders(packet.data, packet.attachments));
@@ -28,7 +28,8 @@ void check_result(sio::BinaryAssembler::Result result, int protocol) {
     FUZZ_CHECK(again.has_value());
     if (attachments == 0) {
         // Sent as a plain EVENT / ACK, as socket.io-parser does.
-        FUZZ_CHECK(again->type == (type == sio::PacketType::binary_event ? sio::PacketType::event : sio::PacketType::ack));
+        FUZZ_CHECK(again->type ==
+                   (type == sio::PacketType::binary_event ? sio::PacketType::event : sio::PacketType::ack));
         return;
     }
     FUZZ_CHECK(encoded->text == text);
@@ -47,7 +48,8 @@ void check_result(sio::BinaryAssembler::Result result, int protocol) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto messages = fuzz::lines(fuzz::as_text(data, size));
-    const int protocol = !messages[0].empty() && (messages[0][0] & 1) == 0 ? 4 : 5;
+    const auto protocol =
+        !messages[0].empty() && (messages[0][0] & 1) == 0 ? yunity::Protocol::eio3_sio4 : yunity::Protocol::eio4_sio5;
 
     sio::BinaryAssembler assembler;
     std::string error;

@@ -9,7 +9,7 @@ namespace eio = yunity::eio;
 
 namespace {
 
-void check_text_frame(int version, std::string_view frame) {
+void check_text_frame(yunity::Protocol version, std::string_view frame) {
     const auto plain = eio::decode_text_frame(frame);
     if (plain) {
         FUZZ_CHECK(!plain->binary);
@@ -25,17 +25,17 @@ void check_text_frame(int version, std::string_view frame) {
     FUZZ_CHECK(!plain);
     if (!p) return;
     FUZZ_CHECK(p->binary);
-    const auto b64 = frame.substr(version == 3 ? 2 : 1);
+    const auto b64 = frame.substr(version == yunity::Protocol::eio3_sio4 ? 2 : 1);
     FUZZ_CHECK(p->data.size() <= b64.size() * 3 / 4);
-    if (version == 3) FUZZ_CHECK(eio::type_char(p->type) == frame[1]);
+    if (version == yunity::Protocol::eio3_sio4) FUZZ_CHECK(eio::type_char(p->type) == frame[1]);
     else FUZZ_CHECK(p->type == eio::PacketType::message);
     const auto again = eio::base64_decode(eio::base64_encode(p->data));
     FUZZ_CHECK(again && *again == p->data);
 }
 
-void check_binary_frame(int version, std::string_view frame) {
+void check_binary_frame(yunity::Protocol version, std::string_view frame) {
     const auto p = eio::decode_binary_frame(version, frame);
-    if (version != 3) {
+    if (version != yunity::Protocol::eio3_sio4) {
         FUZZ_CHECK(p && p->binary && p->type == eio::PacketType::message && p->data == frame);
         FUZZ_CHECK(eio::encode_binary_frame(version, p->data) == frame);
         return;
@@ -43,7 +43,8 @@ void check_binary_frame(int version, std::string_view frame) {
     FUZZ_CHECK(p.has_value() == (!frame.empty() && static_cast<unsigned char>(frame[0]) <= 6));
     if (!p) return;
     FUZZ_CHECK(p->binary && p->data == frame.substr(1));
-    if (p->type == eio::PacketType::message) FUZZ_CHECK(eio::encode_binary_frame(3, p->data) == frame);
+    if (p->type == eio::PacketType::message)
+        FUZZ_CHECK(eio::encode_binary_frame(yunity::Protocol::eio3_sio4, p->data) == frame);
 }
 
 // UTF-16 code units of valid UTF-8, counted from the lead bytes' lengths.
@@ -116,7 +117,7 @@ void check_helpers(std::string_view bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     const int selector = data[0] & 3;
-    const int version = selector % 2 == 0 ? 3 : 4;
+    const auto version = selector % 2 == 0 ? yunity::Protocol::eio3_sio4 : yunity::Protocol::eio4_sio5;
     const auto frame = fuzz::as_text(data + 1, size - 1);
     if (selector < 2) check_text_frame(version, frame);
     else check_binary_frame(version, frame);

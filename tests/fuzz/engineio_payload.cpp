@@ -18,7 +18,7 @@ bool same(const std::vector<eio::Packet>& a, const std::vector<eio::Packet>& b) 
     return true;
 }
 
-void check_payload(int version, std::string_view body, bool binary) {
+void check_payload(yunity::Protocol version, std::string_view body, bool binary) {
     std::string error;
     const auto packets = eio::decode_payload(version, body, binary, &error);
     if (!packets) {
@@ -30,11 +30,11 @@ void check_payload(int version, std::string_view body, bool binary) {
     for (const auto& p : *packets) total += p.data.size();
     FUZZ_CHECK(total <= body.size());
     FUZZ_CHECK(packets->size() <= body.size());
-    if (version != 3) FUZZ_CHECK(!binary && !packets->empty());
+    if (version != yunity::Protocol::eio3_sio4) FUZZ_CHECK(!binary && !packets->empty());
     for (const auto& p : *packets) {
         // Version 3 text is checked UTF-8 (the length counts UTF-16 units); version 4 text is not.
-        if (version == 3 && !p.binary) FUZZ_CHECK(fuzz::valid_utf8(p.data));
-        if (version != 3 && p.binary) FUZZ_CHECK(p.type == eio::PacketType::message);
+        if (version == yunity::Protocol::eio3_sio4 && !p.binary) FUZZ_CHECK(fuzz::valid_utf8(p.data));
+        if (version != yunity::Protocol::eio3_sio4 && p.binary) FUZZ_CHECK(p.type == eio::PacketType::message);
     }
 
     // Encoded again the way the server answers polls, the packets decode to themselves. Only messages can be
@@ -58,14 +58,16 @@ void check_payload(int version, std::string_view body, bool binary) {
         const auto back = eio::decode_payload(version, encoded, format == eio::PayloadFormat::v3_binary, &error);
         FUZZ_CHECK(back && same(*back, *packets));
         // Version 4 text is not checked on the way in (engine.io reads it as UTF-8 with replacement).
-        if (format != eio::PayloadFormat::v3_binary && (version == 3 || fuzz::valid_utf8(body)))
+        if (format != eio::PayloadFormat::v3_binary &&
+            (version == yunity::Protocol::eio3_sio4 || fuzz::valid_utf8(body)))
             FUZZ_CHECK(fuzz::valid_utf8(encoded));
         // A JSONP poll carries the same payload as a JavaScript string literal.
-        if (version == 3 && format != eio::PayloadFormat::v3_binary) {
+        if (version == yunity::Protocol::eio3_sio4 && format != eio::PayloadFormat::v3_binary) {
             const auto script = eio::encode_jsonp("7", encoded);
             const std::string_view head = "___eio[7](", tail = ");";
             FUZZ_CHECK(script.starts_with(head) && script.ends_with(tail));
-            const auto literal = std::string_view(script).substr(head.size(), script.size() - head.size() - tail.size());
+            const auto literal =
+                std::string_view(script).substr(head.size(), script.size() - head.size() - tail.size());
             rapidjson::Document doc;
             FUZZ_CHECK(fuzz::parse_json(literal, doc) && doc.IsString());
             FUZZ_CHECK(std::string_view(doc.GetString(), doc.GetStringLength()) == encoded);
@@ -79,18 +81,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const auto body = fuzz::as_text(data + 1, size - 1);
     switch (data[0] & 3) {
-    case 0: check_payload(3, body, false); break;
-    case 1: check_payload(3, body, true); break;
-    case 2:
-        check_payload(4, body, false);
-        FUZZ_CHECK(!eio::decode_payload(4, body, true));
-        break;
-    case 3:
-        if (const auto form = eio::decode_jsonp_body(body)) {
-            FUZZ_CHECK(form->size() <= body.size());
-            check_payload(3, *form, false);
-        }
-        break;
+        case 0:
+            check_payload(yunity::Protocol::eio3_sio4, body, false);
+            break;
+        case 1:
+            check_payload(yunity::Protocol::eio3_sio4, body, true);
+            break;
+        case 2:
+            check_payload(yunity::Protocol::eio4_sio5, body, false);
+            FUZZ_CHECK(!eio::decode_payload(yunity::Protocol::eio4_sio5, body, true));
+            break;
+        case 3:
+            if (const auto form = eio::decode_jsonp_body(body)) {
+                FUZZ_CHECK(form->size() <= body.size());
+                check_payload(yunity::Protocol::eio3_sio4, *form, false);
+            }
+            break;
     }
     return 0;
 }

@@ -10,6 +10,10 @@
 
 namespace sio = yunity::sio;
 
+using yunity::Protocol;
+// Socket.IO 5 comes over Engine.IO 4.
+constexpr auto sio5 = Protocol::eio4_sio5;
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto args = fuzz::as_text(data, size);
     std::string error;
@@ -23,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rapidjson::Document original;
     FUZZ_CHECK(!yunity::json::parse(original, args).IsError() && original.IsArray());
 
-    auto back = sio::decode(std::string_view(*emit->text).substr(1), 5);
+    auto back = sio::decode(std::string_view(*emit->text).substr(1), sio5);
     FUZZ_CHECK(back && back->type == sio::PacketType::event && back->nsp == "/chat" && back->id == 9u);
     FUZZ_CHECK(back->data.Size() == original.Size() + 1 && back->data[0].IsString() &&
                std::string_view(back->data[0].GetString()) == "news");
@@ -32,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string got = sio::encode_json(back->data);
     FUZZ_CHECK(got == (original.Empty() ? "[\"news\"]" : "[\"news\"," + expected.substr(1)));
 
-    auto ack_back = sio::decode(std::string_view(*ack->text).substr(1), 5);
+    auto ack_back = sio::decode(std::string_view(*ack->text).substr(1), sio5);
     FUZZ_CHECK(ack_back && ack_back->type == sio::PacketType::ack && sio::encode_json(ack_back->data) == expected);
     return 0;
 }

@@ -9,7 +9,7 @@ namespace sio = yunity::sio;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
-    const int protocol = (data[0] & 1) != 0 ? 5 : 4;
+    const auto protocol = (data[0] & 1) != 0 ? yunity::Protocol::eio4_sio5 : yunity::Protocol::eio3_sio4;
     const auto text = fuzz::as_text(data + 1, size - 1);
 
     std::string error;
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                q->attachments == p->attachments && q->has_data() == p->has_data());
     if (p->has_data()) FUZZ_CHECK(sio::encode_json(q->data) == data_json);
     FUZZ_CHECK(sio::encode(*q) == encoded);
-    if (protocol == 5) FUZZ_CHECK(p->nsp_query.empty());
+    if (protocol == yunity::Protocol::eio4_sio5) FUZZ_CHECK(p->nsp_query.empty());
     FUZZ_CHECK(!p->nsp.empty() && p->nsp.front() == '/');
 
     // The fan-out fast path writes an event without a DOM: the same bytes as the full encoder.

@@ -13,6 +13,10 @@ using yunity::sio::BinaryAssembler;
 using yunity::sio::Packet;
 using yunity::sio::PacketType;
 namespace sio = yunity::sio;
+
+using yunity::Protocol;
+// Socket.IO 5 comes over Engine.IO 4.
+constexpr auto sio5 = Protocol::eio4_sio5;
 using Status = BinaryAssembler::Status;
 
 namespace {
@@ -23,7 +27,7 @@ std::string bytes(std::initializer_list<int> values) {
     return out;
 }
 
-Packet must_decode(std::string_view text, int protocol = 5) {
+Packet must_decode(std::string_view text, Protocol protocol = sio5) {
     std::string error;
     auto p = sio::decode(text, protocol, &error);
     INFO("packet: " << std::string(text) << " error: " << error);
@@ -282,7 +286,7 @@ TEST_CASE("deeply nested placeholders are found without recursion") {
     text.append(depth, ']');
     text += ']';
     // The decoder refuses such a packet (the depth limit); the assembler's own walk does not rely on that.
-    CHECK_FALSE(sio::decode(text, 5));
+    CHECK_FALSE(sio::decode(text, sio5));
     sio::Packet packet;
     packet.type = sio::PacketType::binary_event;
     packet.attachments = 1;

@@ -16,6 +16,10 @@ using yunity::eio::PacketType;
 using yunity::eio::PayloadFormat;
 namespace eio = yunity::eio;
 
+using yunity::Protocol;
+constexpr auto eio3 = Protocol::eio3_sio4;
+constexpr auto eio4 = Protocol::eio4_sio5;
+
 namespace {
 
 // Bytes from a list of values, for the binary vectors.
@@ -27,7 +31,7 @@ std::string bytes(std::initializer_list<int> values) {
 
 const std::string bin_1234 = bytes({1, 2, 3, 4});
 
-std::vector<Packet> must_decode(int version, std::string_view body, bool binary = false) {
+std::vector<Packet> must_decode(Protocol version, std::string_view body, bool binary = false) {
     std::string error;
     auto packets = eio::decode_payload(version, body, binary, &error);
     INFO("error: " << error);
@@ -35,7 +39,7 @@ std::vector<Packet> must_decode(int version, std::string_view body, bool binary 
     return std::move(*packets);
 }
 
-std::string decode_error(int version, std::string_view body, bool binary = false) {
+std::string decode_error(Protocol version, std::string_view body, bool binary = false) {
     std::string error;
     auto packets = eio::decode_payload(version, body, binary, &error);
     CHECK_FALSE(packets.has_value());
@@ -112,58 +116,58 @@ TEST_CASE("websocket text frames") {
 }
 
 TEST_CASE("websocket text frames with base64 (forceBase64 clients)") {
-    auto p = eio::decode_text_frame(4, "bAQIDBA==");
+    auto p = eio::decode_text_frame(eio4, "bAQIDBA==");
     REQUIRE(p);
     check_packet(*p, PacketType::message, bin_1234, true);
 
-    p = eio::decode_text_frame(3, "b4AQIDBA==");
+    p = eio::decode_text_frame(eio3, "b4AQIDBA==");
     REQUIRE(p);
     check_packet(*p, PacketType::message, bin_1234, true);
 
-    p = eio::decode_text_frame(3, "4hello");
+    p = eio::decode_text_frame(eio3, "4hello");
     REQUIRE(p);
     check_packet(*p, PacketType::message, "hello");
 
-    CHECK_FALSE(eio::decode_text_frame(4, "bAQ!DBA=="));
-    CHECK_FALSE(eio::decode_text_frame(3, "b9AQIDBA=="));
-    CHECK_FALSE(eio::decode_text_frame(3, "b"));
-    CHECK_FALSE(eio::decode_text_frame(3, "abc"));
+    CHECK_FALSE(eio::decode_text_frame(eio4, "bAQ!DBA=="));
+    CHECK_FALSE(eio::decode_text_frame(eio3, "b9AQIDBA=="));
+    CHECK_FALSE(eio::decode_text_frame(eio3, "b"));
+    CHECK_FALSE(eio::decode_text_frame(eio3, "abc"));
 }
 
 TEST_CASE("websocket binary frames") {
     // v4: raw bytes are a binary message (test-suite: send Uint8Array [1,2,3,4], receive the same bytes).
-    auto p = eio::decode_binary_frame(4, bin_1234);
+    auto p = eio::decode_binary_frame(eio4, bin_1234);
     REQUIRE(p);
     check_packet(*p, PacketType::message, bin_1234, true);
-    CHECK(eio::encode_binary_frame(4, bin_1234) == bin_1234);
+    CHECK(eio::encode_binary_frame(eio4, bin_1234) == bin_1234);
 
-    p = eio::decode_binary_frame(4, "");
+    p = eio::decode_binary_frame(eio4, "");
     REQUIRE(p);
     check_packet(*p, PacketType::message, "", true);
 
     // v3: the first byte is the type; the v3 test-suite echoes [4, 1, 2, 3, 4].
     const auto v3frame = bytes({4, 1, 2, 3, 4});
-    p = eio::decode_binary_frame(3, v3frame);
+    p = eio::decode_binary_frame(eio3, v3frame);
     REQUIRE(p);
     check_packet(*p, PacketType::message, bin_1234, true);
-    CHECK(eio::encode_binary_frame(3, bin_1234) == v3frame);
+    CHECK(eio::encode_binary_frame(eio3, bin_1234) == v3frame);
     // The v3 README example 4|0|1|2|3|4|5.
-    p = eio::decode_binary_frame(3, bytes({4, 0, 1, 2, 3, 4, 5}));
+    p = eio::decode_binary_frame(eio3, bytes({4, 0, 1, 2, 3, 4, 5}));
     REQUIRE(p);
     check_packet(*p, PacketType::message, bytes({0, 1, 2, 3, 4, 5}), true);
 
-    CHECK_FALSE(eio::decode_binary_frame(3, ""));
-    CHECK_FALSE(eio::decode_binary_frame(3, bytes({7, 1})));
-    CHECK_FALSE(eio::decode_binary_frame(3, "4abc"));  // '4' is 0x34, not a type byte
+    CHECK_FALSE(eio::decode_binary_frame(eio3, ""));
+    CHECK_FALSE(eio::decode_binary_frame(eio3, bytes({7, 1})));
+    CHECK_FALSE(eio::decode_binary_frame(eio3, "4abc"));  // '4' is 0x34, not a type byte
 }
 
 TEST_CASE("v4 payload decoding") {
-    auto packets = must_decode(4, "4hello");
+    auto packets = must_decode(eio4, "4hello");
     REQUIRE(packets.size() == 1);
     check_packet(packets[0], PacketType::message, "hello");
 
     // README: 4hello\x1e2\x1e4world
-    packets = must_decode(4, "4hello\x1e"
+    packets = must_decode(eio4, "4hello\x1e"
                              "2\x1e"
                              "4world");
     REQUIRE(packets.size() == 3);
@@ -172,63 +176,63 @@ TEST_CASE("v4 payload decoding") {
     check_packet(packets[2], PacketType::message, "world");
 
     // test-suite: several plain text packets, then text + binary.
-    packets = must_decode(4, "4test1\x1e"
+    packets = must_decode(eio4, "4test1\x1e"
                              "4test2\x1e"
                              "4test3");
     REQUIRE(packets.size() == 3);
     check_packet(packets[2], PacketType::message, "test3");
 
-    packets = must_decode(4, "4hello\x1e"
+    packets = must_decode(eio4, "4hello\x1e"
                              "bAQIDBA==");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "hello");
     check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // Socket.IO sample session: two events in one POST.
-    packets = must_decode(4, "42[\"hello\"]\x1e"
+    packets = must_decode(eio4, "42[\"hello\"]\x1e"
                              "42[\"world\"]");
     REQUIRE(packets.size() == 2);
     check_packet(packets[1], PacketType::message, "2[\"world\"]");
 
-    packets = must_decode(4, "40{\"token\":\"t0k\"}");
+    packets = must_decode(eio4, "40{\"token\":\"t0k\"}");
     REQUIRE(packets.size() == 1);
     check_packet(packets[0], PacketType::message, "0{\"token\":\"t0k\"}");
 
-    packets = must_decode(4, "3");
+    packets = must_decode(eio4, "3");
     REQUIRE(packets.size() == 1);
     check_packet(packets[0], PacketType::pong, "");
 
-    packets = must_decode(4, "1");
+    packets = must_decode(eio4, "1");
     check_packet(packets.at(0), PacketType::close, "");
 
     // Lengths do not matter in v4: UTF-8 and a colon are data.
-    packets = must_decode(4, "4€😀\x1e"
+    packets = must_decode(eio4, "4€😀\x1e"
                              "46:4hello");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "€😀");
     check_packet(packets[1], PacketType::message, "6:4hello");
 
     // Empty binary message.
-    packets = must_decode(4, "b");
+    packets = must_decode(eio4, "b");
     check_packet(packets.at(0), PacketType::message, "", true);
 }
 
 TEST_CASE("v4 payload decoding rejects malformed bodies") {
-    decode_error(4, "");
-    decode_error(4, "abc");  // test-suite: "closes the session upon invalid packet format"
-    decode_error(4, "4hello\x1e");
-    decode_error(4, "\x1e"
+    decode_error(eio4, "");
+    decode_error(eio4, "abc");  // test-suite: "closes the session upon invalid packet format"
+    decode_error(eio4, "4hello\x1e");
+    decode_error(eio4, "\x1e"
                     "4hello");
-    decode_error(4, "4a\x1e\x1e"
+    decode_error(eio4, "4a\x1e\x1e"
                     "4b");
-    decode_error(4, "4hello\x1e"
+    decode_error(eio4, "4hello\x1e"
                     "7");
-    decode_error(4, "4hello\x1e"
+    decode_error(eio4, "4hello\x1e"
                     "bAQ!DBA==");
     // A v3 body on a v4 session is not an error at this level: "6:4hello" is a noop carrying ":4hello".
-    check_packet(must_decode(4, "6:4hello").at(0), PacketType::noop, ":4hello");
+    check_packet(must_decode(eio4, "6:4hello").at(0), PacketType::noop, ":4hello");
     // XHR2 binary bodies do not exist in v4 (engine.io answers "invalid content").
-    decode_error(4, bytes({0, 6, 255, '4', 'h', 'e', 'l', 'l', 'o'}), true);
+    decode_error(eio4, bytes({0, 6, 255, '4', 'h', 'e', 'l', 'l', 'o'}), true);
 }
 
 TEST_CASE("v4 payload encoding") {
@@ -250,7 +254,7 @@ TEST_CASE("v4 payload encoding") {
     CHECK(eio::encode_payload(PayloadFormat::v4, std::span<const OutPacket>{}).empty());
 
     // Round trip.
-    auto packets = must_decode(4, eio::encode_payload(PayloadFormat::v4, text_bin));
+    auto packets = must_decode(eio4, eio::encode_payload(PayloadFormat::v4, text_bin));
     REQUIRE(packets.size() == 2);
     check_packet(packets[1], PacketType::message, bin_1234, true);
 }
@@ -285,131 +289,131 @@ TEST_CASE("utf-8 validation") {
 
 TEST_CASE("v3 text payload decoding") {
     // README sample session.
-    auto packets = must_decode(3, "4:4hey");
+    auto packets = must_decode(eio3, "4:4hey");
     REQUIRE(packets.size() == 1);
     check_packet(packets[0], PacketType::message, "hey");
 
-    packets = must_decode(3, "6:4hello6:4world");
+    packets = must_decode(eio3, "6:4hello6:4world");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "hello");
     check_packet(packets[1], PacketType::message, "world");
 
-    packets = must_decode(3, "6:4test16:4test26:4test3");
+    packets = must_decode(eio3, "6:4test16:4test26:4test3");
     REQUIRE(packets.size() == 3);
     check_packet(packets[2], PacketType::message, "test3");
 
     // Lengths in UTF-16 units: "4€" is 2 (4 bytes), "4€😀" is 4 (8 bytes).
-    packets = must_decode(3, "6:4hello2:4€");
+    packets = must_decode(eio3, "6:4hello2:4€");
     REQUIRE(packets.size() == 2);
     check_packet(packets[1], PacketType::message, "€");
 
-    packets = must_decode(3, "4:4€😀");
+    packets = must_decode(eio3, "4:4€😀");
     REQUIRE(packets.size() == 1);
     check_packet(packets[0], PacketType::message, "€😀");
 
-    packets = must_decode(3, "4:4€😀4:4😀€1:2");
+    packets = must_decode(eio3, "4:4€😀4:4😀€1:2");
     REQUIRE(packets.size() == 3);
     check_packet(packets[1], PacketType::message, "😀€");
     check_packet(packets[2], PacketType::ping, "");
 
     // Base64 binary packets: "b" + type + base64, the length counting the 'b'.
-    packets = must_decode(3, "6:4hello10:b4AQIDBA==");
+    packets = must_decode(eio3, "6:4hello10:b4AQIDBA==");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "hello");
     check_packet(packets[1], PacketType::message, bin_1234, true);
 
-    packets = must_decode(3, "2:4€10:b4AQIDBA==");
+    packets = must_decode(eio3, "2:4€10:b4AQIDBA==");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "€");
     check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // Socket.IO protocol v4 sample session.
-    packets = must_decode(3, "11:42[\"hello\"]11:42[\"world\"]");
+    packets = must_decode(eio3, "11:42[\"hello\"]11:42[\"world\"]");
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "2[\"hello\"]");
 
-    packets = must_decode(3, "1:2");
+    packets = must_decode(eio3, "1:2");
     check_packet(packets.at(0), PacketType::ping, "");
-    packets = must_decode(3, "1:1");
+    packets = must_decode(eio3, "1:1");
     check_packet(packets.at(0), PacketType::close, "");
 
     // "0:" is the empty batch; zero-length packets are skipped anywhere.
-    CHECK(must_decode(3, "0:").empty());
-    packets = must_decode(3, "0:1:20:");
+    CHECK(must_decode(eio3, "0:").empty());
+    packets = must_decode(eio3, "0:1:20:");
     REQUIRE(packets.size() == 1);
     check_packet(packets[0], PacketType::ping, "");
 
     // Leading zeros in the length are numbers like any other (engine.io compares with Number()).
-    packets = must_decode(3, "06:4hello");
+    packets = must_decode(eio3, "06:4hello");
     check_packet(packets.at(0), PacketType::message, "hello");
 
     // The data may itself contain colons and digits.
-    packets = must_decode(3, "9:412:3:abc");
+    packets = must_decode(eio3, "9:412:3:abc");
     check_packet(packets.at(0), PacketType::message, "12:3:abc");
 }
 
 TEST_CASE("v3 text payload decoding rejects malformed bodies") {
-    decode_error(3, "");
-    decode_error(3, "abc");
-    decode_error(3, "4hello");          // no length
-    decode_error(3, ":4hello");         // empty length
-    decode_error(3, "x:4hello");        // non-digit length
-    decode_error(3, "-1:4");            // negative
-    decode_error(3, "6:4hell");         // truncated
-    decode_error(3, "6:4hello6:4worl");
-    decode_error(3, "5:4hello");        // the leftover "o" is a length without ':'
-    decode_error(3, "6:4hello6");       // trailing length
-    decode_error(3, "3:4€😀");          // ends inside the surrogate pair of 😀
-    decode_error(3, "4:4€");            // too long
-    decode_error(3, "1:9");             // unknown type
-    decode_error(3, "1:a");
-    decode_error(3, "10:b9AQIDBA==");   // unknown type in a base64 packet
-    decode_error(3, "10:b4AQ!DBA==");   // invalid base64
-    decode_error(3, "1:b");
-    decode_error(3, "2:4\xff");         // invalid UTF-8
-    decode_error(3, "99999999999999999999:4");
+    decode_error(eio3, "");
+    decode_error(eio3, "abc");
+    decode_error(eio3, "4hello");          // no length
+    decode_error(eio3, ":4hello");         // empty length
+    decode_error(eio3, "x:4hello");        // non-digit length
+    decode_error(eio3, "-1:4");            // negative
+    decode_error(eio3, "6:4hell");         // truncated
+    decode_error(eio3, "6:4hello6:4worl");
+    decode_error(eio3, "5:4hello");        // the leftover "o" is a length without ':'
+    decode_error(eio3, "6:4hello6");       // trailing length
+    decode_error(eio3, "3:4€😀");          // ends inside the surrogate pair of 😀
+    decode_error(eio3, "4:4€");            // too long
+    decode_error(eio3, "1:9");             // unknown type
+    decode_error(eio3, "1:a");
+    decode_error(eio3, "10:b9AQIDBA==");   // unknown type in a base64 packet
+    decode_error(eio3, "10:b4AQ!DBA==");   // invalid base64
+    decode_error(eio3, "1:b");
+    decode_error(eio3, "2:4\xff");         // invalid UTF-8
+    decode_error(eio3, "99999999999999999999:4");
     // v4 syntax on a v3 session.
-    decode_error(3, "4hello\x1e"
+    decode_error(eio3, "4hello\x1e"
                     "4world");
 }
 
 TEST_CASE("v3 XHR2 binary payload decoding") {
     // v3 README: "€" and <01 02 03 04>.
     auto packets =
-        must_decode(3, bytes({0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 1, 2, 3, 4}), true);
+        must_decode(eio3, bytes({0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 1, 2, 3, 4}), true);
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "€");
     check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // v3 test-suite: "4hello" + <01 02 03 04>.
     const auto suite = bytes({0, 6, 255, 52, 104, 101, 108, 108, 111, 1, 5, 255, 4, 1, 2, 3, 4});
-    packets = must_decode(3, suite, true);
+    packets = must_decode(eio3, suite, true);
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "hello");
     check_packet(packets[1], PacketType::message, bin_1234, true);
 
     // Multi-digit length: 12 = bytes 1, 2.
-    packets = must_decode(3, bytes({0, 1, 2, 255}) + "42[\"a\",\"bc\"]", true);
+    packets = must_decode(eio3, bytes({0, 1, 2, 255}) + "42[\"a\",\"bc\"]", true);
     check_packet(packets.at(0), PacketType::message, "2[\"a\",\"bc\"]");
 
     // A lone binary packet with a single-byte body.
-    packets = must_decode(3, bytes({1, 1, 255, 4}), true);
+    packets = must_decode(eio3, bytes({1, 1, 255, 4}), true);
     check_packet(packets.at(0), PacketType::message, "", true);
 }
 
 TEST_CASE("v3 XHR2 binary payload decoding rejects malformed bodies") {
-    decode_error(3, "", true);
-    decode_error(3, bytes({2, 1, 255, 4}), true);              // kind byte neither 0 nor 1
-    decode_error(3, bytes({0, 6, 52, 104}), true);             // no 0xFF
-    decode_error(3, bytes({0, 255, 52}), true);                // no length digits
-    decode_error(3, bytes({0, 10, 255, 52}), true);            // "digit" 10
-    decode_error(3, bytes({0, 6, 255, 52, 104, 101}), true);   // truncated
-    decode_error(3, bytes({0, 1, 255, 55}), true);             // text type '7'
-    decode_error(3, bytes({0, 0, 255}), true);                 // empty text packet
-    decode_error(3, bytes({1, 0, 255}), true);                 // empty binary packet: no type byte
-    decode_error(3, bytes({1, 2, 255, 9, 1}), true);           // binary type 9
-    decode_error(3, bytes({0, 2, 255, 52, 0xff}), true);       // invalid UTF-8 in a text packet
-    decode_error(3, bytes({0, 1, 255, 52, 0}), true);          // trailing garbage: kind 0 without length
+    decode_error(eio3, "", true);
+    decode_error(eio3, bytes({2, 1, 255, 4}), true);              // kind byte neither 0 nor 1
+    decode_error(eio3, bytes({0, 6, 52, 104}), true);             // no 0xFF
+    decode_error(eio3, bytes({0, 255, 52}), true);                // no length digits
+    decode_error(eio3, bytes({0, 10, 255, 52}), true);            // "digit" 10
+    decode_error(eio3, bytes({0, 6, 255, 52, 104, 101}), true);   // truncated
+    decode_error(eio3, bytes({0, 1, 255, 55}), true);             // text type '7'
+    decode_error(eio3, bytes({0, 0, 255}), true);                 // empty text packet
+    decode_error(eio3, bytes({1, 0, 255}), true);                 // empty binary packet: no type byte
+    decode_error(eio3, bytes({1, 2, 255, 9, 1}), true);           // binary type 9
+    decode_error(eio3, bytes({0, 2, 255, 52, 0xff}), true);       // invalid UTF-8 in a text packet
+    decode_error(eio3, bytes({0, 1, 255, 52, 0}), true);          // trailing garbage: kind 0 without length
 }
 
 TEST_CASE("v3 payload encoding") {
@@ -459,11 +463,11 @@ TEST_CASE("v3 payload encoding") {
     CHECK(eio::encode_payload(PayloadFormat::v3_binary, std::span<const OutPacket>{}).empty());
 
     // Round trips.
-    auto packets = must_decode(3, eio::encode_payload(PayloadFormat::v3_binary, euro_bin), true);
+    auto packets = must_decode(eio3, eio::encode_payload(PayloadFormat::v3_binary, euro_bin), true);
     REQUIRE(packets.size() == 2);
     check_packet(packets[0], PacketType::message, "€");
     check_packet(packets[1], PacketType::message, bin_1234, true);
-    packets = must_decode(3, eio::encode_payload(PayloadFormat::v3_base64, euro_bin));
+    packets = must_decode(eio3, eio::encode_payload(PayloadFormat::v3_base64, euro_bin));
     REQUIRE(packets.size() == 2);
     check_packet(packets[1], PacketType::message, bin_1234, true);
 }
@@ -471,12 +475,12 @@ TEST_CASE("v3 payload encoding") {
 TEST_CASE("payload format choice and content type") {
     const std::array text{OutPacket{"4hello", false}};
     const std::array mixed{OutPacket{"4hello", false}, OutPacket{bin_1234, true}};
-    CHECK(eio::choose_payload_format(4, false, mixed) == PayloadFormat::v4);
-    CHECK(eio::choose_payload_format(4, true, mixed) == PayloadFormat::v4);
-    CHECK(eio::choose_payload_format(3, false, text) == PayloadFormat::v3_text);
-    CHECK(eio::choose_payload_format(3, false, mixed) == PayloadFormat::v3_binary);
-    CHECK(eio::choose_payload_format(3, true, mixed) == PayloadFormat::v3_base64);
-    CHECK(eio::choose_payload_format(3, true, text) == PayloadFormat::v3_base64);
+    CHECK(eio::choose_payload_format(eio4, false, mixed) == PayloadFormat::v4);
+    CHECK(eio::choose_payload_format(eio4, true, mixed) == PayloadFormat::v4);
+    CHECK(eio::choose_payload_format(eio3, false, text) == PayloadFormat::v3_text);
+    CHECK(eio::choose_payload_format(eio3, false, mixed) == PayloadFormat::v3_binary);
+    CHECK(eio::choose_payload_format(eio3, true, mixed) == PayloadFormat::v3_base64);
+    CHECK(eio::choose_payload_format(eio3, true, text) == PayloadFormat::v3_base64);
 
     CHECK(eio::payload_content_type(PayloadFormat::v3_binary) == "application/octet-stream");
     CHECK(eio::payload_content_type(PayloadFormat::v3_text) == "text/plain; charset=UTF-8");
@@ -597,7 +601,7 @@ TEST_CASE("JSONP POST bodies") {
     // Straight into the v3 decoder.
     auto body = eio::decode_jsonp_body("d=6%3A4hello10%3Ab4AQIDBA%3D%3D");
     REQUIRE(body);
-    auto packets = must_decode(3, *body);
+    auto packets = must_decode(eio3, *body);
     REQUIRE(packets.size() == 2);
     check_packet(packets[1], PacketType::message, bin_1234, true);
 }

@@ -74,7 +74,7 @@ TEST_CASE("a loaded plugin runs on the bus and the server stops cleanly") {
     std::atomic<bool> resolved{false};
     boost::asio::post(io, [&] {
         auto hs = std::make_shared<Handshake>();
-        server.bus().publish(events::ConnectionOpened{1, "pub1", "websocket", 4, hs});
+        server.bus().publish(events::ConnectionOpened{1, "pub1", "websocket", Protocol::eio4_sio5, hs});
         server.bus().publish(events::Authenticate{1, "abc"});  // the good plugin resolves it to user-of-abc
         // Once the plugin's answer went round the bus, read the registry and stop.
         server.bus().subscribe<events::MembershipChanged>("test", [&](const events::MembershipChanged& e) {

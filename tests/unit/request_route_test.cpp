@@ -60,12 +60,12 @@ TEST_CASE("handshakes: polling with its options, websocket with its accept key, 
     Table t;
     const TransportConfig c;
     auto open = must<routed::Open>(route(get("/socket.io/?EIO=4&transport=polling&t=x&token=a"), t, c));
-    CHECK(open.version == 4);
+    CHECK(open.protocol == yunity::Protocol::eio4_sio5);
     CHECK_FALSE(open.websocket);
     CHECK(open.raw_path.empty());
     CHECK(open.query.size() == 4);  // EIO, transport, t and token: the handshake's query shows every one
     open = must<routed::Open>(route(get("/socket/?EIO=3&transport=polling&b64=1"), t, c));
-    CHECK(open.version == 3);
+    CHECK(open.protocol == yunity::Protocol::eio3_sio4);
     CHECK(open.b64);
     open = must<routed::Open>(route(upgrade("/engine.io/?EIO=4&transport=websocket"), t, c));
     CHECK(open.websocket);
@@ -101,9 +101,9 @@ TEST_CASE("websocket upgrades: the header, the version, the key") {
 
 TEST_CASE("existing sessions: poll, post, probe; a sid of another path, version or an upgraded session refused") {
     Table t;
-    t.sessions["abc"] = {"", 4, false};
-    t.sessions["raw"] = {"/engine.io/", 4, false};
-    t.sessions["up"] = {"", 3, true};
+    t.sessions["abc"] = {"", yunity::Protocol::eio4_sio5, false};
+    t.sessions["raw"] = {"/engine.io/", yunity::Protocol::eio4_sio5, false};
+    t.sessions["up"] = {"", yunity::Protocol::eio3_sio4, true};
     const TransportConfig c;
     CHECK(must<routed::Poll>(route(get("/socket.io/?EIO=4&transport=polling&sid=abc"), t, c)).sid == "abc");
     auto post = get("/socket.io/?EIO=4&transport=polling&sid=abc");

@@ -15,9 +15,14 @@ using yunity::sio::Packet;
 using yunity::sio::PacketType;
 namespace sio = yunity::sio;
 
+using yunity::Protocol;
+// Socket.IO 4 comes over Engine.IO 3, Socket.IO 5 over Engine.IO 4.
+constexpr auto sio4 = Protocol::eio3_sio4;
+constexpr auto sio5 = Protocol::eio4_sio5;
+
 namespace {
 
-Packet must_decode(std::string_view text, int protocol) {
+Packet must_decode(std::string_view text, Protocol protocol) {
     std::string error;
     auto p = sio::decode(text, protocol, &error);
     INFO("packet: " << std::string(text) << " error: " << error);
@@ -25,7 +30,7 @@ Packet must_decode(std::string_view text, int protocol) {
     return std::move(*p);
 }
 
-void check_invalid(std::string_view text, int protocol) {
+void check_invalid(std::string_view text, Protocol protocol) {
     std::string error;
     auto p = sio::decode(text, protocol, &error);
     INFO("packet: " << std::string(text));
@@ -42,7 +47,7 @@ std::string json(const rapidjson::Value& v) {
 }
 
 // Decodes, checks that encoding gives the same text back.
-Packet round_trip(std::string_view text, int protocol) {
+Packet round_trip(std::string_view text, Protocol protocol) {
     auto p = must_decode(text, protocol);
     CHECK(sio::encode(p) == text);
     return p;
@@ -53,112 +58,112 @@ Packet round_trip(std::string_view text, int protocol) {
 TEST_SUITE("socketio codec") {
 
 TEST_CASE("protocol 5 README examples") {
-    auto p = round_trip("0", 5);
+    auto p = round_trip("0", sio5);
     CHECK(p.type == PacketType::connect);
     CHECK(p.nsp == "/");
     CHECK_FALSE(p.has_data());
     CHECK_FALSE(p.id.has_value());
 
-    p = round_trip(R"(0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"})", 5);
+    p = round_trip(R"(0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"})", sio5);
     CHECK(p.type == PacketType::connect);
     CHECK(p.nsp == "/admin");
     REQUIRE(p.data.IsObject());
     CHECK(std::string(p.data["sid"].GetString()) == "oSO0OpakMV_3jnilAAAA");
 
-    p = round_trip(R"(4{"message":"Not authorized"})", 5);
+    p = round_trip(R"(4{"message":"Not authorized"})", sio5);
     CHECK(p.type == PacketType::connect_error);
     CHECK(json(p.data) == R"({"message":"Not authorized"})");
 
-    p = round_trip(R"(2["foo"])", 5);
+    p = round_trip(R"(2["foo"])", sio5);
     CHECK(p.type == PacketType::event);
     CHECK(p.nsp == "/");
     CHECK(json(p.data) == R"(["foo"])");
 
-    p = round_trip(R"(2/admin,["bar"])", 5);
+    p = round_trip(R"(2/admin,["bar"])", sio5);
     CHECK(p.nsp == "/admin");
 
-    p = round_trip(R"(51-["baz",{"_placeholder":true,"num":0}])", 5);
+    p = round_trip(R"(51-["baz",{"_placeholder":true,"num":0}])", sio5);
     CHECK(p.type == PacketType::binary_event);
     CHECK(p.attachments == 1);
 
-    p = round_trip(R"(52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", 5);
+    p = round_trip(R"(52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", sio5);
     CHECK(p.attachments == 2);
     CHECK(p.nsp == "/admin");
 
-    p = round_trip(R"(212["foo"])", 5);
+    p = round_trip(R"(212["foo"])", sio5);
     CHECK(p.type == PacketType::event);
     CHECK(p.id == 12u);
 
-    p = round_trip(R"(3/admin,13["bar"])", 5);
+    p = round_trip(R"(3/admin,13["bar"])", sio5);
     CHECK(p.type == PacketType::ack);
     CHECK(p.nsp == "/admin");
     CHECK(p.id == 13u);
 
-    p = round_trip(R"(61-15["bar",{"_placeholder":true,"num":0}])", 5);
+    p = round_trip(R"(61-15["bar",{"_placeholder":true,"num":0}])", sio5);
     CHECK(p.type == PacketType::binary_ack);
     CHECK(p.attachments == 1);
     CHECK(p.id == 15u);
 
-    p = round_trip("1", 5);
+    p = round_trip("1", sio5);
     CHECK(p.type == PacketType::disconnect);
-    p = round_trip("1/admin,", 5);
+    p = round_trip("1/admin,", sio5);
     CHECK(p.nsp == "/admin");
 
     // Sample session.
-    p = round_trip(R"(0{"sid":"wZX3oN0bSVIhsaknAAAI"})", 5);
-    p = round_trip(R"(2["hey","Jude"])", 5);
-    p = round_trip(R"(0/admin,{"sid":"-G5j-67EZFp-q59rADQM"})", 5);
-    p = round_trip(R"(2/admin,1["tellme"])", 5);
+    p = round_trip(R"(0{"sid":"wZX3oN0bSVIhsaknAAAI"})", sio5);
+    p = round_trip(R"(2["hey","Jude"])", sio5);
+    p = round_trip(R"(0/admin,{"sid":"-G5j-67EZFp-q59rADQM"})", sio5);
+    p = round_trip(R"(2/admin,1["tellme"])", sio5);
     CHECK(p.id == 1u);
-    p = round_trip(R"(61-/admin,1[{"_placeholder":true,"num":0}])", 5);
+    p = round_trip(R"(61-/admin,1[{"_placeholder":true,"num":0}])", sio5);
     CHECK(p.nsp == "/admin");
     CHECK(p.id == 1u);
     CHECK(p.attachments == 1);
 }
 
 TEST_CASE("protocol 5 test-suite packets") {
-    auto p = round_trip(R"(0{"token":"123"})", 5);
+    auto p = round_trip(R"(0{"token":"123"})", sio5);
     CHECK(json(p.data) == R"({"token":"123"})");
-    p = round_trip("0/custom,", 5);
+    p = round_trip("0/custom,", sio5);
     CHECK(p.nsp == "/custom");
-    p = round_trip(R"(0/custom,{"token":"abc"})", 5);
+    p = round_trip(R"(0/custom,{"token":"abc"})", sio5);
     CHECK(p.nsp == "/custom");
     CHECK(json(p.data) == R"({"token":"abc"})");
-    round_trip(R"(2["auth",{}])", 5);
-    round_trip(R"(2/custom,["auth",{"token":"abc"}])", 5);
-    round_trip(R"(4/random,{"message":"Invalid namespace"})", 5);
+    round_trip(R"(2["auth",{}])", sio5);
+    round_trip(R"(2/custom,["auth",{"token":"abc"}])", sio5);
+    round_trip(R"(4/random,{"message":"Invalid namespace"})", sio5);
 
     // No comma after the namespace: it runs to the end.
-    p = must_decode("0/random", 5);
+    p = must_decode("0/random", sio5);
     CHECK(p.type == PacketType::connect);
     CHECK(p.nsp == "/random");
     CHECK(sio::encode(p) == "0/random,");
-    p = must_decode("1/custom", 5);
+    p = must_decode("1/custom", sio5);
     CHECK(p.type == PacketType::disconnect);
     CHECK(p.nsp == "/custom");
 
-    p = round_trip(R"(2["message",1,"2",{"3":[true]}])", 5);
+    p = round_trip(R"(2["message",1,"2",{"3":[true]}])", sio5);
     CHECK(p.data.Size() == 4);
-    p = round_trip(R"(52-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", 5);
+    p = round_trip(R"(52-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", sio5);
     CHECK(p.attachments == 2);
-    p = round_trip(R"(2456["message-with-ack",1,"2",{"3":[false]}])", 5);
+    p = round_trip(R"(2456["message-with-ack",1,"2",{"3":[false]}])", sio5);
     CHECK(p.id == 456u);
-    p = round_trip(R"(3456[1,"2",{"3":[false]}])", 5);
+    p = round_trip(R"(3456[1,"2",{"3":[false]}])", sio5);
     CHECK(p.type == PacketType::ack);
-    p = round_trip(R"(52-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", 5);
+    p = round_trip(R"(52-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", sio5);
     CHECK(p.id == 789u);
     CHECK(p.attachments == 2);
-    p = round_trip(R"(62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", 5);
+    p = round_trip(R"(62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])", sio5);
     CHECK(p.type == PacketType::binary_ack);
 
     // Invalid formats that must close the session: "4abc" (after the Engine.IO '4': "abc"), "42{}", "42abc[...]".
-    check_invalid("abc", 5);
-    check_invalid("2{}", 5);
-    check_invalid(R"(2abc["message-with-ack",1,"2",{"3":[false]}])", 5);
+    check_invalid("abc", sio5);
+    check_invalid("2{}", sio5);
+    check_invalid(R"(2abc["message-with-ack",1,"2",{"3":[false]}])", sio5);
 }
 
 TEST_CASE("socket.io-parser invalid payloads") {
-    for (int protocol : {4, 5}) {
+    for (Protocol protocol : {sio4, sio5}) {
         CAPTURE(protocol);
         check_invalid(R"(442["some","data")", protocol);
         check_invalid(R"(0/admin,"invalid")", protocol);
@@ -172,24 +177,24 @@ TEST_CASE("socket.io-parser invalid payloads") {
         check_invalid("999", protocol);  // unknown packet type 9
         check_invalid("5", protocol);    // Illegal attachments
     }
-    check_invalid(R"(2["connect"])", 5);
-    check_invalid(R"(2["disconnect","123"])", 5);
+    check_invalid(R"(2["connect"])", sio5);
+    check_invalid(R"(2["disconnect","123"])", sio5);
 }
 
 TEST_CASE("reserved event names") {
     for (auto name : {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}) {
         const std::string text = "2[\""s + name + "\"]";
-        check_invalid(text, 5);
-        check_invalid("51-[\""s + name + "\",{\"_placeholder\":true,\"num\":0}]", 5);
+        check_invalid(text, sio5);
+        check_invalid("51-[\""s + name + "\",{\"_placeholder\":true,\"num\":0}]", sio5);
         // Protocol 4's parser does not check names.
-        must_decode(text, 4);
+        must_decode(text, sio4);
     }
-    must_decode(R"(2["connected"])", 5);
-    must_decode(R"(2["Connect"])", 5);
+    must_decode(R"(2["connected"])", sio5);
+    must_decode(R"(2["Connect"])", sio5);
 }
 
 TEST_CASE("validation per packet type") {
-    for (int protocol : {4, 5}) {
+    for (Protocol protocol : {sio4, sio5}) {
         CAPTURE(protocol);
         // EVENT needs a non-empty array starting with a string.
         check_invalid("2", protocol);
@@ -228,104 +233,104 @@ TEST_CASE("validation per packet type") {
 }
 
 TEST_CASE("CONNECT payload differs between protocols") {
-    must_decode("0", 4);
-    must_decode("0/admin,", 4);
-    check_invalid("0{}", 4);
-    check_invalid(R"(0{"token":"123"})", 4);
-    must_decode("0{}", 5);
-    must_decode(R"(0/admin,{"token":"123"})", 5);
-    check_invalid(R"(0"token")", 5);
-    check_invalid("0null", 5);
-    check_invalid("0[]", 5);
+    must_decode("0", sio4);
+    must_decode("0/admin,", sio4);
+    check_invalid("0{}", sio4);
+    check_invalid(R"(0{"token":"123"})", sio4);
+    must_decode("0{}", sio5);
+    must_decode(R"(0/admin,{"token":"123"})", sio5);
+    check_invalid(R"(0"token")", sio5);
+    check_invalid("0null", sio5);
+    check_invalid("0[]", sio5);
 }
 
 TEST_CASE("protocol 4 README examples") {
-    auto p = round_trip("0", 4);
+    auto p = round_trip("0", sio4);
     CHECK(p.type == PacketType::connect);
-    p = round_trip("0/admin,", 4);
+    p = round_trip("0/admin,", sio4);
     CHECK(p.nsp == "/admin");
     CHECK(p.nsp_query.empty());
-    p = round_trip("1/admin,", 4);
+    p = round_trip("1/admin,", sio4);
     CHECK(p.type == PacketType::disconnect);
-    p = round_trip(R"(2["hello",1])", 4);
-    p = round_trip(R"(2/admin,456["project:delete",123])", 4);
+    p = round_trip(R"(2["hello",1])", sio4);
+    p = round_trip(R"(2/admin,456["project:delete",123])", sio4);
     CHECK(p.id == 456u);
     CHECK(json(p.data) == R"(["project:delete",123])");
-    p = round_trip("3/admin,456[]", 4);
+    p = round_trip("3/admin,456[]", sio4);
     CHECK(p.type == PacketType::ack);
     CHECK(p.data.IsArray());
     CHECK(p.data.Empty());
-    p = round_trip(R"(4/admin,"Not authorized")", 4);
+    p = round_trip(R"(4/admin,"Not authorized")", sio4);
     CHECK(p.type == PacketType::connect_error);
     CHECK(std::string(p.data.GetString()) == "Not authorized");
-    p = round_trip(R"(51-["hello",{"_placeholder":true,"num":0}])", 4);
-    p = round_trip(R"(51-/admin,456["project:delete",{"_placeholder":true,"num":0}])", 4);
+    p = round_trip(R"(51-["hello",{"_placeholder":true,"num":0}])", sio4);
+    p = round_trip(R"(51-/admin,456["project:delete",{"_placeholder":true,"num":0}])", sio4);
     CHECK(p.attachments == 1);
     CHECK(p.nsp == "/admin");
     CHECK(p.id == 456u);
-    p = round_trip(R"(61-/admin,456[{"_placeholder":true,"num":0}])", 4);
+    p = round_trip(R"(61-/admin,456[{"_placeholder":true,"num":0}])", sio4);
     CHECK(p.type == PacketType::binary_ack);
 
     // Sample session / captures: the client's events.
-    round_trip(R"(2["authenticate",{"sessionId":"abc123"}])", 4);
-    round_trip(R"(2["message",{"type":"welcome","n":[1,2]}])", 4);
-    round_trip("2/admin,1[\"tellme\"]", 4);
+    round_trip(R"(2["authenticate",{"sessionId":"abc123"}])", sio4);
+    round_trip(R"(2["message",{"type":"welcome","n":[1,2]}])", sio4);
+    round_trip("2/admin,1[\"tellme\"]", sio4);
 }
 
 TEST_CASE("protocol 4 namespace query") {
     // README v4: { "type": 0, "nsp": "/admin?token=1234&uid=abcd" }
-    auto p = must_decode("0/admin?token=1234&uid=abcd,", 4);
+    auto p = must_decode("0/admin?token=1234&uid=abcd,", sio4);
     CHECK(p.type == PacketType::connect);
     CHECK(p.nsp == "/admin");
     CHECK(p.nsp_query == "token=1234&uid=abcd");
     CHECK(sio::encode(p) == "0/admin?token=1234&uid=abcd,");
 
-    p = must_decode("0/admin?token=x", 4);  // without the trailing comma
+    p = must_decode("0/admin?token=x", sio4);  // without the trailing comma
     CHECK(p.nsp == "/admin");
     CHECK(p.nsp_query == "token=x");
 
-    p = must_decode("0/admin?", 4);
+    p = must_decode("0/admin?", sio4);
     CHECK(p.nsp == "/admin");
     CHECK(p.nsp_query.empty());
 
     // Protocol 5 keeps the namespace whole (the server then refuses it as unknown).
-    p = must_decode("0/admin?token=x,", 5);
+    p = must_decode("0/admin?token=x,", sio5);
     CHECK(p.nsp == "/admin?token=x");
     CHECK(p.nsp_query.empty());
 }
 
 TEST_CASE("ack ids") {
-    auto p = round_trip(R"(20["a"])", 5);
+    auto p = round_trip(R"(20["a"])", sio5);
     CHECK(p.id == 0u);
-    p = round_trip(R"(218446744073709551615["a"])", 5);
+    p = round_trip(R"(218446744073709551615["a"])", sio5);
     CHECK(p.id == 18446744073709551615u);
-    check_invalid(R"(218446744073709551616["a"])", 5);
+    check_invalid(R"(218446744073709551616["a"])", sio5);
     // Leading zeros: the reference reads Number("007").
-    p = must_decode(R"(2007["a"])", 5);
+    p = must_decode(R"(2007["a"])", sio5);
     CHECK(p.id == 7u);
     CHECK(sio::encode(p) == R"(27["a"])");
     // An id without data on a type that needs none.
-    p = must_decode("4123", 5);
+    p = must_decode("4123", sio5);
     CHECK(p.id == 123u);
     CHECK_FALSE(p.has_data());
 }
 
 TEST_CASE("attachment counts") {
-    auto p = must_decode("50-[\"a\"]", 5);
+    auto p = must_decode("50-[\"a\"]", sio5);
     CHECK(p.attachments == 0);
-    p = must_decode("512-[\"a\"]", 5);
+    p = must_decode("512-[\"a\"]", sio5);
     CHECK(p.attachments == 12);
-    check_invalid("5-[\"a\"]", 5);
-    check_invalid("51[\"a\"]", 5);
-    check_invalid("5a-[\"a\"]", 5);
-    check_invalid("51x-[\"a\"]", 5);
-    check_invalid("599999999999999999999-[\"a\"]", 5);
+    check_invalid("5-[\"a\"]", sio5);
+    check_invalid("51[\"a\"]", sio5);
+    check_invalid("5a-[\"a\"]", sio5);
+    check_invalid("51x-[\"a\"]", sio5);
+    check_invalid("599999999999999999999-[\"a\"]", sio5);
     // Non-binary types have no count: "21-" is id 21 followed by junk.
-    check_invalid("21-[\"a\"]", 5);
+    check_invalid("21-[\"a\"]", sio5);
 }
 
 TEST_CASE("malformed packets") {
-    for (int protocol : {4, 5}) {
+    for (Protocol protocol : {sio4, sio5}) {
         CAPTURE(protocol);
         check_invalid("", protocol);
         check_invalid("7", protocol);
@@ -342,31 +347,31 @@ TEST_CASE("malformed packets") {
         check_invalid("2[\"\xed\xa0\x80\"]", protocol);
     }
     // JSON.parse tolerates whitespace around the value, so do we (but not before the type digit).
-    auto p = must_decode("2 [\"a\"] ", 5);
+    auto p = must_decode("2 [\"a\"] ", sio5);
     CHECK(p.type == PacketType::event);
     CHECK(sio::encode(p) == R"(2["a"])");
-    check_invalid(" 2[\"a\"]", 5);
+    check_invalid(" 2[\"a\"]", sio5);
 }
 
 TEST_CASE("unicode and escapes survive") {
-    auto p = must_decode(R"(2["€😀","\u20ac\ud83d\ude00","a\"b\\c\n\u0001/"])", 5);
+    auto p = must_decode(R"(2["€😀","\u20ac\ud83d\ude00","a\"b\\c\n\u0001/"])", sio5);
     REQUIRE(p.data.IsArray());
     CHECK(std::string(p.data[0].GetString()) == "€😀");
     CHECK(std::string(p.data[1].GetString()) == "€😀");
     // Output escaping is JSON.stringify's: UTF-8 raw, lowercase \u00xx for other control characters.
     CHECK(sio::encode(p) == R"(2["€😀","€😀","a\"b\\c\n\u0001/"])");
 
-    p = must_decode("2[\"a\\u0000b\"]", 5);
+    p = must_decode("2[\"a\\u0000b\"]", sio5);
     CHECK(p.data[0].GetStringLength() == 3);
     CHECK(sio::encode(p) == "2[\"a\\u0000b\"]");
 }
 
 TEST_CASE("numbers and literals round trip") {
-    round_trip(R"(2["n",0,-1,4294967296,-9223372036854775808,18446744073709551615,1.5,-0.25,true,false,null])", 5);
-    auto p = must_decode(R"(2["n",0.1,1e300,3.141592653589793])", 5);
+    round_trip(R"(2["n",0,-1,4294967296,-9223372036854775808,18446744073709551615,1.5,-0.25,true,false,null])", sio5);
+    auto p = must_decode(R"(2["n",0.1,1e300,3.141592653589793])", sio5);
     CHECK(p.data[1].GetDouble() == 0.1);
     CHECK(p.data[3].GetDouble() == 3.141592653589793);
-    auto again = must_decode(sio::encode(p), 5);
+    auto again = must_decode(sio::encode(p), sio5);
     CHECK(again.data[1].GetDouble() == 0.1);
     CHECK(again.data[2].GetDouble() == 1e300);
     CHECK(again.data[3].GetDouble() == 3.141592653589793);
@@ -375,49 +380,49 @@ TEST_CASE("numbers and literals round trip") {
 // Found by fuzzing (tests/fuzz/socketio_packet.cpp, binary_assembler.cpp): a lone low surrogate escape is
 // valid JSON to JSON.parse and RapidJSON alike, which decodes it to bytes that are not UTF-8.
 TEST_CASE("a lone surrogate escape goes out as the escape, not as bytes that are not UTF-8") {
-    auto p = must_decode(R"(2["s","\u0000\ud03d\ude00\u2028\"\\\/\b"])", 5);
+    auto p = must_decode(R"(2["s","\u0000\ud03d\ude00\u2028\"\\\/\b"])", sio5);
     CHECK(sio::encode(p) == "2[\"s\",\"\\u0000\xED\x80\xBD\\ude00\xE2\x80\xA8\\\"\\\\/\\b\"]");
-    round_trip(R"(50-["hd\ude0151-o"])", 5);
-    round_trip(R"(2["\udc00",{"\udfff":"x\udc00\udc01"}])", 5);
-    check_invalid(R"(2["\ud800"])", 5);  // a lone high surrogate: RapidJSON refuses it
+    round_trip(R"(50-["hd\ude0151-o"])", sio5);
+    round_trip(R"(2["\udc00",{"\udfff":"x\udc00\udc01"}])", sio5);
+    check_invalid(R"(2["\ud800"])", sio5);  // a lone high surrogate: RapidJSON refuses it
 }
 
 // Found by fuzzing: the namespace is echoed in answers ("44/nsp,...") and was not checked.
 TEST_CASE("a namespace that is not UTF-8 is refused") {
-    check_invalid("0/\xff,", 5);
-    check_invalid("2/a\xED\xA0\x80,[\"e\"]", 5);
-    check_invalid("0/adm\xC3,", 4);
-    CHECK(must_decode("0/caf\xC3\xA9,", 5).nsp == "/caf\xC3\xA9");
+    check_invalid("0/\xff,", sio5);
+    check_invalid("2/a\xED\xA0\x80,[\"e\"]", sio5);
+    check_invalid("0/adm\xC3,", sio4);
+    CHECK(must_decode("0/caf\xC3\xA9,", sio5).nsp == "/caf\xC3\xA9");
 }
 
 // Found by fuzzing: RapidJSON 1.1's full-precision number parsing turned zeros with a large exponent or many
 // digits into tiny non-zero numbers (a clz(0) in its DiyFp), and 184467375e300 into NaN, which its Writer then
 // wrote as nothing at all. Numbers are now read with std::from_chars (json_reader.hpp).
 TEST_CASE("numbers are read exactly") {
-    auto p = must_decode(R"(2["n",0e308,0e38,0e-23,0.0000000000000000000000000,-0e-400,100000000000000000000000000000000000000000e-300])", 5);
+    auto p = must_decode(R"(2["n",0e308,0e38,0e-23,0.0000000000000000000000000,-0e-400,100000000000000000000000000000000000000000e-300])", sio5);
     for (rapidjson::SizeType i = 1; i <= 5; ++i) CHECK(p.data[i].GetDouble() == 0.0);
     CHECK(p.data[6].GetDouble() == 1e-259);
     CHECK(sio::encode(p) == R"(2["n",0.0,0.0,0.0,0.0,-0.0,1e-259])");
-    p = must_decode(R"(2["n",5e-324,1e-400,-1e-400,1.7976931348623157e308,0.1,18446744073709551616,-9223372036854775809])", 5);
+    p = must_decode(R"(2["n",5e-324,1e-400,-1e-400,1.7976931348623157e308,0.1,18446744073709551616,-9223372036854775809])", sio5);
     CHECK(p.data[1].GetDouble() == 5e-324);
     CHECK(p.data[2].GetDouble() == 0.0);
     CHECK(p.data[4].GetDouble() == 1.7976931348623157e308);
     CHECK(p.data[5].GetDouble() == 0.1);
     CHECK(p.data[6].GetDouble() == 18446744073709551616.0);
     CHECK(p.data[7].GetDouble() == -9223372036854775809.0);
-    round_trip(sio::encode(p), 5);
+    round_trip(sio::encode(p), sio5);
 
     std::string error;
     for (std::string_view big : {R"(2["n",184467375e300])", R"(2["n",1e309])", R"(2["n",-1e400])",
                                  R"(2["n",0.000001e315])"}) {
         INFO(std::string(big));
-        CHECK_FALSE(sio::decode(big, 5, &error));
+        CHECK_FALSE(sio::decode(big, sio5, &error));
         CHECK(error == "invalid payload: Number too big to be stored in double.");
     }
-    CHECK(must_decode(R"(2["n",0.000001e-20000000000000000000])", 5).data[1].GetDouble() == 0.0);
-    CHECK(must_decode(R"(2["n",1000000000000000000000000000000000000000e-20000000000000000000000])", 5)
+    CHECK(must_decode(R"(2["n",0.000001e-20000000000000000000])", sio5).data[1].GetDouble() == 0.0);
+    CHECK(must_decode(R"(2["n",1000000000000000000000000000000000000000e-20000000000000000000000])", sio5)
               .data[1].GetDouble() == 0.0);
-    CHECK(must_decode(R"(2["n",1e-324])", 5).data[1].GetDouble() == 0.0);
+    CHECK(must_decode(R"(2["n",1e-324])", sio5).data[1].GetDouble() == 0.0);
 }
 
 TEST_CASE("numbers that are not finite go out as null, as JSON.stringify writes them") {
@@ -431,7 +436,7 @@ TEST_CASE("numbers that are not finite go out as null, as JSON.stringify writes 
 }
 
 TEST_CASE("object member order is kept") {
-    round_trip(R"(2["e",{"z":1,"a":2,"m":{"y":[],"b":{}}}])", 5);
+    round_trip(R"(2["e",{"z":1,"a":2,"m":{"y":[],"b":{}}}])", sio5);
 }
 
 TEST_CASE("nesting: up to 64 levels decoded and encoded back; deeper refused without recursing") {
@@ -443,12 +448,12 @@ TEST_CASE("nesting: up to 64 levels decoded and encoded back; deeper refused wit
         return text + ']';
     };
     for (bool objects : {false, true}) {
-        auto p = must_decode(event(64, objects), 5);
+        auto p = must_decode(event(64, objects), sio5);
         CHECK(sio::encode(p) == event(64, objects));
         std::string error;
-        CHECK_FALSE(sio::decode(event(65, objects), 5, &error));
+        CHECK_FALSE(sio::decode(event(65, objects), sio5, &error));
         CHECK(error == "invalid payload: nested deeper than 64 levels");
-        CHECK_FALSE(sio::decode(event(200000, objects), 4, &error));
+        CHECK_FALSE(sio::decode(event(200000, objects), sio4, &error));
         CHECK(error == "invalid payload: nested deeper than 64 levels");
     }
 }
@@ -501,7 +506,7 @@ TEST_CASE("encode_event fast path") {
     CHECK(sio::encode_event("/", "q\"u\\o\nte€", "null") == R"(42["q\"u\\o\nte€",null])");
 
     // Same bytes as the DOM encoder with the Engine.IO prefix.
-    auto p = must_decode(sio::encode_event("/chat", "a\u2028\x01", R"([1,{"b":"c"}])").substr(1), 5);
+    auto p = must_decode(sio::encode_event("/chat", "a\u2028\x01", R"([1,{"b":"c"}])").substr(1), sio5);
     CHECK("4" + sio::encode(p) == sio::encode_event("/chat", "a\u2028\x01", R"([1,{"b":"c"}])"));
     CHECK(p.nsp == "/chat");
 }

@@ -76,7 +76,7 @@ private:
         auto& res = get_response_->get();
         if (res.result() != http::status::ok) return fail("polling GET status", make_error_code(beast::errc::protocol_error));
         const bool binary = res[http::field::content_type] == "application/octet-stream";
-        auto packets = eio::decode_payload(settings_.eio, res.body(), binary);
+        auto packets = eio::decode_payload(settings_.eio == 3 ? Protocol::eio3_sio4 : Protocol::eio4_sio5, res.body(), binary);
         if (!packets) return fail("polling payload", make_error_code(beast::errc::bad_message));
         const bool keep_alive = res.keep_alive();
         for (auto& p : *packets) {

@@ -89,11 +89,11 @@ std::string Engine::random_id() {
     return id;
 }
 
-std::shared_ptr<Session> Engine::create(int version, Session::Transport transport,
+std::shared_ptr<Session> Engine::create(Protocol protocol, Session::Transport transport,
                                         std::shared_ptr<const Handshake> handshake, std::string raw_path,
                                         std::string group) {
     auto sid = random_id();
-    auto session = std::make_shared<Session>(*this, sid, version, next_id_++, transport, std::move(handshake),
+    auto session = std::make_shared<Session>(*this, sid, protocol, next_id_++, transport, std::move(handshake),
                                              std::move(raw_path), std::move(group));
     by_sid_.emplace(std::move(sid), session);
     by_id_.emplace(session->id(), session.get());
@@ -119,7 +119,7 @@ std::shared_ptr<Session> Engine::find(std::string_view sid) const {
 
 void Engine::announce(Session& s) {
     context_.bus().publish(events::ConnectionOpened{
-        s.id(), s.socket_id(), s.transport() == Session::Transport::websocket ? "websocket" : "polling", s.version(),
+        s.id(), s.socket_id(), s.transport() == Session::Transport::websocket ? "websocket" : "polling", s.protocol(),
         s.handshake()});
 }
 
@@ -173,7 +173,7 @@ bool overlap(std::string_view a, std::string_view b) { return a.starts_with(b) |
 std::optional<SessionTable::Facts> Engine::session(std::string_view sid) const {
     auto s = find(sid);
     if (!s) return std::nullopt;
-    return Facts{s->raw_path(), s->version(), s->transport() == Session::Transport::websocket};
+    return Facts{s->raw_path(), s->protocol(), s->transport() == Session::Transport::websocket};
 }
 
 bool Engine::serves(std::string_view path, std::string& raw_path) const {

@@ -33,7 +33,7 @@ public:
 
     // `raw_path` is the plain Engine.IO path the client came by (see EnginePaths); empty for Socket.IO.
     // `group` is the client's address group (address_group()), what the per-address limits count.
-    std::shared_ptr<Session> create(int version, Session::Transport transport,
+    std::shared_ptr<Session> create(Protocol protocol, Session::Transport transport,
                                     std::shared_ptr<const Handshake> handshake, std::string raw_path = {},
                                     std::string group = {});
     std::shared_ptr<Session> find(std::string_view sid) const;

@@ -10,7 +10,7 @@ constexpr char record_separator = '\x1e';
 // More digits than any body we could accept; keeps the length arithmetic far from overflow.
 constexpr std::size_t max_length_digits = 15;
 
-bool is_v3(int version) noexcept { return version == 3; }
+bool is_v3(Protocol protocol) noexcept { return protocol == Protocol::eio3_sio4; }
 
 void set_error(std::string* error, std::string_view message) {
     if (error) error->assign(message);
@@ -306,13 +306,13 @@ std::optional<PacketType> type_from_char(char c) noexcept {
 
 std::optional<Packet> decode_text_frame(std::string_view frame) { return decode_text_packet_v4(frame, false, nullptr); }
 
-std::optional<Packet> decode_text_frame(int version, std::string_view frame) {
-    if (is_v3(version)) return decode_text_packet_v3(frame, nullptr);
+std::optional<Packet> decode_text_frame(Protocol protocol, std::string_view frame) {
+    if (is_v3(protocol)) return decode_text_packet_v3(frame, nullptr);
     return decode_text_packet_v4(frame, true, nullptr);
 }
 
-std::optional<Packet> decode_binary_frame(int version, std::string_view frame) {
-    if (!is_v3(version)) return Packet{PacketType::message, true, std::string(frame)};
+std::optional<Packet> decode_binary_frame(Protocol protocol, std::string_view frame) {
+    if (!is_v3(protocol)) return Packet{PacketType::message, true, std::string(frame)};
     if (frame.empty()) return std::nullopt;
     const auto t = static_cast<unsigned char>(frame[0]);
     if (t > 6) return std::nullopt;
@@ -327,9 +327,9 @@ std::string encode_text_frame(const Packet& packet) {
     return out;
 }
 
-std::string encode_binary_frame(int version, std::string_view bytes) {
+std::string encode_binary_frame(Protocol protocol, std::string_view bytes) {
     std::string out;
-    if (is_v3(version)) {
+    if (is_v3(protocol)) {
         out.reserve(bytes.size() + 1);
         out += '\x04';
     }
@@ -337,9 +337,9 @@ std::string encode_binary_frame(int version, std::string_view bytes) {
     return out;
 }
 
-std::optional<std::vector<Packet>> decode_payload(int version, std::string_view body, bool body_is_binary,
+std::optional<std::vector<Packet>> decode_payload(Protocol protocol, std::string_view body, bool body_is_binary,
                                                   std::string* error) {
-    if (!is_v3(version)) {
+    if (!is_v3(protocol)) {
         if (body_is_binary) {
             set_error(error, "binary payload not allowed in Engine.IO 4");
             return std::nullopt;
@@ -393,8 +393,8 @@ std::string encode_payload(PayloadFormat format, std::span<const OutPacket> pack
     return out;
 }
 
-PayloadFormat choose_payload_format(int version, bool b64, std::span<const OutPacket> packets) {
-    if (!is_v3(version)) return PayloadFormat::v4;
+PayloadFormat choose_payload_format(Protocol protocol, bool b64, std::span<const OutPacket> packets) {
+    if (!is_v3(protocol)) return PayloadFormat::v4;
     if (b64) return PayloadFormat::v3_base64;
     for (const auto& p : packets)
         if (p.binary) return PayloadFormat::v3_binary;

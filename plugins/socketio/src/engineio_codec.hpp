@@ -1,8 +1,10 @@
 #pragma once
 
 // Engine.IO packet and payload codecs, protocol versions 3 (socket.io-client 1.x/2.x) and 4 (3.x and later).
-// Pure functions: no I/O, no allocation beyond the returned strings. A `version` argument of 3 selects version 3;
-// any other value means version 4.
+// Pure functions: no I/O, no allocation beyond the returned strings. The `protocol` argument picks the Engine.IO
+// version (yunity::Protocol, sdk/include/yunity/events.hpp).
+
+#include <yunity/events.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -34,14 +36,14 @@ std::optional<PacketType> type_from_char(char c) noexcept;
 std::optional<Packet> decode_text_frame(std::string_view frame);
 // Same, but also accepts the base64 form that clients configured with `forceBase64` send over a websocket:
 // version 4 `b<base64>` (a binary message), version 3 `b<type digit><base64>`.
-std::optional<Packet> decode_text_frame(int version, std::string_view frame);
+std::optional<Packet> decode_text_frame(Protocol protocol, std::string_view frame);
 // Version 4: the frame is a binary message as is (possibly empty). Version 3: the first byte is the packet type
 // (0x04 for a message), the rest its bytes; nullopt when empty or the type byte is not 0..6.
-std::optional<Packet> decode_binary_frame(int version, std::string_view frame);
+std::optional<Packet> decode_binary_frame(Protocol protocol, std::string_view frame);
 // Type digit + data; `binary` is ignored (binary packets go out with encode_binary_frame).
 std::string encode_text_frame(const Packet& packet);
 // Version 4: the bytes as is; version 3: '\x04' + bytes.
-std::string encode_binary_frame(int version, std::string_view bytes);
+std::string encode_binary_frame(Protocol protocol, std::string_view bytes);
 
 // ---- HTTP long-polling ----
 
@@ -65,7 +67,7 @@ struct OutPacket {
 // version 3 only: version 4 rejects it like engine.io does). nullopt with a reason in *error when malformed:
 // empty body, bad or truncated length, unknown packet type, invalid base64, invalid UTF-8 (version 3 text).
 // Version 3 "0:" is a valid empty payload.
-std::optional<std::vector<Packet>> decode_payload(int version, std::string_view body, bool body_is_binary,
+std::optional<std::vector<Packet>> decode_payload(Protocol protocol, std::string_view body, bool body_is_binary,
                                                   std::string* error = nullptr);
 
 // Encodes a batch for a GET response. An empty batch gives "" (v4, v3_binary) or "0:" (v3_text, v3_base64) as
@@ -75,7 +77,7 @@ std::string encode_payload(PayloadFormat format, std::span<const OutPacket> pack
 
 // The format engine.io uses for this batch. b64: the session's handshake request carried a non-empty `b64` query
 // value, or the transport is JSONP.
-PayloadFormat choose_payload_format(int version, bool b64, std::span<const OutPacket> packets);
+PayloadFormat choose_payload_format(Protocol protocol, bool b64, std::span<const OutPacket> packets);
 
 // "application/octet-stream" for v3_binary, else "text/plain; charset=UTF-8".
 std::string_view payload_content_type(PayloadFormat format) noexcept;

@@ -161,17 +161,18 @@ private:
         hs->query = std::move(o.query);
         auto group = fill_handshake(*hs);
         // A Socket.IO 5 session owes a CONNECT: until it comes, it counts against the pending limit too.
-        if (engine_.admit(group, o.version == 4 && o.raw_path.empty())) return unavailable();
+        if (engine_.admit(group, o.protocol == Protocol::eio4_sio5 && o.raw_path.empty())) return unavailable();
         if (o.websocket)
-            return hand_over(nullptr, o.version, o.accept, std::move(hs), std::move(o.raw_path), std::move(group));
+            return hand_over(nullptr, o.protocol, o.accept, std::move(hs), std::move(o.raw_path), std::move(group));
         jsonp_ = !o.jsonp.empty();
-        auto s = engine_.create(o.version, Session::Transport::polling, std::move(hs), std::move(o.raw_path),
+        auto s = engine_.create(o.protocol, Session::Transport::polling, std::move(hs), std::move(o.raw_path),
                                 std::move(group));
         s->set_base64(o.b64);
         const auto open = s->open_packet();
         const eio::OutPacket out{open, false};
-        auto body = eio::encode_payload(o.version == 3 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4,
-                                        std::span(&out, 1));
+        auto body = eio::encode_payload(
+            o.protocol == Protocol::eio3_sio4 ? eio::PayloadFormat::v3_text : eio::PayloadFormat::v4,
+            std::span(&out, 1));
         if (jsonp_) body = eio::encode_jsonp(o.jsonp, body);
         auto res = make_response(http::status::ok, std::move(body),
                                  jsonp_ ? "text/javascript; charset=UTF-8" : "text/plain; charset=UTF-8");
@@ -184,16 +185,16 @@ private:
     // route() found the session of a Probe, Poll or Post in this same turn of the loop: it is still there.
     void carry_out(routed::Probe& p) {
         auto session = engine_.find(p.sid);
-        hand_over(session, session->version(), p.accept, nullptr, {}, {});
+        hand_over(session, session->protocol(), p.accept, nullptr, {}, {});
     }
 
     void carry_out(routed::Poll& p) {
         auto session = engine_.find(p.sid);
         jsonp_ = !p.jsonp.empty();
         waiting_ = true;
-        if (auto refused = session->on_poll(shared_from_this(), std::move(p.jsonp))) {
+        if (std::string why; !session->on_poll(shared_from_this(), std::move(p.jsonp), &why)) {
             waiting_ = false;
-            engine_.log().debug("connection #{}: poll refused: {}", session->id(), *refused);
+            engine_.log().debug("connection #{}: poll refused: {}", session->id(), why);
             return error(http::status::bad_request, EioError::bad_request);
         }
         if (waiting_) watch_for_close(session);
@@ -212,7 +213,7 @@ private:
         const auto type = request_.find(http::field::content_type);
         const bool binary = type != request_.end() && type->value().starts_with("application/octet-stream");
         std::string why;
-        auto packets = eio::decode_payload(session->version(), body, binary, &why);
+        auto packets = eio::decode_payload(session->protocol(), body, binary, &why);
         if (!packets) {
             engine_.log().info("connection #{}: malformed polling payload ({}); closing", session->id(), why);
             session->close(CloseReason::protocol_error);
@@ -223,7 +224,7 @@ private:
     }
 
     // The connection becomes a websocket: to probe `session`, or (without one) to open a new session.
-    void hand_over(std::shared_ptr<Session> session, int version, const std::string& accept,
+    void hand_over(std::shared_ptr<Session> session, Protocol protocol, const std::string& accept,
                    std::shared_ptr<const Handshake> hs, std::string raw_path, std::string group) {
         shut_ = true;  // the stream is the websocket's now
         WebsocketStart start{
@@ -231,7 +232,7 @@ private:
             "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
                 accept + "\r\n\r\n",
             std::move(session),
-            version,
+            protocol,
             std::move(hs),
             std::move(raw_path),
             std::move(group)};

@@ -30,8 +30,8 @@ bool would_block(const error_code& ec) { return ec == asio::error::would_block |
 
 class PlainWebsocket final : public WebsocketConnection {
 public:
-    PlainWebsocket(Engine& engine, Listener& listener, tcp::socket socket, int version)
-        : WebsocketConnection(engine, listener, version), socket_(std::move(socket)) {
+    PlainWebsocket(Engine& engine, Listener& listener, tcp::socket socket, Protocol protocol)
+        : WebsocketConnection(engine, listener, protocol), socket_(std::move(socket)) {
         error_code ec;
         socket_.non_blocking(true, ec);
         socket_.set_option(tcp::no_delay(true), ec);
@@ -122,8 +122,8 @@ private:
 }  // namespace
 
 void start_plain_websocket(Engine& engine, Listener& listener, tcp::socket socket, WebsocketStart start) {
-    const int version = start.version;
-    std::make_shared<PlainWebsocket>(engine, listener, std::move(socket), version)->run(std::move(start));
+    const Protocol protocol = start.protocol;
+    std::make_shared<PlainWebsocket>(engine, listener, std::move(socket), protocol)->run(std::move(start));
 }
 
 }  // namespace yunity::socketio

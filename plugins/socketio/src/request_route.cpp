@@ -56,11 +56,11 @@ Route route(const RequestFacts& r, const SessionTable& sessions, const Transport
     if (const char* why = origin_refusal(r, config, !jsonp.empty())) return refuse(EioError::forbidden, why, 403);
     if (r.method == Method::options) return routed::Preflight{};
 
-    const int version = query->eio == "4" ? 4 : query->eio == "3" ? 3 : 0;
-    if (version == 0) return refuse(EioError::unsupported_version);
+    if (query->eio != "3" && query->eio != "4") return refuse(EioError::unsupported_version);
+    const Protocol protocol = query->eio == "3" ? Protocol::eio3_sio4 : Protocol::eio4_sio5;
     const bool websocket = query->transport == "websocket";
     if (!websocket && query->transport != "polling") return refuse(EioError::transport_unknown);
-    if (!jsonp.empty() && (!config.jsonp || version != 3 || !valid_jsonp_index(jsonp)))
+    if (!jsonp.empty() && (!config.jsonp || protocol != Protocol::eio3_sio4 || !valid_jsonp_index(jsonp)))
         return refuse(EioError::bad_request, "JSONP is off, or its index is not one");
 
     std::optional<SessionTable::Facts> session;
@@ -68,7 +68,7 @@ Route route(const RequestFacts& r, const SessionTable& sessions, const Transport
         session = sessions.session(query->sid);
         // A sid is only known on the path that opened it (Socket.IO, or a plugin's plain Engine.IO path).
         if (!session || session->raw_path != raw_path) return refuse(EioError::session_unknown);
-        if (session->version != version) return refuse(EioError::bad_request, "another Engine.IO version");
+        if (session->protocol != protocol) return refuse(EioError::bad_request, "another Engine.IO version");
     }
 
     if (websocket) {
@@ -77,12 +77,13 @@ Route route(const RequestFacts& r, const SessionTable& sessions, const Transport
         auto accept = websocket_accept(r.websocket_key);
         if (!accept) return refuse(EioError::bad_request, "a bad Sec-WebSocket-Key");
         if (session) return routed::Probe{std::string(query->sid), std::move(*accept)};
-        return routed::Open{version, true, std::move(raw_path), std::move(*accept), false, {}, std::move(query->query)};
+        return routed::Open{protocol, true, std::move(raw_path),    std::move(*accept),
+                            false,    {},   std::move(query->query)};
     }
     if (r.websocket_upgrade) return refuse(EioError::bad_request, "an upgrade with transport=polling");
     if (!session) {
         if (r.method != Method::get) return refuse(EioError::bad_handshake_method);
-        return routed::Open{version, false, std::move(raw_path), {}, query->b64, jsonp, std::move(query->query)};
+        return routed::Open{protocol, false, std::move(raw_path), {}, query->b64, jsonp, std::move(query->query)};
     }
     // After the upgrade the polling transport is gone, for POSTs as for GETs (engine.io: "Bad request").
     if (session->upgraded) return refuse(EioError::bad_request, "the session has upgraded to websocket");

@@ -5,6 +5,8 @@
 
 #include "transport_config.hpp"
 
+#include <yunity/events.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,8 +43,8 @@ struct RequestFacts {
 class SessionTable {
 public:
     struct Facts {
-        std::string raw_path;   // the plain Engine.IO path the session was opened on; empty for Socket.IO
-        int version = 0;        // Engine.IO
+        std::string raw_path;  // the plain Engine.IO path the session was opened on; empty for Socket.IO
+        Protocol protocol = Protocol::eio4_sio5;
         bool upgraded = false;  // its transport is a websocket now
     };
     virtual ~SessionTable() = default;
@@ -66,7 +68,7 @@ struct WrongWsVersion {};  // 426 with Sec-WebSocket-Version: 13
 // A new session, over polling or over a websocket (its Sec-WebSocket-Accept given); admission is the caller's,
 // as it knows the client's address.
 struct Open {
-    int version;
+    Protocol protocol;
     bool websocket;
     std::string raw_path;
     std::string accept;

@@ -27,11 +27,11 @@ constexpr std::size_t max_pending_acks = 1024;
 
 }  // namespace
 
-Session::Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
+Session::Session(Engine& engine, std::string sid, Protocol protocol, ConnectionId id, Transport transport,
                  std::shared_ptr<const Handshake> handshake, std::string raw_path, std::string address_group)
     : engine_(engine),
       sid_(std::move(sid)),
-      version_(version),
+      protocol_(protocol),
       id_(id),
       transport_(transport),
       handshake_(std::move(handshake)),
@@ -45,7 +45,7 @@ std::string Session::open_packet() const {
     out += transport_ == Transport::polling && c.allow_upgrades ? "[\"websocket\"]" : "[]";
     out += ",\"pingInterval\":" + std::to_string(c.ping_interval.count());
     out += ",\"pingTimeout\":" + std::to_string(c.ping_timeout.count());
-    if (version_ >= 4) out += ",\"maxPayload\":" + std::to_string(c.max_payload);
+    if (protocol_ == Protocol::eio4_sio5) out += ",\"maxPayload\":" + std::to_string(c.max_payload);
     out += "}";
     return out;
 }
@@ -56,10 +56,10 @@ void Session::start() {
         // Plain Engine.IO: open once the handshake is answered; no namespace, no connect timeout.
         socket_id_ = sid_;
         enter(State::open);
-        arm_heartbeat(version_ == 3 ? c.ping_interval + c.ping_timeout : c.ping_interval);
+        arm_heartbeat(protocol_ == Protocol::eio3_sio4 ? c.ping_interval + c.ping_timeout : c.ping_interval);
         return;
     }
-    if (version_ == 3) {
+    if (protocol_ == Protocol::eio3_sio4) {
         // Socket.IO 4: the default namespace is joined implicitly, and the server says so right away (unless a
         // plugin's hook for "/" refuses: protocol 4 clients send no auth payload, so it sees "{}").
         socket_id_ = sid_;  // what client 2.x calls socket.id for "/"
@@ -97,7 +97,7 @@ void Session::arm_heartbeat(std::chrono::milliseconds after) {
 
 void Session::on_heartbeat() {
     const auto& c = engine_.config();
-    if (version_ == 3 || awaiting_pong_) {
+    if (protocol_ == Protocol::eio3_sio4 || awaiting_pong_) {
         // Version 3: no ping from the client for pingInterval + pingTimeout. Version 4: no pong in time.
         close(CloseReason::ping_timeout);
         return;
@@ -112,19 +112,19 @@ void Session::on_packet(eio::Packet packet) {
     const auto& c = engine_.config();
     switch (packet.type) {
         case eio::PacketType::ping:
-            if (version_ != 3) return protocol_error("ping from a version 4 client");
+            if (protocol_ != Protocol::eio3_sio4) return protocol_error("ping from a version 4 client");
             send({packet.data.empty() ? pong_packet : std::make_shared<const std::string>("3" + packet.data), false});
             arm_heartbeat(c.ping_interval + c.ping_timeout);
             return;
         case eio::PacketType::pong:
-            if (version_ == 3) return;  // not expected, harmless
+            if (protocol_ == Protocol::eio3_sio4) return;  // not expected, harmless
             if (awaiting_pong_) {
                 awaiting_pong_ = false;
                 arm_heartbeat(c.ping_interval);
             }
             return;
         case eio::PacketType::message:
-            if (version_ == 3) arm_heartbeat(c.ping_interval + c.ping_timeout);
+            if (protocol_ == Protocol::eio3_sio4) arm_heartbeat(c.ping_interval + c.ping_timeout);
             if (raw()) return engine_.engine_message(*this, std::move(packet.data), packet.binary);
             if (packet.binary) {
                 // An attachment of the binary packet being assembled; socket.io's parser rejects any other
@@ -154,7 +154,7 @@ void Session::on_packet(eio::Packet packet) {
 
 void Session::on_message(std::string_view text) {
     std::string error;
-    auto packet = sio::decode(text, version_ == 3 ? 4 : 5, &error);
+    auto packet = sio::decode(text, protocol_, &error);
     if (!packet) return protocol_error("malformed Socket.IO packet: " + error);
     if (packet->type == sio::PacketType::binary_event || packet->type == sio::PacketType::binary_ack) {
         assembled_bytes_ = 0;
@@ -208,7 +208,7 @@ std::string Session::connect_error(std::string_view nsp, std::string_view messag
         out += nsp;
         out += ',';
     }
-    if (version_ == 3) {
+    if (protocol_ == Protocol::eio3_sio4) {
         eio::append_json_string(out, message);
     } else {
         out += "{\"message\":";
@@ -235,7 +235,7 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
         send_text(connect_error(nsp, "Invalid namespace"));
         return;
     }
-    if (version_ == 3 && nsp == "/") return;  // already joined implicitly
+    if (protocol_ == Protocol::eio3_sio4 && nsp == "/") return;  // already joined implicitly
     if (!joined(nsp)) {
         if (auto refusal = check_namespace(nsp, packet.has_data() ? sio::encode_json(packet.data) : "{}")) {
             send_text(connect_error(nsp, *refusal));
@@ -247,7 +247,7 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
     }
     if (nsp == "/") {
         send_text("40{\"sid\":\"" + socket_id_ + "\"}");
-    } else if (version_ == 3) {
+    } else if (protocol_ == Protocol::eio3_sio4) {
         send_text("40" + nsp + ",");
     } else {
         send_text("40" + nsp + ",{\"sid\":\"" + namespaces_.find(nsp)->second + "\"}");
@@ -299,19 +299,23 @@ void Session::authenticate(const rapidjson::Value& args) {
     engine_.authenticate(*this, std::move(session_id));
 }
 
-std::optional<std::string> Session::on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index) {
-    if (closed()) return std::string("session closed");
-    if (transport_ == Transport::websocket) return std::string("the session has upgraded to websocket");
+bool Session::on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index, std::string* why) {
+    const auto refuse = [why](const char* reason) {
+        if (why) *why = reason;
+        return false;
+    };
+    if (closed()) return refuse("session closed");
+    if (transport_ == Transport::websocket) return refuse("the session has upgraded to websocket");
     if (waiter_) {
         // Two GETs at once: engine.io treats it as a broken client and drops the session.
         close(CloseReason::transport_error);
-        return std::string("overlapping polling requests");
+        return refuse("overlapping polling requests");
     }
     waiter_ = std::move(waiter);
     jsonp_index_ = std::move(jsonp_index);
     if (transport_ == Transport::upgrading) answer_waiter("6");
     else if (!queue_.empty()) schedule_flush();
-    return std::nullopt;
+    return true;
 }
 
 void Session::on_post(std::vector<eio::Packet> packets) {
@@ -329,7 +333,7 @@ bool Session::attach_probe(std::shared_ptr<WebsocketLink> link) {
 }
 
 bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data) {
-    auto packet = text ? eio::decode_text_frame(version_, data) : eio::decode_binary_frame(version_, data);
+    auto packet = text ? eio::decode_text_frame(protocol_, data) : eio::decode_binary_frame(protocol_, data);
     if (!packet) {
         engine_.log().info("connection #{}: malformed websocket frame; closing", id_);
         close(CloseReason::protocol_error);
@@ -456,7 +460,7 @@ void Session::answer_waiter(std::string_view packet) {
 void Session::respond(std::span<const eio::OutPacket> packets) {
     if (!waiter_) return;
     const bool jsonp = !jsonp_index_.empty();
-    const auto format = eio::choose_payload_format(version_, base64_ || jsonp, packets);
+    const auto format = eio::choose_payload_format(protocol_, base64_ || jsonp, packets);
     auto body = eio::encode_payload(format, packets);
     if (jsonp) body = eio::encode_jsonp(jsonp_index_, body);
     engine_.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);

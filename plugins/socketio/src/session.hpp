@@ -28,7 +28,7 @@ public:
     // the upgrade); the websocket. switch_transport() is the only way from one to another.
     enum class Transport { polling, upgrading, websocket };
 
-    Session(Engine& engine, std::string sid, int version, ConnectionId id, Transport transport,
+    Session(Engine& engine, std::string sid, Protocol protocol, ConnectionId id, Transport transport,
             std::shared_ptr<const Handshake> handshake, std::string raw_path = {}, std::string address_group = {});
 
     // Arms the heartbeat and queues what follows the open packet (Socket.IO 4: the default namespace's CONNECT).
@@ -36,7 +36,7 @@ public:
 
     const std::string& sid() const { return sid_; }
     ConnectionId id() const { return id_; }
-    int version() const { return version_; }
+    Protocol protocol() const { return protocol_; }
     Transport transport() const { return transport_; }
     State state() const { return state_; }
     bool closed() const { return state_ == State::closed; }
@@ -49,7 +49,7 @@ public:
     // The client's address group (client_address.hpp), what the per-address limits count it under.
     const std::string& address_group() const { return address_group_; }
     // A Socket.IO 5 session (Engine.IO 4) that has not completed a CONNECT yet: it is held to the pending limits.
-    bool pending() const { return version_ == 4 && !raw() && state_ == State::connecting; }
+    bool pending() const { return protocol_ == Protocol::eio4_sio5 && !raw() && state_ == State::connecting; }
 
     // The open packet, for the handshake response or the first websocket frame.
     std::string open_packet() const;
@@ -57,9 +57,9 @@ public:
     // Packets from the client, over polling or over the websocket transport.
     void on_packet(eio::Packet packet);
 
-    // A polling GET. Returns an error message (and the caller answers 400 "Bad request") when the session has
-    // upgraded or another GET is already waiting, which also closes the session as engine.io does.
-    std::optional<std::string> on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index);
+    // A polling GET. Returns false, with the reason in *why (and the caller answers 400 "Bad request"), when the
+    // session has upgraded or another GET is already waiting, which also closes the session as engine.io does.
+    bool on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index, std::string* why = nullptr);
     // engine.io-client 3 asks for base64 binaries (`b64`) on its handshake only: the choice holds for the
     // whole session.
     void set_base64(bool b64) { base64_ = b64; }
@@ -115,7 +115,7 @@ private:
     Engine& engine_;
     std::string sid_;
     std::string socket_id_;
-    int version_;
+    Protocol protocol_;
     ConnectionId id_;
     Transport transport_;
     std::shared_ptr<const Handshake> handshake_;

@@ -40,12 +40,12 @@ std::optional<std::uint64_t> parse_u64(std::string_view digits) noexcept {
 
 bool is_binary(PacketType type) noexcept { return type == PacketType::binary_event || type == PacketType::binary_ack; }
 
-bool validate(const Packet& p, int protocol, std::string* error) {
+bool validate(const Packet& p, Protocol protocol, std::string* error) {
     const auto& d = p.data;
     switch (p.type) {
         case PacketType::connect:
             if (!p.has_data()) return true;
-            if (protocol == 4) return fail(error, "CONNECT carries no payload in protocol 4");
+            if (protocol == Protocol::eio3_sio4) return fail(error, "CONNECT carries no payload in protocol 4");
             return d.IsObject() || fail(error, "invalid payload: CONNECT needs an object");
         case PacketType::disconnect:
             return !p.has_data() || fail(error, "invalid payload: DISCONNECT carries none");
@@ -57,7 +57,7 @@ bool validate(const Packet& p, int protocol, std::string* error) {
             if (!d.IsArray() || d.Empty()) return fail(error, "invalid payload: EVENT needs a non-empty array");
             const auto& name = d[0];
             if (!name.IsString()) return fail(error, "invalid payload: the event name is not a string");
-            if (protocol != 4) {
+            if (protocol != Protocol::eio3_sio4) {
                 const std::string_view n(name.GetString(), name.GetStringLength());
                 for (auto reserved : reserved_events)
                     if (n == reserved) return fail(error, "invalid payload: reserved event name");
@@ -159,7 +159,7 @@ void write_json(std::string& out, const rapidjson::Value& root) {
 
 }  // namespace
 
-std::optional<Packet> decode(std::string_view text, int protocol, std::string* error) {
+std::optional<Packet> decode(std::string_view text, Protocol protocol, std::string* error) {
     if (text.empty()) {
         fail(error, "empty packet");
         return std::nullopt;
@@ -197,7 +197,7 @@ std::optional<Packet> decode(std::string_view text, int protocol, std::string* e
             return std::nullopt;
         }
         i = comma == std::string_view::npos ? text.size() : comma + 1;
-        if (protocol == 4) {
+        if (protocol == Protocol::eio3_sio4) {
             if (const auto q = p.nsp.find('?'); q != std::string::npos) {
                 p.nsp_query = p.nsp.substr(q + 1);
                 p.nsp.resize(q);

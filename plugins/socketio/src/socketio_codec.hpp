@@ -7,6 +7,8 @@
 
 #include <rapidjson/document.h>
 
+#include <yunity/events.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -49,7 +51,7 @@ struct Packet {
 //   names the reference reserves ("connect", "connect_error", "disconnect", "disconnecting", "newListener",
 //   "removeListener"); ACK / BINARY_ACK: an array, and an id.
 // Placeholders of binary packets are checked by BinaryAssembler, not here.
-std::optional<Packet> decode(std::string_view text, int protocol, std::string* error = nullptr);
+std::optional<Packet> decode(std::string_view text, Protocol protocol, std::string* error = nullptr);
 
 // Compact JSON, members in their DOM order, strings escaped as JSON.stringify does. The namespace (with its
 // query, if any) followed by ',' only when it is not "/"; then the id; then the data. Binary types get

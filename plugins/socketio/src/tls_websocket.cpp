@@ -29,8 +29,8 @@ constexpr std::size_t max_buffers = 64;
 
 class TlsWebsocket final : public WebsocketConnection {
 public:
-    TlsWebsocket(Engine& engine, Listener& listener, TlsStream stream, int version)
-        : WebsocketConnection(engine, listener, version), stream_(std::move(stream)) {
+    TlsWebsocket(Engine& engine, Listener& listener, TlsStream stream, Protocol protocol)
+        : WebsocketConnection(engine, listener, protocol), stream_(std::move(stream)) {
         // The HTTP side's request timeout no longer applies: Engine.IO's heartbeat judges liveness.
         beast::get_lowest_layer(stream_).expires_never();
         error_code ec;
@@ -100,8 +100,8 @@ private:
 }  // namespace
 
 void start_tls_websocket(Engine& engine, Listener& listener, TlsStream stream, WebsocketStart start) {
-    const int version = start.version;
-    std::make_shared<TlsWebsocket>(engine, listener, std::move(stream), version)->run(std::move(start));
+    const Protocol protocol = start.protocol;
+    std::make_shared<TlsWebsocket>(engine, listener, std::move(stream), protocol)->run(std::move(start));
 }
 
 }  // namespace yunity::socketio

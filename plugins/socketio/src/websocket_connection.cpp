@@ -40,8 +40,8 @@ constexpr std::chrono::milliseconds open_packet_delay{2};
 
 }  // namespace
 
-WebsocketConnection::WebsocketConnection(Engine& engine, Listener& listener, int version)
-    : engine_(engine), listener_(listener), reader_(engine.config().max_payload), version_(version) {
+WebsocketConnection::WebsocketConnection(Engine& engine, Listener& listener, Protocol protocol)
+    : engine_(engine), listener_(listener), reader_(engine.config().max_payload), protocol_(protocol) {
     live_ = listener_.track(this);
 }
 
@@ -67,7 +67,7 @@ void WebsocketConnection::run(WebsocketStart start) {
         wait_read();
         return;
     }
-    auto session = engine_.create(version_, Session::Transport::websocket, std::move(start.handshake),
+    auto session = engine_.create(protocol_, Session::Transport::websocket, std::move(start.handshake),
                                   std::move(start.raw_path), std::move(start.group));
     session_ = session;
     session->attach_websocket(shared_from_this());
@@ -87,7 +87,7 @@ void WebsocketConnection::open() {
 SendStatus WebsocketConnection::send(Frame frame) {
     if (state_ != State::open) return SendStatus::dropped;
     if (frame.binary) {
-        frames_.push(std::make_shared<const std::string>(eio::encode_binary_frame(version_, *frame.bytes)),
+        frames_.push(std::make_shared<const std::string>(eio::encode_binary_frame(protocol_, *frame.bytes)),
                      ws::Opcode::binary);
     } else {
         frames_.push(std::move(frame.bytes), ws::Opcode::text);

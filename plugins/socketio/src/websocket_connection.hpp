@@ -28,9 +28,9 @@ class Session;
 
 // What the HTTP side's upgrade hands to a new websocket.
 struct WebsocketStart {
-    std::string response;              // the 101, the first bytes written
-    std::shared_ptr<Session> session;  // the session this websocket probes for; none: it opens a new session
-    int version = 4;                   // Engine.IO version of a new session
+    std::string response;                     // the 101, the first bytes written
+    std::shared_ptr<Session> session;         // the session this websocket probes for; none: it opens a new session
+    Protocol protocol = Protocol::eio4_sio5;  // a new session's
     std::shared_ptr<const Handshake> handshake;
     std::string raw_path;  // a plugin's plain Engine.IO path, else empty
     std::string group;     // the client's address group
@@ -61,7 +61,7 @@ public:
     State state() const { return state_; }
 
 protected:
-    WebsocketConnection(Engine& engine, Listener& listener, int version);
+    WebsocketConnection(Engine& engine, Listener& listener, Protocol protocol);
 
     // ---- The stream's I/O, by the subclass ----
     // Writes what frames_ holds, as the stream takes it: consumes from frames_ what it hands over, sets
@@ -113,7 +113,7 @@ private:
     ws::FrameReader reader_;
     std::string pending_;                                // the start of a frame whose rest has not arrived
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
-    int version_;
+    Protocol protocol_;
     bool probing_ = false;
     bool flush_scheduled_ = false;
     State state_ = State::open;

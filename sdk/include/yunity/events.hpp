@@ -36,6 +36,17 @@ struct Handshake {
     }
 };
 
+// The protocol pair a connection speaks: Engine.IO 3 carrying Socket.IO 4 (socket.io-client 1.x and 2.x), or
+// Engine.IO 4 carrying Socket.IO 5 (3.x and later). No other pairing exists in the wild. The value is the
+// Engine.IO version, as clients name it in the handshake's `EIO` parameter.
+enum class Protocol : int {
+    eio3_sio4 = 3,
+    eio4_sio5 = 4,
+};
+
+constexpr int engineio_version(Protocol p) { return static_cast<int>(p); }
+constexpr int socketio_version(Protocol p) { return p == Protocol::eio3_sio4 ? 4 : 5; }
+
 enum class CloseReason : std::uint8_t {
     client_close = 0,
     transport_error = 1,
@@ -67,7 +78,7 @@ struct ConnectionOpened {
     ConnectionId connection = 0;
     std::string public_id;    // the id the client sees as its own (socket.io's socket.id)
     std::string transport;    // "polling" or "websocket"
-    int protocol = 0;         // e.g. the Engine.IO version, 3 or 4
+    Protocol protocol = Protocol::eio4_sio5;
     std::shared_ptr<const Handshake> handshake;
 };
 
@@ -220,7 +231,7 @@ inline std::string describe(EventKind kind, const void* event) {
         case ConnectionOpened::kind: {
             auto& e = *static_cast<const ConnectionOpened*>(event);
             return "ConnectionOpened #" + std::to_string(e.connection) + " " + e.public_id + " " + e.transport +
-                   " v" + std::to_string(e.protocol) + (e.handshake ? " from " + e.handshake->address : "");
+                   " EIO " + std::to_string(engineio_version(e.protocol)) + (e.handshake ? " from " + e.handshake->address : "");
         }
         case ConnectionClosed::kind: {
             auto& e = *static_cast<const ConnectionClosed*>(event);

@@ -19,7 +19,7 @@ struct ConnectionInfo {
     ConnectionId id = 0;
     std::string public_id;
     std::string transport;
-    int protocol = 0;
+    Protocol protocol = Protocol::eio4_sio5;
     std::optional<std::string> session_id;  // none until the client authenticates
     std::optional<std::string> user;        // none while its session has no user (or is not yet resolved)
     std::shared_ptr<const Handshake> handshake;

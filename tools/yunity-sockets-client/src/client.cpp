@@ -67,10 +67,10 @@ void Client::stop() { finish(0); }
 
 void Client::connect() {
     state_ = State::opening;
-    const TransportSettings settings{options_.server, options_.eio};
+    const TransportSettings settings{options_.server, options_.protocol};
     transport_ = options_.transport == TransportKind::websocket ? make_websocket_transport(io_, settings, *this)
                                                                 : make_polling_transport(io_, settings, *this);
-    spdlog::info("connecting to {} (Engine.IO {}, {})", options_.server.display, options_.eio,
+    spdlog::info("connecting to {} (Engine.IO {}, {})", options_.server.display, engineio_version(options_.protocol),
                  transport_name(options_.transport));
     arm(connect_timer_, options_.connect_timeout, [this] {
         lost("no socket.io connection within " + std::to_string(options_.connect_timeout.count()) + " ms");
@@ -89,7 +89,7 @@ void Client::on_packet(eio::Packet packet) {
     case eio::PacketType::ping:
         // In version 3 the client pings and the server answers; a pong the server did not ask for would be a
         // heartbeat in the wrong direction, so a stray ping is left unanswered, as engine.io-client 3 does.
-        if (options_.eio == 3) {
+        if (options_.protocol == Protocol::eio3_sio4) {
             spdlog::debug("ignored a ping from a version 3 server");
             break;
         }
@@ -118,7 +118,7 @@ void Client::on_open(std::string_view json) {
     spdlog::debug("Engine.IO session {} open (pingInterval {} ms, pingTimeout {} ms)", open_.sid,
                   open_.ping_interval.count(), open_.ping_timeout.count());
     heard_from_server();
-    if (options_.eio == 3) {
+    if (options_.protocol == Protocol::eio3_sio4) {
         // Protocol 4 joins the default namespace implicitly: the server's CONNECT comes unasked.
         arm(ping_timer_, open_.ping_interval, [this] { send_ping(); });
     } else {
@@ -129,7 +129,7 @@ void Client::on_open(std::string_view json) {
 
 void Client::on_socketio(std::string_view text) {
     std::string why;
-    auto packet = sio::decode(text, options_.eio == 3 ? 4 : 5, &why);
+    auto packet = sio::decode(text, options_.protocol, &why);
     if (!packet) return lost("malformed socket.io packet from the server (" + why + ")");
     if (packet->nsp != "/") {
         spdlog::debug("ignored a packet for namespace {}", packet->nsp);

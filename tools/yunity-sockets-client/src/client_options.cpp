@@ -170,7 +170,7 @@ Options parse_options(int argc, const char* const argv[]) {
 
     const auto& eio = vm["eio"].as<std::string>();
     if (eio != "3" && eio != "4") throw UsageError("--eio '" + eio + "': expected 3 or 4");
-    o.eio = eio == "3" ? 3 : 4;
+    o.protocol = eio == "3" ? Protocol::eio3_sio4 : Protocol::eio4_sio5;
 
     const auto& transport = vm["transport"].as<std::string>();
     if (transport == "websocket")
@@ -204,11 +204,11 @@ Options parse_options(int argc, const char* const argv[]) {
     return o;
 }
 
-std::string request_target(const ServerAddress& server, int eio, std::string_view transport, std::string_view sid) {
+std::string request_target(const ServerAddress& server, Protocol protocol, std::string_view transport, std::string_view sid) {
     boost::urls::url u;
     u.set_path(server.path);
     auto params = u.params();
-    params.append({"EIO", eio == 3 ? "3" : "4"});
+    params.append({"EIO", protocol == Protocol::eio3_sio4 ? "3" : "4"});
     params.append({"transport", boost::urls::string_view(transport.data(), transport.size())});
     if (!sid.empty()) params.append({"sid", boost::urls::string_view(sid.data(), sid.size())});
     std::string target(u.encoded_target());

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <yunity/events.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -33,7 +35,7 @@ struct Options {
     std::string help_text;
 
     ServerAddress server;
-    int eio = 4;  // Engine.IO 3 goes with Socket.IO protocol 4, Engine.IO 4 with protocol 5
+    Protocol protocol = Protocol::eio4_sio5;  // --eio 3 or 4
     TransportKind transport = TransportKind::websocket;
     std::string session_id;
     std::optional<std::uint64_t> once;  // exit after this many messages
@@ -48,6 +50,6 @@ struct Options {
 Options parse_options(int argc, const char* const argv[]);
 
 // The target of one Engine.IO request: path?EIO=<eio>&transport=<transport>[&sid=<sid>], then the URL's own query.
-std::string request_target(const ServerAddress& server, int eio, std::string_view transport, std::string_view sid);
+std::string request_target(const ServerAddress& server, Protocol protocol, std::string_view transport, std::string_view sid);
 
 }  // namespace yunity::client

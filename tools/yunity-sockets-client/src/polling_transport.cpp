@@ -142,7 +142,7 @@ public:
 
 private:
     http::request<http::string_body> make_request(http::verb verb) const {
-        http::request<http::string_body> req{verb, request_target(settings_.server, settings_.eio, "polling", sid_),
+        http::request<http::string_body> req{verb, request_target(settings_.server, settings_.protocol, "polling", sid_),
                                              11};
         req.set(http::field::host, settings_.server.host_header);
         req.set(http::field::user_agent, user_agent);
@@ -164,7 +164,7 @@ private:
         const auto content_type = res[http::field::content_type];
         const bool binary = content_type.starts_with("application/octet-stream");
         std::string why;
-        auto packets = eio::decode_payload(settings_.eio, res.body(), binary, &why);
+        auto packets = eio::decode_payload(settings_.protocol, res.body(), binary, &why);
         if (!packets) return fail("malformed polling payload from the server: " + why);
         if (sid_.empty()) {
             // The handshake: the open packet comes first and carries the sid every later request names.
@@ -188,7 +188,7 @@ private:
         std::vector<eio::OutPacket> packets;
         packets.reserve(queue_.size());
         for (const auto& p : queue_) packets.push_back({p, false});
-        const auto format = eio::choose_payload_format(settings_.eio, false, packets);
+        const auto format = eio::choose_payload_format(settings_.protocol, false, packets);
         auto req = make_request(http::verb::post);
         req.set(http::field::content_type, "text/plain;charset=UTF-8");
         req.body() = eio::encode_payload(format, packets);

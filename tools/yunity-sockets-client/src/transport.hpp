@@ -44,7 +44,7 @@ public:
 
 struct TransportSettings {
     ServerAddress server;
-    int eio = 4;
+    Protocol protocol = Protocol::eio4_sio5;
 };
 
 // Both keep themselves alive while they have I/O pending; `events` must outlive that or be detached with close()

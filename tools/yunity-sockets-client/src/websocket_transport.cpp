@@ -75,7 +75,7 @@ private:
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::request_type& req) { req.set(http::field::user_agent, user_agent); }));
         ws_.auto_fragment(false);
-        const auto target = request_target(settings_.server, settings_.eio, "websocket", {});
+        const auto target = request_target(settings_.server, settings_.protocol, "websocket", {});
         ws_.async_handshake(response_, settings_.server.host_header, target,
                             [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
     }
@@ -113,8 +113,8 @@ private:
         const auto data = beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
         if (events_) {
-            auto packet = ws_.got_text() ? eio::decode_text_frame(settings_.eio, data)
-                                         : eio::decode_binary_frame(settings_.eio, data);
+            auto packet = ws_.got_text() ? eio::decode_text_frame(settings_.protocol, data)
+                                         : eio::decode_binary_frame(settings_.protocol, data);
             if (!packet) return fail("malformed Engine.IO frame from the server");
             events_->on_packet(std::move(*packet));
         }
