@@ -12,8 +12,10 @@ constexpr std::size_t max_length_digits = 15;
 
 bool is_v3(Protocol protocol) noexcept { return protocol == Protocol::eio3_sio4; }
 
-void set_error(std::string* error, std::string_view message) {
+// The reason for the caller, and no value: `return fail(error, "why");`.
+std::nullopt_t fail(std::string* error, std::string_view message) {
     if (error) error->assign(message);
+    return std::nullopt;
 }
 
 // Length in bytes of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no surrogates,
@@ -55,23 +57,14 @@ std::optional<std::size_t> parse_length(std::string_view digits) noexcept {
 
 // One text packet of a version 4 payload or websocket: "<digit>[data]" or "b<base64>".
 std::optional<Packet> decode_text_packet_v4(std::string_view text, bool allow_base64, std::string* error) {
-    if (text.empty()) {
-        set_error(error, "empty packet");
-        return std::nullopt;
-    }
+    if (text.empty()) return fail(error, "empty packet");
     if (text[0] == 'b' && allow_base64) {
         auto bytes = base64_decode(text.substr(1));
-        if (!bytes) {
-            set_error(error, "invalid base64 in binary packet");
-            return std::nullopt;
-        }
+        if (!bytes) return fail(error, "invalid base64 in binary packet");
         return Packet{PacketType::message, true, std::move(*bytes)};
     }
     auto type = type_from_char(text[0]);
-    if (!type) {
-        set_error(error, "unknown packet type");
-        return std::nullopt;
-    }
+    if (!type) return fail(error, "unknown packet type");
     return Packet{*type, false, std::string(text.substr(1))};
 }
 
@@ -79,15 +72,9 @@ std::optional<Packet> decode_text_packet_v4(std::string_view text, bool allow_ba
 std::optional<Packet> decode_text_packet_v3(std::string_view text, std::string* error) {
     if (!text.empty() && text[0] == 'b') {
         auto type = text.size() >= 2 ? type_from_char(text[1]) : std::nullopt;
-        if (!type) {
-            set_error(error, "unknown packet type in base64 packet");
-            return std::nullopt;
-        }
+        if (!type) return fail(error, "unknown packet type in base64 packet");
         auto bytes = base64_decode(text.substr(2));
-        if (!bytes) {
-            set_error(error, "invalid base64 in binary packet");
-            return std::nullopt;
-        }
+        if (!bytes) return fail(error, "invalid base64 in binary packet");
         return Packet{*type, true, std::move(*bytes)};
     }
     return decode_text_packet_v4(text, false, error);
@@ -109,43 +96,25 @@ std::optional<std::vector<Packet>> decode_payload_v4(std::string_view body, std:
 }
 
 std::optional<std::vector<Packet>> decode_payload_v3_text(std::string_view body, std::string* error) {
-    if (body.empty()) {
-        set_error(error, "empty payload");
-        return std::nullopt;
-    }
+    if (body.empty()) return fail(error, "empty payload");
     std::vector<Packet> packets;
     std::size_t pos = 0;
     while (pos < body.size()) {
         const auto colon = body.find(':', pos);
-        if (colon == std::string_view::npos) {
-            set_error(error, "missing ':' after packet length");
-            return std::nullopt;
-        }
+        if (colon == std::string_view::npos) return fail(error, "missing ':' after packet length");
         const auto units = parse_length(body.substr(pos, colon - pos));
-        if (!units) {
-            set_error(error, "invalid packet length");
-            return std::nullopt;
-        }
+        if (!units) return fail(error, "invalid packet length");
         // The length counts UTF-16 code units, so walk the UTF-8 text code point by code point.
         std::size_t end = colon + 1;
         std::size_t counted = 0;
         while (counted < *units) {
-            if (end >= body.size()) {
-                set_error(error, "truncated packet");
-                return std::nullopt;
-            }
+            if (end >= body.size()) return fail(error, "truncated packet");
             const auto len = utf8_sequence_length(body, end);
-            if (len == 0) {
-                set_error(error, "invalid UTF-8");
-                return std::nullopt;
-            }
+            if (len == 0) return fail(error, "invalid UTF-8");
             counted += len == 4 ? 2 : 1;
             end += len;
         }
-        if (counted != *units) {
-            set_error(error, "packet length splits a surrogate pair");
-            return std::nullopt;
-        }
+        if (counted != *units) return fail(error, "packet length splits a surrogate pair");
         const auto text = body.substr(colon + 1, end - colon - 1);
         // engine.io skips zero-length packets ("0:" is how it encodes an empty batch).
         if (!text.empty()) {
@@ -159,23 +128,14 @@ std::optional<std::vector<Packet>> decode_payload_v3_text(std::string_view body,
 }
 
 std::optional<std::vector<Packet>> decode_payload_v3_binary(std::string_view body, std::string* error) {
-    if (body.empty()) {
-        set_error(error, "empty payload");
-        return std::nullopt;
-    }
+    if (body.empty()) return fail(error, "empty payload");
     std::vector<Packet> packets;
     std::size_t pos = 0;
     while (pos < body.size()) {
         const auto kind = static_cast<unsigned char>(body[pos]);
-        if (kind > 1) {
-            set_error(error, "invalid packet kind byte");
-            return std::nullopt;
-        }
+        if (kind > 1) return fail(error, "invalid packet kind byte");
         const auto ff = body.find('\xff', pos + 1);
-        if (ff == std::string_view::npos) {
-            set_error(error, "missing 0xFF after packet length");
-            return std::nullopt;
-        }
+        if (ff == std::string_view::npos) return fail(error, "missing 0xFF after packet length");
         // The length digits are the byte values 0..9, not ASCII.
         std::optional<std::size_t> length;
         if (ff - pos - 1 >= 1 && ff - pos - 1 <= max_length_digits) {
@@ -185,29 +145,18 @@ std::optional<std::vector<Packet>> decode_payload_v3_binary(std::string_view bod
                 length = d <= 9 ? std::optional<std::size_t>(*length * 10 + d) : std::nullopt;
             }
         }
-        if (!length) {
-            set_error(error, "invalid packet length");
-            return std::nullopt;
-        }
-        if (*length > body.size() - ff - 1) {
-            set_error(error, "truncated packet");
-            return std::nullopt;
-        }
+        if (!length) return fail(error, "invalid packet length");
+        if (*length > body.size() - ff - 1) return fail(error, "truncated packet");
         const auto bytes = body.substr(ff + 1, *length);
         pos = ff + 1 + *length;
         if (kind == 0) {
-            if (!is_valid_utf8(bytes)) {
-                set_error(error, "invalid UTF-8");
-                return std::nullopt;
-            }
+            if (!is_valid_utf8(bytes)) return fail(error, "invalid UTF-8");
             auto packet = decode_text_packet_v3(bytes, error);
             if (!packet) return std::nullopt;
             packets.push_back(std::move(*packet));
         } else {
-            if (bytes.empty() || static_cast<unsigned char>(bytes[0]) > 6) {
-                set_error(error, "unknown packet type in binary packet");
-                return std::nullopt;
-            }
+            if (bytes.empty() || static_cast<unsigned char>(bytes[0]) > 6)
+                return fail(error, "unknown packet type in binary packet");
             packets.push_back(Packet{static_cast<PacketType>(bytes[0]), true, std::string(bytes.substr(1))});
         }
     }
@@ -340,10 +289,7 @@ std::string encode_binary_frame(Protocol protocol, std::string_view bytes) {
 std::optional<std::vector<Packet>> decode_payload(Protocol protocol, std::string_view body, bool body_is_binary,
                                                   std::string* error) {
     if (!is_v3(protocol)) {
-        if (body_is_binary) {
-            set_error(error, "binary payload not allowed in Engine.IO 4");
-            return std::nullopt;
-        }
+        if (body_is_binary) return fail(error, "binary payload not allowed in Engine.IO 4");
         return decode_payload_v4(body, error);
     }
     return body_is_binary ? decode_payload_v3_binary(body, error) : decode_payload_v3_text(body, error);
