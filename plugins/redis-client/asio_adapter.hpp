@@ -11,13 +11,13 @@ namespace yunity::redis {
 
 // What the owner of a context hears from the adapter. Both run on the io_context's thread.
 struct AdapterHooks {
-  // The socket became readable and hiredis is about to read it. A subscribed connection can get replies that
-  // hiredis hands to no callback (a PING answer), so this is the only reliable sign that the server is alive.
-  std::function<void()> on_readable;
-  // hiredis is freeing the context, for whatever reason (error, EOF, redisAsyncFree): called exactly once, from
-  // inside hiredis, after every reply callback of the context has run and before its fd is closed. `ac->errstr`
-  // still tells why. The context must not be touched after this returns.
-  std::function<void()> on_cleanup;
+    // The socket became readable and hiredis is about to read it. A subscribed connection can get replies that
+    // hiredis hands to no callback (a PING answer), so this is the only reliable sign that the server is alive.
+    std::function<void()> on_readable;
+    // hiredis is freeing the context, for whatever reason (error, EOF, redisAsyncFree): called exactly once, from
+    // inside hiredis, after every reply callback of the context has run and before its fd is closed. `ac->errstr`
+    // still tells why. The context must not be touched after this returns.
+    std::function<void()> on_cleanup;
 };
 
 // Drives `ac` (fresh from redisAsyncConnect without error, nothing attached yet) from `io`: hiredis' read and

@@ -11,16 +11,16 @@ namespace yunity::redis {
 
 // What `--redis` names: one server, a master found through Sentinel, or a Redis Cluster.
 struct RedisTarget {
-  enum class Kind { single, sentinel, cluster };
+    enum class Kind { single, sentinel, cluster };
 
-  Kind kind = Kind::single;
-  // single: the server. sentinel and cluster: the user, password and db for the data nodes (masters); host
-  // and port are those of the first seed until the real master is known.
-  RedisUrl url;
-  // sentinel: the sentinels, asked without credentials (default port 26379). cluster: the nodes to read the
-  // topology from (default port 6379), with the credentials of `url`.
-  std::vector<RedisUrl> seeds;
-  std::string master_name;  // sentinel only: the name the sentinels monitor the master under
+    Kind kind = Kind::single;
+    // single: the server. sentinel and cluster: the user, password and db for the data nodes (masters); host
+    // and port are those of the first seed until the real master is known.
+    RedisUrl url;
+    // sentinel: the sentinels, asked without credentials (default port 26379). cluster: the nodes to read the
+    // topology from (default port 6379), with the credentials of `url`.
+    std::vector<RedisUrl> seeds;
+    std::string master_name;  // sentinel only: the name the sentinels monitor the master under
 };
 
 // Accepts

@@ -10,11 +10,11 @@ namespace yunity::redis {
 // Where and how to reach one redis server. Plain TCP only: hiredis 0.14 has no TLS, so `rediss://` is refused
 // at parse time instead of failing at connect time.
 struct RedisUrl {
-  std::string host = "127.0.0.1";  // a name or an IP address; IPv6 without brackets
-  std::uint16_t port = 6379;
-  std::string user;      // empty: AUTH with the password alone (the `default` user)
-  std::string password;  // empty: no AUTH
-  int db = 0;            // SELECTed after connecting when not 0
+    std::string host = "127.0.0.1";  // a name or an IP address; IPv6 without brackets
+    std::uint16_t port = 6379;
+    std::string user;      // empty: AUTH with the password alone (the `default` user)
+    std::string password;  // empty: no AUTH
+    int db = 0;            // SELECTed after connecting when not 0
 };
 
 // Accepts `redis://[[user]:password@]host[:port][/db]`, e.g. `redis://127.0.0.1`, `redis://:secret@cache:6380/2`,

@@ -37,7 +37,7 @@ TEST_CASE("CRC16 and key slots as redis computes them") {
   CHECK(key_slot("foo") == 12182);
   CHECK(key_slot("bar") == 5061);
   CHECK(key_slot("") == 0);
-  CHECK(key_slot("session-store-abc") < kClusterSlots);
+  CHECK(key_slot("session-store-abc") < cluster_slot_count);
 }
 
 TEST_CASE("hash tags: the first {...} with something inside decides") {
@@ -47,7 +47,7 @@ TEST_CASE("hash tags: the first {...} with something inside decides") {
   CHECK(key_slot("foo{}{bar}") != key_slot("bar"));  // an empty first tag: the whole key
   CHECK(key_slot("foo{{bar}}zap") == key_slot("{bar"));
   CHECK(key_slot("foo{bar}{zap}") == key_slot("bar"));
-  CHECK(key_slot("foo{bar") == crc16("foo{bar") % kClusterSlots);  // no closing brace: the whole key
+  CHECK(key_slot("foo{bar") == crc16("foo{bar") % cluster_slot_count);  // no closing brace: the whole key
 }
 
 TEST_CASE("MOVED and ASK errors") {
