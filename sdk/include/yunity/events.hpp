@@ -95,20 +95,26 @@ struct SessionResolved {
 };
 
 // A notification from a source, for a list of users. `payload` is the compact JSON object to send as the
-// `message` event's argument (the published object minus `users`), serialized once.
+// `message` event's argument (the published object minus `users`), serialized once. `offset` names the
+// notification's place in its source, so that a client can later ask for what came after it: redis-streams
+// sets the stream entry's id (`1733150000000-0`), redis-pubsub `<run id>-<sequence>` with a run id drawn at
+// each start (so an offset of another run is recognised as one). Opaque to clients; empty when the source
+// keeps no order.
 struct Notification {
     static constexpr EventKind kind = 5;
     std::vector<std::string> users;
     std::shared_ptr<const std::string> payload;
+    std::string offset;
 };
 
 // The core's answer to a notification: send `event` with the JSON argument `payload` to these connections.
-// Each connection appears once; transports ignore ids that are not theirs.
+// Each connection appears once; transports ignore ids that are not theirs. `offset` is the notification's.
 struct Deliver {
     static constexpr EventKind kind = 6;
     std::vector<ConnectionId> connections;
     std::string event = "message";
     std::shared_ptr<const std::string> payload;
+    std::string offset;
 };
 
 // A connection switched transport (the polling → websocket upgrade).
