@@ -152,6 +152,7 @@ test('redis restarted with its data (AOF): entries added before the restart that
     await until(() => c.offsets.length === 32, 'every offset');
     assert.deepEqual(c.offsets, [first, ...added, later]);
     await until(async () => (await readyz(server)) === 200, 'ready again', 10000);
+    assert.equal(await metric(server, 'yunity_redis_streams_gaps_total', 'source="redis-streams"'), 0);
   } finally { c.close(); await server.stop(); }
 });
 
@@ -260,6 +261,7 @@ test(`a burst of ${BURST} entries XADDed as fast as redis takes them arrives who
     // by far less than the 20,000 notifications would take several times over (the stream itself is ~2 MB).
     assert.ok(rssMax - rssBefore < 48 * 1024 * 1024, `resident memory grew by ${(rssMax - rssBefore) >> 20} MB`);
     assert.equal(await metric(server, 'yunity_redis_streams_entries_total', 'source="redis-streams"'), BURST);
+    assert.equal(await metric(server, 'yunity_redis_streams_gaps_total', 'source="redis-streams"'), 0);
   } finally { c.close(); await server.stop(); }
 });
 
@@ -314,7 +316,7 @@ test('a stalled redis (DEBUG SLEEP) makes the source not ready within block_ms +
   } finally { await server.stop(); }
 });
 
-test('entries trimmed before the server read them: a warning saying how far, a count, and reading goes on from the oldest entry', async () => {
+test('entries trimmed before the server read them: a warning saying how many and how far, a count, and reading goes on from the oldest entry', async () => {
   const server = await start({ count: 2 });
   const c = await client(server, 4, 'u-trim');
   try {
@@ -326,13 +328,13 @@ test('entries trimmed before the server read them: a warning saying how far, a c
     try {
       for (let n = 1; n <= 10; n++) await xadd(['u-trim'], { n });
       // The producer's retention keeps only the newest 3: entries 1..7 go before the server read them. Redis may
-      // already have answered the blocked XREAD with entry 1 (and 2) into its socket: those arrive, the rest of
+      // already have answered the blocked XREAD with entry 1 into its socket: that one arrives, the rest of
       // the gap does not.
       await redis.command('XTRIM', 'notifications', 'MAXLEN', '3');
       kept.push(...(await redis.command('XRANGE', 'notifications', '-', '+')).map(([id]) => id));
     } finally { server.proc.kill('SIGCONT'); }
     assert.equal(kept.length, 3);
-    await server.waitLog(/stream notifications: entries after \d+-\d+ up to \d+-\d+ \(\d+ ms of the stream\) were trimmed before this server read them/, 5000, from);
+    const warned = await server.waitLog(/stream notifications: (\d+) entries after (\d+-\d+), up to (\d+-\d+) \(\d+ ms of the stream\), were removed before this server read them/, 5000, from);
     await until(async () => await metric(server, 'yunity_redis_streams_gaps_total', 'source="redis-streams"') === 1,
       'the gap counted', 3000);
     await until(() => c.messages.some((m) => m.data.n === 10), 'the newest entry', 5000);
@@ -343,8 +345,36 @@ test('entries trimmed before the server read them: a warning saying how far, a c
     assert.deepEqual(got, [...got].sort((x, y) => x - y));
     assert.equal(new Set(got).size, got.length);
     assert.ok(got.length <= 6, `got ${JSON.stringify(got)}`);
+    // The warning counts exactly the trimmed entries that were not delivered.
+    assert.equal(Number(warned[1]), 7 - got.filter((n) => n >= 1 && n <= 7).length, warned[0]);
     // Reported once, not at every check.
     await sleep(1000);
     assert.equal(await metric(server, 'yunity_redis_streams_gaps_total', 'source="redis-streams"'), 1);
   } finally { c.close(); await server.stop(); }
+});
+
+test('redis-pubsub gives offsets <run id>-<sequence>: consecutive within a run, another run id after a restart', async () => {
+  const plugins = ['socketio', 'redis-session', 'redis-pubsub', 'admin-http', OFFSET_ECHO];
+  const runs = [];
+  for (let run = 0; run < 2; run++) {
+    const server = await Server.start({ redis, plugins });
+    await until(async () => (await readyz(server)) === 200, 'ready', 10000);
+    const c = await client(server, 4, 'u-pubsub');
+    try {
+      for (let n = 0; n < 3; n++) await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: ['u-pubsub'], data: { n } }));
+      // Not a notification: no offset is used up by it.
+      await redis.command('PUBLISH', 'notifications', '{not json');
+      await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: ['u-pubsub'], data: { n: 3 } }));
+      await messageCount(c, 4);
+      await until(() => c.offsets.length === 4, 'every offset');
+      const parts = c.offsets.map((o) => /^([a-f][0-9a-f]{15})-(\d+)$/.exec(o));
+      assert.ok(parts.every(Boolean), JSON.stringify(c.offsets));
+      assert.equal(new Set(parts.map((p) => p[1])).size, 1, 'one run id per run');
+      const seq = parts.map((p) => Number(p[2]));
+      // The canary's probes are not notifications either: the sequence has no holes.
+      for (let i = 1; i < seq.length; i++) assert.equal(seq[i], seq[i - 1] + 1, JSON.stringify(c.offsets));
+      runs.push(parts[0][1]);
+    } finally { c.close(); await server.stop(); }
+  }
+  assert.notEqual(runs[0], runs[1], 'each start draws its own run id');
 });

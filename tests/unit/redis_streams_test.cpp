@@ -1,7 +1,8 @@
 // The redis-streams source's reading of redis' answers: entry ids and their order, XREAD replies, XINFO STREAM,
-// and the decision that entries not read yet were trimmed away. Reply shapes are those redis 7.0 sends (RESP2).
+// and the finding that entries not read yet were trimmed or deleted away. Reply shapes are those redis 7.0 sends (RESP2).
 #include <doctest/doctest.h>
 
+#include "gap_detector.hpp"
 #include "stream_reply.hpp"
 
 using namespace yunity::redis_streams;
@@ -118,8 +119,11 @@ TEST_CASE("XREAD: a reply of another shape is refused with a reason, never half 
 
 namespace {
 
-// XINFO STREAM as redis 7.0 answers it (RESP2), for a stream of 3 entries 1-0..3-0 after 1 trimmed one.
-Reply xinfo7(std::string first, std::string last_generated, std::string max_deleted, long long length) {
+// XINFO STREAM as redis 7.0 answers it (RESP2). entries-added defaults to one more than the length (one entry
+// trimmed).
+Reply xinfo7(std::string first, std::string last_generated, std::string max_deleted, long long length,
+             long long entries_added = -1) {
+    if (entries_added < 0) entries_added = length + 1;
     return array({string("length"),
                   integer(length),
                   string("radix-tree-keys"),
@@ -131,7 +135,7 @@ Reply xinfo7(std::string first, std::string last_generated, std::string max_dele
                   string("max-deleted-entry-id"),
                   string(std::move(max_deleted)),
                   string("entries-added"),
-                  integer(length + 1),
+                  integer(entries_added),
                   string("recorded-first-entry-id"),
                   string(first),
                   string("groups"),
@@ -179,31 +183,131 @@ TEST_CASE("XINFO STREAM: length, last generated id, first entry, newest deleted 
     CHECK(!parse_xinfo(array({string("length"), integer(-1), string("last-generated-id"), string("1-0")}), &error));
 }
 
-TEST_CASE("a gap: entries after the last one read were deleted before they were read") {
-    // Redis 7: exact, by the newest deleted id.
-    auto trimmed = parse_xinfo(xinfo7("100-0", "120-0", "99-5", 10));
-    REQUIRE(trimmed);
-    auto gap = find_gap(*trimmed, id(50, 0), true);
+TEST_CASE("gaps counted with redis 7: entries trimmed (MAXLEN/MINID) before they were read, seen before reading on") {
+    // Started when 4 entries had been added, the last 4-0; then 6 more (5-0..10-0) while away, and MAXLEN 3
+    // kept 8-0..10-0: 5-0, 6-0 and 7-0 were never read. (Trimming leaves max-deleted-entry-id at 0-0.)
+    GapDetector gaps;
+    gaps.start_at(id(4, 0), 4);
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("1-0", "4-0", "0-0", 4, 4))));
+    auto gap = gaps.check(*parse_xinfo(xinfo7("8-0", "10-0", "0-0", 3, 10)));
     REQUIRE(gap);
-    CHECK(gap->after == id(50, 0));
-    CHECK(gap->through == id(99, 5));
-    CHECK(gap->exact);
-    // Read up to the newest deleted one or past it: nothing lost.
-    CHECK(!find_gap(*trimmed, id(99, 5), true));
-    CHECK(!find_gap(*trimmed, id(110, 0), true));
-    // A stream that never lost an entry.
-    CHECK(!find_gap(*parse_xinfo(xinfo7("1-0", "5-0", "0-0", 5)), id(0, 0), false));
+    CHECK(gap->after == id(4, 0));
+    CHECK(gap->until == id(8, 0));
+    CHECK(gap->count == 3);
+    // Reported once: reading the kept ones then matches the count, up to the mark (10-0) and after it.
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("8-0", "10-0", "0-0", 3, 10))));
+    CHECK(!gaps.read(id(8, 0)));
+    CHECK(!gaps.read(id(9, 0)));
+    CHECK(!gaps.read(id(10, 0)));
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("10-0", "10-0", "0-0", 1, 10))));
+    // Two more added and both trimmed away (MAXLEN 0): the stream is empty, the gap runs up to the last id.
+    auto emptied = gaps.check(*parse_xinfo(xinfo7("", "12-0", "0-0", 0, 12)));
+    REQUIRE(emptied);
+    CHECK(emptied->count == 2);
+    CHECK(emptied->after == id(10, 0));
+    CHECK(emptied->until == id(12, 0));
+}
 
-    // Redis 6: inferred from the oldest entry, and only from an entry that was read (the position a first start
-    // pinned may be older than every entry without anything being lost).
-    auto old = parse_xinfo(xinfo6("100-0", "120-0", 10));
-    REQUIRE(old);
-    auto inferred = find_gap(*old, id(50, 0), true);
+TEST_CASE("gaps counted with redis 7: trimmed entries the reader already went past") {
+    // An XINFO came while 1-0..10-0 were all held (the mark: 10-0, 10 added); then MAXLEN took 2-0..4-0 while the
+    // reader held only 1-0, and it read 5-0..10-0. At the mark it has counted 7 of 10.
+    GapDetector gaps;
+    gaps.start_at(id(0, 0), 0);
+    CHECK(!gaps.read(id(1, 0)));
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("1-0", "10-0", "0-0", 10, 10))));
+    for (std::uint64_t ms = 5; ms < 10; ++ms) CHECK(!gaps.read(id(ms, 0)));
+    auto gap = gaps.read(id(10, 0));  // the mark: counted 7 of 10
+    REQUIRE(gap);
+    CHECK(gap->count == 3);
+    CHECK(gap->after == id(0, 0));  // where the count last held: the gap lies somewhere after it
+    CHECK(gap->until == id(10, 0));
+    // The mark itself trimmed, and the reader goes past it: settled there, before the entry after it counts.
+    GapDetector past;
+    past.start_at(id(0, 0), 0);
+    CHECK(!past.check(*parse_xinfo(xinfo7("1-0", "3-0", "0-0", 3, 3))));
+    CHECK(!past.read(id(1, 0)));
+    auto gone = past.read(id(7, 0));  // 2-0 and 3-0 never came
+    REQUIRE(gone);
+    CHECK(gone->count == 2);
+    CHECK(gone->until == id(3, 0));
+    // Caught up at an XINFO: settled at once.
+    GapDetector caught;
+    caught.start_at(id(0, 0), 0);
+    CHECK(!caught.read(id(1, 0)));
+    CHECK(!caught.read(id(9, 0)));
+    auto late = caught.check(*parse_xinfo(xinfo7("9-0", "9-0", "0-0", 1, 5)));
+    REQUIRE(late);
+    CHECK(late->count == 3);
+    CHECK(!caught.check(*parse_xinfo(xinfo7("9-0", "9-0", "0-0", 1, 5))));
+}
+
+TEST_CASE("no gap: everything after the position is held, or trimming only took what was read") {
+    GapDetector gaps;
+    gaps.start_at(id(4, 0), 4);
+    // Three added, none trimmed; then the entries up to the position trimmed (the oldest is 5-0, the next to read).
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("1-0", "7-0", "0-0", 7, 7))));
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("5-0", "7-0", "0-0", 3, 7))));
+    CHECK(!gaps.read(id(5, 0)));
+    CHECK(!gaps.read(id(6, 0)));
+    CHECK(!gaps.read(id(7, 0)));
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("7-0", "7-0", "0-0", 1, 7))));
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("", "7-0", "0-0", 0, 7))));
+
+    // A first start on a stream that does not exist: its entries-added starts at 0, every entry is new.
+    GapDetector fresh;
+    fresh.start_at(id(0, 0), 0);
+    CHECK(!fresh.check(*parse_xinfo(xinfo7("100-0", "102-0", "0-0", 3, 3))));
+    auto lost = fresh.check(*parse_xinfo(xinfo7("102-0", "102-0", "0-0", 1, 3)));
+    REQUIRE(lost);
+    CHECK(lost->count == 2);
+}
+
+TEST_CASE("an XDEL after the position is a gap without a count; redis 6 falls back to the oldest entry") {
+    GapDetector gaps;
+    gaps.start_at(id(4, 0), 4);
+    CHECK(!gaps.read(id(5, 0)));
+    // 6-0 deleted with XDEL while 5-0 and 7-0 are held: the oldest entry says nothing, max-deleted-entry-id does.
+    auto deleted = gaps.check(*parse_xinfo(xinfo7("5-0", "7-0", "6-0", 2, 7)));
+    REQUIRE(deleted);
+    CHECK(deleted->until == id(6, 0));
+    CHECK(!deleted->count);
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("5-0", "7-0", "6-0", 2, 7))));
+    CHECK(!gaps.read(id(7, 0)));
+    // Deleted before the position: nothing lost here.
+    GapDetector behind;
+    behind.start_at(id(4, 0), 4);
+    CHECK(!behind.check(*parse_xinfo(xinfo7("1-0", "4-0", "3-0", 3, 4))));
+
+    // Redis 6: no entries-added. The position the first start took is not an entry read: no guess from it.
+    GapDetector old;
+    old.start_at(id(50, 0), std::nullopt);
+    CHECK(!old.check(*parse_xinfo(xinfo6("100-0", "120-0", 10))));
+    CHECK(!old.read(id(100, 0)));
+    CHECK(!old.read(id(101, 0)));
+    auto inferred = old.check(*parse_xinfo(xinfo6("110-0", "120-0", 5)));
     REQUIRE(inferred);
-    CHECK(inferred->through == id(100, 0));
-    CHECK(!inferred->exact);
-    CHECK(!find_gap(*old, id(50, 0), false));
-    CHECK(!find_gap(*old, id(100, 0), true));
+    CHECK(inferred->after == id(101, 0));
+    CHECK(inferred->until == id(110, 0));
+    CHECK(!inferred->count);
+    CHECK(!old.check(*parse_xinfo(xinfo6("110-0", "120-0", 5))));
+    CHECK(!old.read(id(110, 0)));
+    CHECK(!old.check(*parse_xinfo(xinfo6("110-0", "120-0", 5))));
+}
+
+TEST_CASE("a stream deleted and made again: counted afresh, never a false count") {
+    GapDetector gaps;
+    gaps.start_at(id(4, 0), 4);
+    CHECK(!gaps.read(id(5, 0)));
+    gaps.absent();
+    // Made again with two entries, both after the position: nothing lost since it was made.
+    CHECK(!gaps.check(*parse_xinfo(xinfo7("6-0", "7-0", "0-0", 2, 2))));
+    CHECK(!gaps.read(id(6, 0)));
+    CHECK(!gaps.read(id(7, 0)));
+    // Without absent() (the stream went and came back between two checks): fewer entries ever added than passed.
+    GapDetector missed;
+    missed.start_at(id(4, 0), 40);
+    CHECK(!missed.read(id(5, 0)));
+    CHECK(!missed.check(*parse_xinfo(xinfo7("5-0", "7-0", "0-0", 2, 2))));
 }
 
 TEST_CASE("lag: how far the last id read is behind the newest, by the ids' time") {

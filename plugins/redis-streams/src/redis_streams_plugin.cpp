@@ -2,6 +2,7 @@
 // with XREAD from the last id it has seen, so that what was added while the link was down, or redis restarted, is
 // read after it comes back: a pull, where pub/sub loses whatever is published while nobody listens.
 #include "cluster_slots.hpp"
+#include "gap_detector.hpp"
 #include "notification_parser.hpp"
 #include "redis_endpoint.hpp"
 #include "stream_reply.hpp"
@@ -209,7 +210,7 @@ private:
             if (!current(generation)) return;
             if (!reply) {
                 if (error.find("no such key") != std::string::npos) {
-                    set_start(StreamId{0, 0}, "the stream does not exist yet: every entry it gets is read");
+                    set_start(StreamId{0, 0}, 0, "the stream does not exist yet: every entry it gets is read");
                     return step(generation);
                 }
                 return failed(generation, "XINFO STREAM", error);
@@ -217,16 +218,17 @@ private:
             std::string why;
             auto info = parse_xinfo(*reply, &why);
             if (!info) return failed(generation, "XINFO STREAM", why);
+            set_start(info->last_generated, info->entries_added, "new entries only");
             note_info(*info);
-            set_start(info->last_generated, "new entries only");
             step(generation);
         });
     }
 
-    void set_start(StreamId id, const char* what) {
+    void set_start(StreamId id, std::optional<std::uint64_t> entries_added, const char* what) {
         last_id_ = id;
-        last_was_read_ = false;
-        gap_reported_through_ = id;
+        gaps_seen_.start_at(id, entries_added);
+        // The first check must not take a stream that never existed for one that went away.
+        stream_absent_ = entries_added == std::optional<std::uint64_t>(0) && id == StreamId{};
         c_.logger()->info("stream {}: reading after {} ({})", settings_.stream, id.to_string(), what);
     }
 
@@ -245,10 +247,10 @@ private:
                        [this, generation](const redis::Reply* reply, const std::string& error) {
                            if (!current(generation)) return;
                            if (!reply) {
-                               // Gone (deleted, or a redis restarted without its data): XREAD waits for it to come back.
+                               // Gone (deleted, or a redis restarted without its data): XREAD waits for it to come back, and all
+                               // it will hold then is new.
                                if (error.find("no such key") != std::string::npos) {
-                                   length_ = 0;
-                                   lag_ms_ = 0;
+                                   stream_gone();
                                    return read(generation);
                                }
                                return failed(generation, "XINFO STREAM", error);
@@ -256,10 +258,24 @@ private:
                            std::string why;
                            auto info = parse_xinfo(*reply, &why);
                            if (!info) return failed(generation, "XINFO STREAM", why);
+                           stream_absent_ = false;
                            note_info(*info);
-                           report_gap(*info);
+                           if (auto gap = gaps_seen_.check(*info)) report_gap(*gap);
                            read(generation);
                        });
+    }
+
+    void stream_gone() {
+        if (!stream_absent_)
+            c_.logger()->warn(
+                "stream {} does not exist any more (deleted, or redis restarted without its data): "
+                "entries added after {} that were not read yet are gone; reading goes on when it is "
+                "made again",
+                settings_.stream, last_id_->to_string());
+        stream_absent_ = true;
+        gaps_seen_.absent();
+        length_ = 0;
+        lag_ms_ = 0;
     }
 
     void note_info(const StreamInfo& info) {
@@ -267,22 +283,18 @@ private:
         if (last_id_) lag_ms_ = lag_ms(info, *last_id_);
     }
 
-    // Entries after the last one read that the stream no longer holds were trimmed (or deleted) before this
-    // server read them: their notifications are lost here. Say so, once per gap; the read goes on from the
-    // oldest entry held, which is where XREAD from the last id continues anyway.
-    void report_gap(const StreamInfo& info) {
-        const StreamId from = std::max(*last_id_, gap_reported_through_);
-        auto gap = find_gap(info, from, last_was_read_ || from != *last_id_);
-        if (!gap) return;
-        gap_reported_through_ = gap->through;
+    // Entries the stream removed before this server read them (trimmed by the producer's MAXLEN/MINID while it
+    // was away or behind, or deleted): their notifications are lost here. Said once per gap, and counted; the
+    // read goes on with the oldest entry held, which is where XREAD from the last id continues anyway.
+    void report_gap(const Gap& gap) {
         gaps_.fetch_add(1, std::memory_order_relaxed);
-        const auto span_ms = gap->through.ms > gap->after.ms ? gap->through.ms - gap->after.ms : 0;
+        const auto span_ms = gap.until.ms > gap.after.ms ? gap.until.ms - gap.after.ms : 0;
         c_.logger()->warn(
-            "stream {}: entries after {} {} {} ({} ms of the stream) were trimmed before this server read them: "
-            "their notifications are not delivered; reading on from the oldest entry ({}). The producer's "
+            "stream {}: {} after {}, up to {} ({} ms of the stream), were removed before this server "
+            "read them: their notifications are not delivered. If they were trimmed, the producer's "
             "MAXLEN/MINID keeps too little for how long this server was away or behind",
-            settings_.stream, gap->after.to_string(), gap->exact ? "up to" : "before", gap->through.to_string(),
-            span_ms, info.first_entry ? info.first_entry->to_string() : std::string("none held"));
+            settings_.stream, gap.count ? std::to_string(*gap.count) + " entries" : std::string("entries"),
+            gap.after.to_string(), gap.until.to_string(), span_ms);
     }
 
     void read(std::uint64_t generation) {
@@ -327,7 +339,7 @@ private:
                 continue;
             }
             last_id_ = entry.id;
-            last_was_read_ = true;
+            if (auto gap = gaps_seen_.read(entry.id)) report_gap(*gap);
             entries_.fetch_add(1, std::memory_order_relaxed);
             if (!entry.value) {
                 reject(entry.id, "no notification field", "the entry has no field \"notification\"", {});
@@ -448,8 +460,8 @@ private:
     // The position: the last entry read, or where the first start pinned "$". Kept across reconnects and
     // failovers for the life of the process.
     std::optional<StreamId> last_id_;
-    bool last_was_read_ = false;
-    StreamId gap_reported_through_{};
+    GapDetector gaps_seen_;
+    bool stream_absent_ = false;
     bool info_due_ = true;
     std::chrono::steady_clock::time_point last_info_{};
     std::optional<std::uint64_t> length_;

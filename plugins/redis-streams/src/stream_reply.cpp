@@ -93,15 +93,6 @@ std::optional<StreamInfo> parse_xinfo(const redis::Reply& reply, std::string* er
     return info;
 }
 
-std::optional<Gap> find_gap(const StreamInfo& info, StreamId last, bool last_was_read) {
-    if (info.max_deleted) {
-        if (*info.max_deleted > last) return Gap{last, *info.max_deleted, true};
-        return std::nullopt;
-    }
-    if (last_was_read && info.first_entry && *info.first_entry > last) return Gap{last, *info.first_entry, false};
-    return std::nullopt;
-}
-
 std::uint64_t lag_ms(const StreamInfo& info, StreamId last) {
     return info.last_generated.ms > last.ms ? info.last_generated.ms - last.ms : 0;
 }

@@ -1,6 +1,5 @@
 // What the redis-streams source reads from redis' answers, as pure functions (unit-tested without a server):
-// the entries of an XREAD reply, the few facts of XINFO STREAM it uses, and whether entries it has not read yet
-// were trimmed away.
+// the entries of an XREAD reply and the few facts of XINFO STREAM it uses.
 #pragma once
 
 #include "redis_link.hpp"
@@ -38,18 +37,6 @@ struct StreamInfo {
 
 // Parses XINFO STREAM's flat array of names and values; nullopt (with `error`) for another shape.
 std::optional<StreamInfo> parse_xinfo(const redis::Reply& reply, std::string* error = nullptr);
-
-// Entries after `last` (the last id read) that the stream deleted before they were read: a gap in what this
-// server delivered. With redis 7 the newest deleted id says it exactly (`through` is that id). Before redis 7,
-// when `last` is an entry this server read (`last_was_read`; not the position taken at the first start), the
-// oldest entry being newer than it is taken as a gap up to it (`through` is then the oldest entry, which is kept):
-// wrong only when exactly the entries up to `last` were deleted.
-struct Gap {
-    StreamId after;     // the last id read
-    StreamId through;   // deleted entries lie after `after`, up to this
-    bool exact = true;  // false: inferred from the oldest entry (redis before 7)
-};
-std::optional<Gap> find_gap(const StreamInfo& info, StreamId last, bool last_was_read);
 
 // How far `last` is behind the newest entry, in the milliseconds of the ids (their time part): 0 when caught up.
 std::uint64_t lag_ms(const StreamInfo& info, StreamId last);
