@@ -296,7 +296,7 @@ test('readiness: 200 while reading, 503 with the reason while redis is stopped, 
     const ok = JSON.parse((await admin(server, 'readyz')).text);
     assert.equal(ok.sources['redis-streams'].ready, true);
     assert.match(ok.sources['redis-streams'].detail, /reading stream notifications on redis:\/\/127\.0\.0\.1/);
-    assert.equal(await metric(server, 'yunity_redis_streams_ready', 'source="redis-streams"'), 1);
+    assert.equal(await metric(server, 'yunity_source_ready', 'source="redis-streams"'), 1);
     await redis.stop();
     const down = await until(async () => { const r = await admin(server, 'readyz'); return r.status === 503 && r; },
       '503', 5000);

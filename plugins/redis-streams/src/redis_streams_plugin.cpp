@@ -93,9 +93,11 @@ public:
           source_label_("source=\"" + c.plugin_name() + "\""),
           entries_(c.metrics().counter("yunity_redis_streams_entries_total",
                                        "Entries read from the notifications stream", source_label_)),
-          gaps_(c.metrics().counter("yunity_redis_streams_gaps_total",
-                                    "Times entries were found trimmed from the stream before this server read them",
-                                    source_label_)),
+          gaps_(
+              c.metrics().counter("yunity_redis_streams_gaps_total",
+                                  "Times entries were found removed from the stream (trimmed, or deleted) before this "
+                                  "server read them",
+                                  source_label_)),
           errors_(c.metrics().counter("yunity_redis_streams_errors_total",
                                       "Error answers and unreadable replies to the stream reader's commands, and "
                                       "XREADs that stalled",
@@ -127,8 +129,6 @@ public:
         c_.metrics().gauge(name, "yunity_redis_streams_length",
                            "Entries the stream holds, as of the last XINFO STREAM (-1 before the first)", source_label_,
                            [this] { return length_ ? static_cast<double>(*length_) : -1.0; });
-        c_.metrics().gauge(name, "yunity_redis_streams_ready", "1 while XREADs on the stream are answered",
-                           source_label_, [this] { return ready_ ? 1.0 : 0.0; });
         endpoint_->add_metrics(c_.metrics(), name);
         if (auto* stats = c_.service<AdminStats>()) {
             stats_ = stats;
