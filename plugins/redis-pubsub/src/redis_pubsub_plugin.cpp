@@ -2,12 +2,11 @@
 #include "canary.hpp"
 #include "notification_parser.hpp"
 #include "redis_endpoint.hpp"
+#include "run_offsets.hpp"
 
 #include <yunity/plugin.hpp>
 #include <yunity/settings_table.hpp>
 
-#include <cstdio>
-#include <random>
 #include <stdexcept>
 
 namespace yunity::redis_pubsub {
@@ -47,18 +46,6 @@ const SettingsTable<Settings>& settings_table() {
          "a probe not back within this makes the source not ready and the subscription is made again"},
     };
     return table;
-}
-
-// Names this start of the process in the offsets it gives (`<run id>-<sequence>`): 16 hex digits, random, the
-// first a letter, so that an offset of another run is recognised as one and is never taken for a stream entry
-// id (digits, '-', digits).
-std::string make_run_id() {
-    std::random_device random;
-    std::uint64_t bits = (std::uint64_t{random()} << 32) | random();
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
-    text[0] = "abcdef"[bits % 6];
-    return text;
 }
 
 class RedisPubsubPlugin : public Plugin {
@@ -135,7 +122,7 @@ private:
         auto parsed = parse_notification(message, settings_.max_message_bytes);
         if (auto* n = std::get_if<events::Notification>(&parsed)) {
             // Counts notifications only (not probes, not rejects): a client's offsets of one run are consecutive.
-            n->offset = run_id_ + "-" + std::to_string(++sequence_);
+            n->offset = offsets_.next();
             c_.bus().publish(std::move(*n));
             return;
         }
@@ -213,8 +200,7 @@ private:
     std::string detail_;
     std::chrono::steady_clock::time_point last_log_{};
     std::uint64_t unlogged_ = 0;
-    const std::string run_id_ = make_run_id();
-    std::uint64_t sequence_ = 0;
+    notifications::RunOffsets offsets_;
 };
 
 }  // namespace
