@@ -97,6 +97,8 @@ test('clients 4.x and 2.x get a notification XADDed to the stream, with the entr
     assert.equal(stats.stream, 'notifications');
     assert.equal(stats.last_id, other);
     assert.equal(stats.ready, true);
+    await until(async () => JSON.parse((await admin(server, 'stats')).text)['redis-streams'].lag_entries === 0,
+      'lag_entries 0 in /stats', 3000);
   } finally { c4.close(); c2.close(); await server.stop(); }
 });
 
@@ -269,6 +271,9 @@ test(`a burst of ${BURST} entries XADDed at once (pipelined) while the server is
     assert.equal(await metric(server, 'yunity_redis_streams_entries_total', 'source="redis-streams"'), BURST);
     assert.equal(await metric(server, 'yunity_redis_streams_gaps_total', 'source="redis-streams"'), 0);
     assert.equal(await metric(server, 'yunity_socketio_disconnects_total', 'reason="too slow"') ?? 0, 0);
+    // Caught up: the next XINFO STREAM (every info_interval_ms) finds nothing added after the last entry read.
+    await until(async () => await metric(server, 'yunity_redis_streams_lag_entries', 'source="redis-streams"') === 0 &&
+      await metric(server, 'yunity_redis_streams_lag_milliseconds', 'source="redis-streams"') === 0, 'no lag', 3000);
   } finally { c.close(); await server.stop(); }
 });
 

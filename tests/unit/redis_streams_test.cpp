@@ -317,3 +317,15 @@ TEST_CASE("lag: how far the last id read is behind the newest, by the ids' time"
     CHECK(lag_ms(*info, id(5000, 3)) == 0);
     CHECK(lag_ms(*info, id(6000, 0)) == 0);
 }
+
+TEST_CASE("how far behind, in entries: what was added after the position (redis 7 only)") {
+    GapDetector gaps;
+    gaps.start_at(id(4, 0), 4);
+    CHECK(gaps.behind(*parse_xinfo(xinfo7("1-0", "9-0", "0-0", 9, 9))) == 5);
+    CHECK(!gaps.read(id(5, 0)));
+    CHECK(gaps.behind(*parse_xinfo(xinfo7("1-0", "9-0", "0-0", 9, 9))) == 4);
+    CHECK(!gaps.behind(*parse_xinfo(xinfo6("1-0", "9-0", 9))));
+    GapDetector old;
+    old.start_at(id(4, 0), std::nullopt);
+    CHECK(!old.behind(*parse_xinfo(xinfo7("1-0", "9-0", "0-0", 9, 9))));
+}

@@ -90,4 +90,9 @@ std::optional<Gap> GapDetector::check(const StreamInfo& info) {
     return std::nullopt;
 }
 
+std::optional<std::uint64_t> GapDetector::behind(const StreamInfo& info) const {
+    if (!counted_ || !info.entries_added || *info.entries_added < *counted_) return std::nullopt;
+    return *info.entries_added - *counted_;
+}
+
 }  // namespace yunity::redis_streams

@@ -37,6 +37,8 @@ public:
     void absent();
     // A fresh XINFO STREAM; a gap it shows now.
     std::optional<Gap> check(const StreamInfo& info);
+    // Entries added after the position (redis 7, while counting): how far behind the reader is, in entries.
+    std::optional<std::uint64_t> behind(const StreamInfo& info) const;
 
 private:
     // Every entry up to the position was read or removed, and redis says `entries_added` of them were added.

@@ -126,6 +126,10 @@ public:
                            "How far the last entry read is behind the newest entry, by their ids' time, as of the "
                            "last XINFO STREAM (-1 before the first)",
                            source_label_, [this] { return lag_ms_ ? static_cast<double>(*lag_ms_) : -1.0; });
+        c_.metrics().gauge(name, "yunity_redis_streams_lag_entries",
+                           "Entries added after the last one read, as of the last XINFO STREAM (redis 7; -1 when "
+                           "not known)",
+                           source_label_, [this] { return lag_entries_ ? static_cast<double>(*lag_entries_) : -1.0; });
         c_.metrics().gauge(name, "yunity_redis_streams_length",
                            "Entries the stream holds, as of the last XINFO STREAM (-1 before the first)", source_label_,
                            [this] { return length_ ? static_cast<double>(*length_) : -1.0; });
@@ -259,8 +263,8 @@ private:
                            auto info = parse_xinfo(*reply, &why);
                            if (!info) return failed(generation, "XINFO STREAM", why);
                            stream_absent_ = false;
-                           note_info(*info);
                            if (auto gap = gaps_seen_.check(*info)) report_gap(*gap);
+                           note_info(*info);
                            read(generation);
                        });
     }
@@ -276,11 +280,13 @@ private:
         gaps_seen_.absent();
         length_ = 0;
         lag_ms_ = 0;
+        lag_entries_ = 0;
     }
 
     void note_info(const StreamInfo& info) {
         length_ = info.length;
         if (last_id_) lag_ms_ = lag_ms(info, *last_id_);
+        lag_entries_ = gaps_seen_.behind(info);
     }
 
     // Entries the stream removed before this server read them (trimmed by the producer's MAXLEN/MINID while it
@@ -440,6 +446,7 @@ private:
         out += ",\"gaps\":" + std::to_string(gaps_.load(std::memory_order_relaxed));
         out += ",\"length\":" + (length_ ? std::to_string(*length_) : std::string("null"));
         out += ",\"lag_ms\":" + (lag_ms_ ? std::to_string(*lag_ms_) : std::string("null"));
+        out += ",\"lag_entries\":" + (lag_entries_ ? std::to_string(*lag_entries_) : std::string("null"));
         out += ",\"ready\":" + std::string(ready_ ? "true" : "false") + "}";
         return out;
     }
@@ -466,6 +473,7 @@ private:
     std::chrono::steady_clock::time_point last_info_{};
     std::optional<std::uint64_t> length_;
     std::optional<std::uint64_t> lag_ms_;
+    std::optional<std::uint64_t> lag_entries_;
     std::string down_reason_ = "connecting";
     bool ready_ = false;
     bool been_ready_ = false;
