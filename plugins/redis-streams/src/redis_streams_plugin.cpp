@@ -5,6 +5,8 @@
 #include "gap_detector.hpp"
 #include "notification_parser.hpp"
 #include "redis_endpoint.hpp"
+#include "rejection_log.hpp"
+#include "source_readiness.hpp"
 #include "stream_reply.hpp"
 
 #include <yunity/admin_routes.hpp>
@@ -44,8 +46,7 @@ struct Settings {
     std::chrono::milliseconds stall_timeout{3000};
     std::chrono::milliseconds info_interval{5000};
     std::chrono::milliseconds retry_interval{1000};
-    // Bad entries are logged at most once per this interval (with a count of those not logged), so a
-    // misbehaving producer cannot flood the log.
+    // Bad entries are logged at most once per this interval (RejectionLog).
     std::chrono::milliseconds log_interval{10000};
 };
 
@@ -78,13 +79,6 @@ const SettingsTable<Settings>& settings_table() {
     return table;
 }
 
-std::string json_string(std::string_view text) {
-    rapidjson::StringBuffer out;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(out);
-    writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    return out.GetString();
-}
-
 class RedisStreamsPlugin : public Plugin {
 public:
     explicit RedisStreamsPlugin(PluginContext& c)
@@ -102,6 +96,8 @@ public:
                                       "Error answers and unreadable replies to the stream reader's commands, and "
                                       "XREADs that stalled",
                                       source_label_)),
+          rejections_(c.metrics(), c.logger(), settings_.log_interval),
+          readiness_(c),
           stall_timer_(c.io()),
           retry_timer_(c.io()) {
         endpoint_ = std::make_unique<redis::RedisEndpoint>(c.io(), c.settings().redis_url, "streams", c.logger());
@@ -139,9 +135,7 @@ public:
             stats_->add(name, [this] { return stats_json(); });
         }
         down_reason_ = "connecting to " + endpoint_->describe();
-        // Not ready yet, but nothing is wrong: only a drop after this is worth a warning.
-        detail_ = down_reason_;
-        c_.bus().publish(events::SourceState{name, false, down_reason_});
+        readiness_.announce(down_reason_);
         c_.logger()->info("reading notifications from stream \"{}\" of {}", settings_.stream,
                           redis::redact(endpoint_->target()));
         endpoint_->start();
@@ -363,22 +357,9 @@ private:
     }
 
     // Counted under the same metric and reasons as redis-pubsub's channel; logged at most every log_interval.
-    void reject(StreamId id, const char* reason, const std::string& detail, std::string_view message) {
-        c_.metrics()
-            .counter("yunity_notifications_rejected_total", "Messages on the channel that were not notifications",
-                     std::string("reason=\"") + reason + "\"")
-            .fetch_add(1, std::memory_order_relaxed);
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_log_ < settings_.log_interval) {
-            ++unlogged_;
-            return;
-        }
-        last_log_ = now;
-        const auto sample = message.substr(0, 120);
-        c_.logger()->warn("ignored entry {} of stream \"{}\": {} ({}): {}{}{}", id.to_string(), settings_.stream,
-                          reason, detail, sample, message.size() > sample.size() ? "..." : "",
-                          unlogged_ ? fmt::format(" [and {} more since the last report]", unlogged_) : "");
-        unlogged_ = 0;
+    void reject(StreamId id, std::string_view reason, std::string_view detail, std::string_view message) {
+        rejections_.reject("entry " + id.to_string() + " of stream \"" + settings_.stream + "\"", reason, detail,
+                           message);
     }
 
     // An error answer, a lost link or a reply of the wrong shape. A lost link comes back through on_connected,
@@ -422,33 +403,34 @@ private:
 
     void update_ready() {
         const bool ready = link_ && link_->connected() && down_reason_.empty();
-        if (ready) return set_ready(true, "reading stream " + settings_.stream + " on " + endpoint_->describe());
+        if (ready) return readiness_.set(true, "reading stream " + settings_.stream + " on " + endpoint_->describe());
         const std::string why = down_reason_.empty() ? "connecting to " + endpoint_->describe() : down_reason_;
-        set_ready(false, link_ && link_->connected() ? why : why + " (" + endpoint_->describe() + ")");
-    }
-
-    void set_ready(bool ready, std::string detail) {
-        if (ready == ready_ && detail == detail_) return;
-        ready_ = ready;
-        detail_ = detail;
-        if (ready) been_ready_ = true;
-        if (ready) c_.logger()->info("redis: ready: {}", detail);
-        // Until the first time ready the start is under way, not a fault (see the link's warnings for that).
-        else if (!been_ready_) c_.logger()->info("redis: not ready yet: {}", detail);
-        else c_.logger()->warn("redis: not ready: {}", detail);
-        c_.bus().publish(events::SourceState{c_.plugin_name(), ready, std::move(detail)});
+        readiness_.set(false, link_ && link_->connected() ? why : why + " (" + endpoint_->describe() + ")");
     }
 
     std::string stats_json() const {
-        std::string out = "{\"stream\":" + json_string(settings_.stream) + ",\"last_id\":";
-        out += last_id_ ? json_string(last_id_->to_string()) : "null";
-        out += ",\"entries\":" + std::to_string(entries_.load(std::memory_order_relaxed));
-        out += ",\"gaps\":" + std::to_string(gaps_.load(std::memory_order_relaxed));
-        out += ",\"length\":" + (length_ ? std::to_string(*length_) : std::string("null"));
-        out += ",\"lag_ms\":" + (lag_ms_ ? std::to_string(*lag_ms_) : std::string("null"));
-        out += ",\"lag_entries\":" + (lag_entries_ ? std::to_string(*lag_entries_) : std::string("null"));
-        out += ",\"ready\":" + std::string(ready_ ? "true" : "false") + "}";
-        return out;
+        rapidjson::StringBuffer out;
+        rapidjson::Writer<rapidjson::StringBuffer> w(out);
+        const auto count = [&](const char* name, std::optional<std::uint64_t> value) {
+            w.Key(name);
+            if (value) w.Uint64(*value);
+            else w.Null();
+        };
+        w.StartObject();
+        w.Key("stream");
+        w.String(settings_.stream.data(), static_cast<rapidjson::SizeType>(settings_.stream.size()));
+        w.Key("last_id");
+        if (last_id_) w.String(last_id_->to_string().c_str());
+        else w.Null();
+        count("entries", entries_.load(std::memory_order_relaxed));
+        count("gaps", gaps_.load(std::memory_order_relaxed));
+        count("length", length_);
+        count("lag_ms", lag_ms_);
+        count("lag_entries", lag_entries_);
+        w.Key("ready");
+        w.Bool(readiness_.ready());
+        w.EndObject();
+        return out.GetString();
     }
 
     PluginContext& c_;
@@ -457,6 +439,8 @@ private:
     std::atomic<std::uint64_t>& entries_;
     std::atomic<std::uint64_t>& gaps_;
     std::atomic<std::uint64_t>& errors_;
+    notifications::RejectionLog rejections_;
+    redis::SourceReadiness readiness_;
     std::unique_ptr<redis::RedisEndpoint> endpoint_;
     redis::RedisLink* link_ = nullptr;  // owned by endpoint_; in a cluster made at the first slot map
     AdminStats* stats_ = nullptr;
@@ -475,12 +459,7 @@ private:
     std::optional<std::uint64_t> lag_ms_;
     std::optional<std::uint64_t> lag_entries_;
     std::string down_reason_ = "connecting";
-    bool ready_ = false;
-    bool been_ready_ = false;
-    std::string detail_;
-    std::chrono::steady_clock::time_point last_log_{};
     std::chrono::steady_clock::time_point last_error_log_{};
-    std::uint64_t unlogged_ = 0;
 };
 
 }  // namespace
