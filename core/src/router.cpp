@@ -37,7 +37,7 @@ void Router::subscribe() {
         auto targets = registry_.connections_of(e.users);
         if (targets.empty()) return;
         deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
-        bus_.publish(Deliver{std::move(targets), "message", e.payload});
+        bus_.publish(Deliver{std::move(targets), "message", e.payload, e.offset});
     });
     // An Emit for a user becomes one for that user's live connections; transports write only those.
     bus_.subscribe<Emit>("core", [this](const Emit& e) {

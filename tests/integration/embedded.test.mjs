@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, Server, connect, messageCount, quiet } from './lib/harness.mjs';
+import { BIN, Server, connect, messageCount, quiet, until } from './lib/harness.mjs';
 
 const PLUGINS = ['socketio', 'memory-session', 'http-publish', 'admin-http'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-embedded-'));
@@ -231,4 +231,32 @@ test('without admin-http, memory-session warns that sessions come from the file 
     const c = await client('file-session', 'file-user', { srv });
     c.close();
   } finally { await srv.stop(); }
+});
+
+test('notifications posted to /publish carry offsets <run id>-<sequence>, consecutive, a new run id per start', async () => {
+  // The offset-echo test plugin emits each delivery's offset as an `offset` event right behind its message.
+  const echo = path.resolve(path.dirname(BIN), '../tests/plugins/offset-echo.so');
+  const runs = [];
+  for (let run = 0; run < 2; run++) {
+    const srv = await Server.start({ plugins: [...PLUGINS, echo] });
+    const base = `http://127.0.0.1:${srv.adminPort}`;
+    const c = await connect(4, srv.url, { transports: ['websocket'] });
+    c.offsets = [];
+    c.on('offset', (o) => c.offsets.push(o));
+    try {
+      assert.equal((await putSession('offset-session', '"offset-user"', base)).status, 204);
+      c.emit('authenticate', { sessionId: 'offset-session' });
+      await srv.waitMembership('offset-session', 'offset-user', c);
+      assert.equal((await publish({ users: ['offset-user'], data: 1 }, base)).status, 202);
+      assert.equal((await publish('{not json', base)).status, 400);  // uses up no offset
+      assert.equal((await publish({ users: ['offset-user'], data: 2 }, base)).status, 202);
+      await messageCount(c, 2);
+      await until(() => c.offsets.length === 2, 'both offsets');
+      const m = /^([a-f][0-9a-f]{15})-1$/.exec(c.offsets[0]);
+      assert.ok(m, c.offsets[0]);
+      assert.equal(c.offsets[1], `${m[1]}-2`);
+      runs.push(m[1]);
+    } finally { c.close(); await srv.stop(); }
+  }
+  assert.notEqual(runs[0], runs[1]);
 });

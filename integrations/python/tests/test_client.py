@@ -160,6 +160,28 @@ class StreamTest(unittest.TestCase):
         entries = redis_server.client.xrange(stream)
         self.assertEqual(entries, [(entry, {"notification": '{"users":[5,"u6"],"data":{"n":1},"kind":"k"}'})])
 
+    def test_a_server_reading_the_stream_delivers_what_notify_adds(self):
+        # The redis-streams source in place of redis-pubsub: notify's XADD is what it reads.
+        stream = f"ys-stream-{uuid.uuid4().hex}"
+        streams = harness.Server(redis_server.url, plugins=["socketio", "redis-session", "redis-streams", "admin-http"],
+                                 config={"redis-streams": {"stream": stream}})
+        try:
+            streams.wait_log(r"redis: ready: reading stream " + stream)
+            session = f"py-{uuid.uuid4().hex}"
+            redis_server.client.set(f"session-store-{session}", "carol")
+            c = harness.Client(streams, session)
+            try:
+                harness.until(lambda: streams.user_of(session) == "carol", "the connection to be carol's")
+                entry = Client(redis_url=redis_server.url, stream=stream).notify(["carol"], {"n": 1}, kind="k")
+                self.assertRegex(entry, r"^\d+-\d+$")
+                c.wait_messages(1)
+                self.assertEqual(c.messages, [{"data": {"n": 1}, "kind": "k"}])
+                c.quiet(1)
+            finally:
+                c.stop()
+        finally:
+            streams.stop()
+
     def test_the_stream_is_trimmed_approximately(self):
         stream = f"ys-stream-{uuid.uuid4().hex}"
         # MAXLEN ~ trims whole nodes (100 entries each by default): 1000 entries kept to about 10.

@@ -1,6 +1,7 @@
 // The http-publish source: `POST /publish` on the admin port takes the JSON the redis channel takes and
 // answers how many connections it reached, so a web application can push without redis (embedded mode).
 #include "notification_parser.hpp"
+#include "run_offsets.hpp"
 
 #include <yunity/admin_routes.hpp>
 #include <yunity/plugin.hpp>
@@ -81,6 +82,7 @@ private:
             return respond(json_answer(400, error_json(std::string(to_string(error->reason)) + ": " + error->detail)));
         }
         auto& n = std::get<events::Notification>(parsed);
+        n.offset = offsets_.next();
         const auto* key = n.payload.get();
         pending_.emplace(key, Pending{n.payload, std::move(respond)});
         c_.bus().publish(std::move(n));
@@ -103,6 +105,7 @@ private:
     PluginContext& c_;
     std::atomic<std::uint64_t>& received_;
     std::unordered_map<const std::string*, Pending> pending_;
+    notifications::RunOffsets offsets_;
 };
 
 }  // namespace

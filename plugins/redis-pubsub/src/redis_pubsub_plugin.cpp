@@ -2,6 +2,9 @@
 #include "canary.hpp"
 #include "notification_parser.hpp"
 #include "redis_endpoint.hpp"
+#include "rejection_log.hpp"
+#include "run_offsets.hpp"
+#include "source_readiness.hpp"
 
 #include <yunity/plugin.hpp>
 #include <yunity/settings_table.hpp>
@@ -20,8 +23,7 @@ struct Settings {
     // A message this large would exceed every client's queue limit anyway.
     std::size_t max_message_bytes = 1 << 20;
     std::chrono::milliseconds connect_timeout{2000};
-    // Bad messages are logged at most once per this interval (with a count of those not logged), so a
-    // misbehaving publisher cannot flood the log.
+    // Bad messages are logged at most once per this interval (RejectionLog).
     std::chrono::milliseconds log_interval{10000};
     // The readiness canary: a probe published on the channel must come back through the subscription.
     bool canary = true;
@@ -53,7 +55,9 @@ public:
         : c_(c),
           settings_(settings_table().parse(c.config())),
           received_(c.metrics().counter("yunity_notifications_received_total",
-                                        "Messages received on the notifications channel")) {
+                                        "Messages received on the notifications channel")),
+          rejections_(c.metrics(), c.logger(), settings_.log_interval),
+          readiness_(c) {
         endpoint_ = std::make_unique<redis::RedisEndpoint>(c.io(), c.settings().redis_url, "pubsub", c.logger());
         link_ = &endpoint_->make_link("pubsub", settings_.connect_timeout, redis::LinkOptions{}.command_timeout);
         if (settings_.canary) {
@@ -95,9 +99,7 @@ public:
         if (canary_) canary_->add_metrics(c_.metrics(), name);
         endpoint_->add_metrics(c_.metrics(), name);
         down_reason_ = "connecting to " + endpoint_->describe();
-        // Not ready yet, but nothing is wrong: only a drop after this is worth a warning.
-        detail_ = down_reason_;
-        c_.bus().publish(events::SourceState{name, false, down_reason_});
+        readiness_.announce(down_reason_);
         c_.logger()->info("listening for notifications on channel \"{}\" of {}", settings_.channel,
                           redis::redact(endpoint_->target()));
         endpoint_->start();
@@ -120,25 +122,13 @@ private:
         received_.fetch_add(1, std::memory_order_relaxed);
         auto parsed = parse_notification(message, settings_.max_message_bytes);
         if (auto* n = std::get_if<events::Notification>(&parsed)) {
+            // Counts notifications only (not probes, not rejects): a client's offsets of one run are consecutive.
+            n->offset = offsets_.next();
             c_.bus().publish(std::move(*n));
             return;
         }
         const auto& e = std::get<ParseError>(parsed);
-        c_.metrics()
-            .counter("yunity_notifications_rejected_total", "Messages on the channel that were not notifications",
-                     std::string("reason=\"") + to_string(e.reason) + "\"")
-            .fetch_add(1, std::memory_order_relaxed);
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_log_ < settings_.log_interval) {
-            ++unlogged_;
-            return;
-        }
-        last_log_ = now;
-        const auto sample = message.substr(0, 120);
-        c_.logger()->warn("ignored a message on \"{}\": {} ({}): {}{}{}", settings_.channel, to_string(e.reason),
-                          e.detail, sample, message.size() > sample.size() ? "..." : "",
-                          unlogged_ ? fmt::format(" [and {} more since the last report]", unlogged_) : "");
-        unlogged_ = 0;
+        rejections_.reject("a message on \"" + settings_.channel + "\"", to_string(e.reason), e.detail, message);
     }
 
     bool send_probe(const std::string& token) {
@@ -167,36 +157,22 @@ private:
 
     void update_ready() {
         const bool ready = link_->connected() && (!canary_ || canary_->ok());
-        if (ready) return set_ready(true, "subscribed to " + settings_.channel + " on " + endpoint_->describe());
-        set_ready(false, link_->connected() ? down_reason_ : down_reason_ + " (" + endpoint_->describe() + ")");
-    }
-
-    void set_ready(bool ready, std::string detail) {
-        if (ready == ready_ && detail == detail_) return;
-        ready_ = ready;
-        detail_ = detail;
-        if (ready) been_ready_ = true;
-        if (ready) c_.logger()->info("redis: ready: {}", detail);
-        // Until the first time ready the start is under way, not a fault (see the link's warnings for that).
-        else if (!been_ready_) c_.logger()->info("redis: not ready yet: {}", detail);
-        else c_.logger()->warn("redis: not ready: {}", detail);
-        c_.bus().publish(events::SourceState{c_.plugin_name(), ready, std::move(detail)});
+        if (ready) return readiness_.set(true, "subscribed to " + settings_.channel + " on " + endpoint_->describe());
+        readiness_.set(false, link_->connected() ? down_reason_ : down_reason_ + " (" + endpoint_->describe() + ")");
     }
 
     PluginContext& c_;
     Settings settings_;
     std::atomic<std::uint64_t>& received_;
+    notifications::RejectionLog rejections_;
+    redis::SourceReadiness readiness_;
     std::unique_ptr<redis::RedisEndpoint> endpoint_;
     redis::RedisLink* link_ = nullptr;       // owned by endpoint_
     redis::RedisLink* publisher_ = nullptr;  // owned by endpoint_; only with the canary
     std::unique_ptr<redis::Canary> canary_;
     std::string probe_error_;
     std::string down_reason_;
-    bool ready_ = false;
-    bool been_ready_ = false;
-    std::string detail_;
-    std::chrono::steady_clock::time_point last_log_{};
-    std::uint64_t unlogged_ = 0;
+    notifications::RunOffsets offsets_;
 };
 
 }  // namespace

@@ -106,20 +106,26 @@ struct SessionResolved {
 };
 
 // A notification from a source, for a list of users. `payload` is the compact JSON object to send as the
-// `message` event's argument (the published object minus `users`), serialized once.
+// `message` event's argument (the published object minus `users`), serialized once. `offset` names the
+// notification's place in its source, so that a client can later ask for what came after it: redis-streams
+// sets the stream entry's id (`1733150000000-0`), redis-pubsub and http-publish `<run id>-<sequence>` with a
+// run id drawn at each start (so an offset of another run is recognised as one). Opaque to clients; empty when
+// the source keeps no order.
 struct Notification {
     static constexpr EventKind kind = 5;
     std::vector<std::string> users;
     std::shared_ptr<const std::string> payload;
+    std::string offset;
 };
 
 // The core's answer to a notification: send `event` with the JSON argument `payload` to these connections.
-// Each connection appears once; transports ignore ids that are not theirs.
+// Each connection appears once; transports ignore ids that are not theirs. `offset` is the notification's.
 struct Deliver {
     static constexpr EventKind kind = 6;
     std::vector<ConnectionId> connections;
     std::string event = "message";
     std::shared_ptr<const std::string> payload;
+    std::string offset;
 };
 
 // A connection switched transport (the polling → websocket upgrade).
@@ -251,11 +257,13 @@ inline std::string describe(EventKind kind, const void* event) {
         case Notification::kind: {
             auto& e = *static_cast<const Notification*>(event);
             return "Notification for " + std::to_string(e.users.size()) + " users, " +
-                   std::to_string(e.payload ? e.payload->size() : 0) + " bytes";
+                   std::to_string(e.payload ? e.payload->size() : 0) + " bytes" +
+                   (e.offset.empty() ? "" : ", offset " + e.offset);
         }
         case Deliver::kind: {
             auto& e = *static_cast<const Deliver*>(event);
-            return "Deliver " + e.event + " to " + std::to_string(e.connections.size()) + " connections";
+            return "Deliver " + e.event + " to " + std::to_string(e.connections.size()) + " connections" +
+                   (e.offset.empty() ? "" : ", offset " + e.offset);
         }
         case TransportChanged::kind: {
             auto& e = *static_cast<const TransportChanged*>(event);

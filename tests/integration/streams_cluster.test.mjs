@@ -1,0 +1,82 @@
+// The redis-streams source on a three-master Redis Cluster (made with `redis-cli --cluster create`, real processes
+// on free ports): the stream is read on the master of its key's slot, and when that slot moves to another master
+// (MIGRATE carries the stream, ids and all) the reader follows it and goes on from its last id: every entry
+// arrives once, in order.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis, Server, BIN, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+
+const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli';
+const OFFSET_ECHO = path.resolve(path.dirname(BIN), '../tests/plugins/offset-echo.so');
+const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'];
+const run = promisify(execFile);
+let nodes = [], server;
+
+before(async () => {
+  nodes = await Promise.all([0, 1, 2].map(() => Redis.start(clusterArgs)));
+  await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
+    '--cluster-replicas', '0', '--cluster-yes']);
+  await until(async () => {
+    for (const n of nodes) if (!/cluster_state:ok/.test(await n.command('CLUSTER', 'INFO'))) return false;
+    return true;
+  }, 'the cluster to be ok', 10000, 100);
+  for (const n of nodes) n.id = await n.command('CLUSTER', 'MYID');
+  const url = `redis-cluster://127.0.0.1:${nodes[0].port},127.0.0.1:${nodes[1].port}`;
+  server = await Server.start({ redis: { url }, plugins: ['socketio', 'redis-session', 'redis-streams', 'admin-http', OFFSET_ECHO],
+    config: { 'redis-streams': { block_ms: 200, info_interval_ms: 300 } } });
+  await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
+    'the server to be ready', 10000);
+});
+
+after(async () => {
+  await server?.stop();
+  for (const n of nodes) await n.stop();
+});
+
+async function owner(key) {
+  const slot = await nodes[0].command('CLUSTER', 'KEYSLOT', key);
+  const ranges = await nodes[0].command('CLUSTER', 'SLOTS');
+  const [, , [, port]] = ranges.find(([first, last]) => slot >= first && slot <= last);
+  return { slot, node: nodes.find((n) => n.port === port) };
+}
+
+const xadd = async (users, data) => (await owner('notifications')).node.command('XADD', 'notifications', '*',
+  'notification', JSON.stringify({ users, data }));
+
+test('entries are read on the master of the stream\'s slot, and still after the slot moved to another master', async () => {
+  const { slot, node: from } = await owner('notifications');
+  assert.match(server.log, new RegExp(`cluster: stream notifications is read on master 127\\.0\\.0\\.1:${from.port}`));
+  const sid = 'streams-cluster';
+  await (await owner(`session-store-${sid}`)).node.command('SET', `session-store-${sid}`, 'u-cluster');
+  const c = await connect(4, server.url, { transports: ['websocket'] }, sid);
+  c.offsets = [];
+  c.on('offset', (o) => c.offsets.push(o));
+  try {
+    await server.waitMembership(sid, 'u-cluster');
+    const ids = [];
+    for (let n = 0; n < 3; n++) ids.push(await xadd(['u-cluster'], { n }));
+    await messageCount(c, 3);
+
+    // The migration as redis-cli --cluster reshard does it, for the stream's slot.
+    const to = nodes.find((n) => n !== from);
+    const logFrom = server.log.length;
+    await to.command('CLUSTER', 'SETSLOT', slot, 'IMPORTING', from.id);
+    await from.command('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to.id);
+    await from.command('MIGRATE', '127.0.0.1', to.port, 'notifications', 0, 5000);
+    for (const n of [to, from, ...nodes.filter((n) => n !== to && n !== from)])
+      await n.command('CLUSTER', 'SETSLOT', slot, 'NODE', to.id);
+    assert.equal((await owner('notifications')).node, to);
+    for (let n = 3; n < 6; n++) ids.push(await xadd(['u-cluster'], { n }));
+    await messageCount(c, 6, 10000);
+    await quiet(c, 6);
+    assert.deepEqual(c.messages.map((m) => m.data.n), [0, 1, 2, 3, 4, 5]);
+    await until(() => c.offsets.length === 6, 'every offset');
+    assert.deepEqual(c.offsets, ids);
+    // Moved by a MOVED answer or by the map (read every 2 s), whichever came first.
+    await server.waitLog(new RegExp(`(redirected \\(MOVED\\) to 127\\.0\\.0\\.1:${to.port}|redis: reading stream notifications on)`), 5000, logFrom);
+    await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200, 'ready', 5000);
+  } finally { c.close(); }
+});
