@@ -110,7 +110,8 @@ grep -q '\[delivery-log\] writing deliveries to' "$log" || fail "delivery-log di
 authenticate s-delivery
 payload='{"data":"hello"}'
 publish_to_one "{\"users\":[\"u-delivery\"],\"data\":\"hello\"}"
-receive "42[\"message\",$payload]"
+# The notification's offset (http-publish's run id and sequence) follows as the last argument.
+receive "42[\"message\",$payload,\""
 for _ in $(seq 100); do [ -s "$deliveries" ] && break; sleep 0.05; done
 [ "$(wc -l < "$deliveries")" -eq 1 ] || fail "expected one line in $deliveries: $(cat "$deliveries" 2>/dev/null)"
 grep -Eq "^\{\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z\",\"event\":\"message\",\"connections\":1,\"bytes\":${#payload}\}$" \
@@ -126,10 +127,10 @@ start_server "$work/static.log" "socketio,http-publish,admin-http,$work/static-s
 grep -q '\[static-sessions\] resolving 2 sessions' "$log" || fail "static-sessions did not start"
 authenticate s-static
 publish_to_one '{"users":["u-static"],"data":"from a static session"}'
-receive '42["message",{"data":"from a static session"}]'
+receive '42["message",{"data":"from a static session"},"'
 authenticate s-number
 publish_to_one '{"users":[79],"data":79}'
-receive '42["message",{"data":79}]'
+receive '42["message",{"data":79},"'
 curl -sf "http://127.0.0.1:$admin/readyz" > /dev/null || fail "not ready"
 stop_server
 echo "examples test passed"

@@ -97,6 +97,15 @@ test('one user, two sessions, three connections: one copy each, whatever repeats
     await publish([user, user, user], { data: 'once' });
     for (const c of cs) { await messageCount(c, 1); }
     for (const c of cs) { await quiet(c, 1, 100); }
+    // Every copy carries the notification's offset as the message event's last argument, the same for each
+    // (websocket 4.x and 2.x, polling): this run's id, then the notification's sequence number.
+    const [offset] = cs[0].messageOffsets;
+    assert.match(offset, /^[a-f][0-9a-f]{15}-\d+$/);
+    for (const c of cs) assert.deepEqual(c.messageOffsets, [offset]);
+    await publish([user], { data: 'next' });
+    await messageCount(cs[0], 2);
+    const [run, seq] = offset.split('-');
+    assert.equal(cs[0].messageOffsets[1], `${run}-${Number(seq) + 1}`);
   } finally { cs.forEach((c) => c.close()); }
 });
 

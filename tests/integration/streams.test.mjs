@@ -87,6 +87,8 @@ test('clients 4.x and 2.x get a notification XADDed to the stream, with the entr
       assert.deepEqual(c.messages, [{ data: { text: 'hello' } }]);
       await until(() => c.offsets.length === 1, 'the offset');
       assert.deepEqual(c.offsets, [id]);
+      // The client itself gets it too, as the message event's last argument (socket.io-client 4.6+ records it).
+      assert.deepEqual(c.messageOffsets, [id]);
     }
     // Users are matched as on the channel: 79 and "79" are one user; others get nothing.
     const other = await xadd(['someone-else'], { text: 'not for you' });

@@ -509,6 +509,14 @@ TEST_CASE("encode_event fast path") {
     auto p = must_decode(sio::encode_event("/chat", "a\u2028\x01", R"([1,{"b":"c"}])").substr(1), sio5);
     CHECK("4" + sio::encode(p) == sio::encode_event("/chat", "a\u2028\x01", R"([1,{"b":"c"}])"));
     CHECK(p.nsp == "/chat");
+
+    // An offset is the last argument, a JSON string; none leaves the packet as it was.
+    CHECK(sio::encode_event("/", "message", R"({"a":1})", "1733150000000-0") ==
+          R"(42["message",{"a":1},"1733150000000-0"])");
+    CHECK(sio::encode_event("/", "message", R"({"a":1})", "") == R"(42["message",{"a":1}])");
+    CHECK(sio::encode_event("/", "message", "", "x\"y") == R"(42["message","x\"y"])");
+    auto q = must_decode(sio::encode_event("/", "message", "[1]", "f00d-7").substr(1), sio4);
+    CHECK(sio::encode_json(q.data) == R"(["message",[1],"f00d-7"])");
 }
 
 }  // TEST_SUITE

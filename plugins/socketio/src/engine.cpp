@@ -250,8 +250,9 @@ void Engine::engine_send(const events::EngineSend& e) {
 
 void Engine::deliver(const events::Deliver& d) {
     if (!d.payload) return;
-    // One encoding for every recipient: `42["event",payload]` is the same bytes for both protocol versions.
-    // Plain Engine.IO clients get the payload alone, also encoded once.
+    // One encoding for every recipient: `42["event",payload,"offset"]` is the same bytes for both protocol
+    // versions (the offset, when the source gives one, is the last argument: what socket.io-client 4.6+ recovers
+    // from). Plain Engine.IO clients get the payload alone, also encoded once.
     std::shared_ptr<const std::string> bytes, raw_bytes;
     std::uint64_t n = 0;
     for (auto id : d.connections) {
@@ -264,7 +265,8 @@ void Engine::deliver(const events::Deliver& d) {
         } else {
             // A client that left "/" (DISCONNECT) keeps its Engine.IO session but gets nothing on "/".
             if (!s.joined("/")) continue;
-            if (!bytes) bytes = std::make_shared<const std::string>(sio::encode_event("/", d.event, *d.payload));
+            if (!bytes)
+                bytes = std::make_shared<const std::string>(sio::encode_event("/", d.event, *d.payload, d.offset));
             s.send({bytes, false});
         }
         ++n;

@@ -263,9 +263,10 @@ std::string encode_json(const rapidjson::Value& value) {
     return out;
 }
 
-std::string encode_event(std::string_view nsp, std::string_view event, std::string_view json_arg) {
+std::string encode_event(std::string_view nsp, std::string_view event, std::string_view json_arg,
+                         std::string_view offset) {
     std::string out;
-    out.reserve(nsp.size() + event.size() + json_arg.size() + 16);
+    out.reserve(nsp.size() + event.size() + json_arg.size() + offset.size() + 20);
     out += "42";
     if (!nsp.empty() && nsp != "/") {
         out += nsp;
@@ -276,6 +277,10 @@ std::string encode_event(std::string_view nsp, std::string_view event, std::stri
     if (!json_arg.empty()) {
         out += ',';
         out += json_arg;
+    }
+    if (!offset.empty()) {
+        out += ',';
+        eio::append_json_string(out, offset);
     }
     out += ']';
     return out;

@@ -63,7 +63,10 @@ std::string encode_json(const rapidjson::Value& value);
 
 // Fan-out fast path without a DOM: the complete Engine.IO message `42["<event>",<json_arg>]`, with "/nsp," after
 // "42" when nsp is not "/". event is escaped as a JSON string; json_arg (already compact JSON) is inserted
-// verbatim, and left out with its comma when empty (`42["<event>"]`).
-std::string encode_event(std::string_view nsp, std::string_view event, std::string_view json_arg);
+// verbatim, and left out with its comma when empty (`42["<event>"]`). A non-empty `offset` follows as a JSON string,
+// the event's last argument: `42["<event>",<json_arg>,"<offset>"]`, which socket.io-client 4.6+ records as the
+// offset to recover from (connection state recovery) and a one-argument handler never sees.
+std::string encode_event(std::string_view nsp, std::string_view event, std::string_view json_arg,
+                         std::string_view offset = {});
 
 }  // namespace yunity::sio

@@ -228,7 +228,11 @@ export async function connect(version, url, opts = {}, sessionId) {
   const options = { forceNew: true, reconnection: false, ...opts };
   const socket = version === 2 ? ioV2(url, options) : ioV4(url, options);
   socket.messages = [];
+  // One argument, as the apps written for the original server take it; the offset (the last argument since the
+  // sources give one) is kept apart.
   socket.on('message', (m) => socket.messages.push(m));
+  socket.messageOffsets = [];
+  socket.on('message', (...args) => socket.messageOffsets.push(args.length > 1 ? args[args.length - 1] : undefined));
   await new Promise((resolve, reject) => {
     const t = setTimeout(() => { socket.close(); reject(new Error(`client v${version} did not connect`)); }, 5000);
     socket.once('connect', () => { clearTimeout(t); resolve(); });
