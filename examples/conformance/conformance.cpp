@@ -6,6 +6,10 @@
 #include <yunity/namespaces.hpp>
 #include <yunity/plugin.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
 #include <stdexcept>
 
 namespace {
@@ -29,13 +33,19 @@ public:
         for (const char* nsp : {"/", "/custom"}) {
             namespaces->declare(nsp, [this, nsp = std::string(nsp)](yunity::ConnectionId connection,
                                                                       const std::string& auth) {
-                // Published now, written after the transport's CONNECT answer.
                 yunity::events::Emit e;
                 e.connections = {connection};
                 e.nsp = nsp;
                 e.event = "auth";
                 e.args = "[" + auth + "]";
-                c_.bus().publish(std::move(e));
+                // Published a moment after the CONNECT answer, not in the same turn of the loop: the transport
+                // writes a turn's frames together, and the suites' `ws` client (8.5) hands every frame of one
+                // read to the test before it listens again, so the test would miss this one. socket.io's own
+                // pace (one write in flight) leaves such a gap; the open packet waits 2 ms for the same reason.
+                auto timer = std::make_shared<boost::asio::steady_timer>(c_.io(), std::chrono::milliseconds(2));
+                timer->async_wait([this, timer, e = std::move(e)](const boost::system::error_code&) mutable {
+                    c_.bus().publish(std::move(e));
+                });
                 return std::optional<std::string>();
             });
         }
