@@ -1,18 +1,8 @@
 #include "cluster_slots.hpp"
 
-#include <charconv>
+#include "whole_number.hpp"
 
 namespace yunity::redis {
-namespace {
-
-template <typename Int>
-bool parse_whole_number(std::string_view text, Int& out) {
-    if (text.empty()) return false;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return ec == std::errc{} && end == text.data() + text.size();
-}
-
-}  // namespace
 
 // CRC-16/XMODEM (polynomial 0x1021, initial value 0), bit by bit: a key is short, and this runs once per
 // lookup, so a table buys nothing worth its 512 bytes.

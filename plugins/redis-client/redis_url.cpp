@@ -1,10 +1,11 @@
 #include "redis_url.hpp"
 
+#include "whole_number.hpp"
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
 #include <cctype>
-#include <charconv>
 
 namespace yunity::redis {
 namespace {
@@ -12,14 +13,6 @@ namespace {
 std::optional<RedisUrl> fail(std::string* error, std::string message) {
     if (error) *error = std::move(message);
     return std::nullopt;
-}
-
-// from_chars alone would accept a prefix ("12abc"), so the whole text must be consumed.
-template <typename Int>
-bool parse_whole_number(std::string_view text, Int& out) {
-    if (text.empty()) return false;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return ec == std::errc{} && end == text.data() + text.size();
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #include "sentinel_watcher.hpp"
 
-#include <charconv>
+#include "whole_number.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -27,10 +27,9 @@ std::vector<std::string_view> split_spaces(std::string_view text) {
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view text) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
-    return static_cast<std::uint16_t>(value);
+    std::uint16_t value = 0;
+    if (!parse_whole_number(text, value) || value == 0) return std::nullopt;
+    return value;
 }
 
 }  // namespace
