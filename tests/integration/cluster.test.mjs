@@ -3,24 +3,13 @@
 // are node-local), notifications published on any node arrive, and a slot moved to another master keeps working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Redis, Server, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+import { CLUSTER_ARGS, REDIS_CLI, run, slotOwner, startCluster } from './lib/cluster.mjs';
 
-const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli';
 let nodes = [], extra, server;
-const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'];
-const run = promisify(execFile);
 
 before(async () => {
-  nodes = await Promise.all([0, 1, 2].map(() => Redis.start(clusterArgs)));
-  await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
-    '--cluster-replicas', '0', '--cluster-yes']);
-  await until(async () => {
-    for (const n of nodes) if (!/cluster_state:ok/.test(await n.command('CLUSTER', 'INFO'))) return false;
-    return true;
-  }, 'the cluster to be ok', 10000, 100);
-  for (const n of nodes) n.id = await n.command('CLUSTER', 'MYID');
+  nodes = await startCluster(3);
   // Two seeds: the server finds the third master from the map.
   const url = `redis-cluster://127.0.0.1:${nodes[0].port},127.0.0.1:${nodes[1].port}`;
   server = await Server.start({ redis: { url } });
@@ -35,12 +24,7 @@ after(async () => {
 });
 
 // The node serving `key` now, asked from the cluster itself.
-async function owner(key) {
-  const slot = await nodes[0].command('CLUSTER', 'KEYSLOT', key);
-  const ranges = await nodes[0].command('CLUSTER', 'SLOTS');
-  const [, , [, port]] = ranges.find(([first, last]) => slot >= first && slot <= last);
-  return { slot, node: nodes.find((n) => n.port === port) };
-}
+const owner = (key) => slotOwner(nodes, key);
 
 // One session id per master.
 async function sessionsOnEveryMaster(tag) {
@@ -120,7 +104,7 @@ test('a replica promoted to master (CLUSTER FAILOVER): its keyspace events are f
   const [s] = await sessionsOnEveryMaster('f');
   const key = `session-store-${s.sid}`;
   const old = (await owner(key)).node;
-  extra = await Redis.start(clusterArgs);
+  extra = await Redis.start(CLUSTER_ARGS);
   await run(REDIS_CLI, ['--cluster', 'add-node', `127.0.0.1:${extra.port}`, `127.0.0.1:${old.port}`,
     '--cluster-slave', '--cluster-master-id', old.id]);
   await until(async () => /master_link_status:up/.test(await extra.command('INFO', 'replication')), 'the replica to sync', 10000, 100);

@@ -3,40 +3,25 @@
 // notifications, logins and logouts on the new master reach the same, still connected, clients.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis, Sentinel, Server, connect, messageCount, quiet, until, sleep, httpGet } from './lib/harness.mjs';
+import { Redis, Server, connect, messageCount, quiet, until, sleep, httpGet } from './lib/harness.mjs';
+import { role, startSentinelGroup } from './lib/sentinel_group.mjs';
 
 // The master and its replica require a password, given in the URL as for any redis: it must reach them (AUTH
 // after every move) and never the log.
 const password = 'sentinel-test-s3cret';
-let master, replica, sentinels = [], server;
-
-const role = async (r) => { try { return (await r.command('ROLE'))[0]; } catch { return null; } };
+let group, master, replica, sentinels = [], server;
 
 before(async () => {
-  master = await Redis.start([], { password });
-  replica = await Redis.start(['--replicaof', '127.0.0.1', String(master.port)], { password });
-  await until(async () => /master_link_status:up/.test(await replica.command('INFO', 'replication')),
-    'the replica to sync', 10000);
-  sentinels = await Promise.all([0, 1, 2].map(() => Sentinel.start(master)));
-  // A failover needs the sentinels to know each other (hello messages every 2 s) and the replica.
-  await until(async () => {
-    for (const s of sentinels) {
-      if ((await s.command('SENTINEL', 'sentinels', 'mymaster')).length < 2) return false;
-      if ((await s.command('SENTINEL', 'replicas', 'mymaster')).length < 1) return false;
-    }
-    return true;
-  }, 'the sentinels to find each other and the replica', 15000, 100);
-  const url = `redis-sentinel://:${password}@${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/0#mymaster`;
-  server = await Server.start({ redis: { url } });
+  group = await startSentinelGroup({ password });
+  ({ master, replica, sentinels } = group);
+  server = await Server.start({ redis: { url: group.url } });
   await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
     'the server to be ready', 10000);
 });
 
 after(async () => {
   await server?.stop();
-  for (const s of sentinels) await s.stop();
-  await replica?.stop();
-  await master?.stop();
+  await group?.stop();
 });
 
 const publish = (to, users, data) => to.command('PUBLISH', 'notifications', JSON.stringify({ users, data }));

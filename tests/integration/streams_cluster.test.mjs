@@ -4,26 +4,15 @@
 // arrives once, in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { Redis, Server, BIN, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+import { Server, BIN, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+import { slotOwner, startCluster } from './lib/cluster.mjs';
 
-const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli';
 const OFFSET_ECHO = path.resolve(path.dirname(BIN), '../tests/plugins/offset-echo.so');
-const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'];
-const run = promisify(execFile);
 let nodes = [], server;
 
 before(async () => {
-  nodes = await Promise.all([0, 1, 2].map(() => Redis.start(clusterArgs)));
-  await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
-    '--cluster-replicas', '0', '--cluster-yes']);
-  await until(async () => {
-    for (const n of nodes) if (!/cluster_state:ok/.test(await n.command('CLUSTER', 'INFO'))) return false;
-    return true;
-  }, 'the cluster to be ok', 10000, 100);
-  for (const n of nodes) n.id = await n.command('CLUSTER', 'MYID');
+  nodes = await startCluster(3);
   const url = `redis-cluster://127.0.0.1:${nodes[0].port},127.0.0.1:${nodes[1].port}`;
   server = await Server.start({ redis: { url }, plugins: ['socketio', 'redis-session', 'redis-streams', 'admin-http', OFFSET_ECHO],
     config: { 'redis-streams': { block_ms: 200, info_interval_ms: 300 } } });
@@ -36,12 +25,7 @@ after(async () => {
   for (const n of nodes) await n.stop();
 });
 
-async function owner(key) {
-  const slot = await nodes[0].command('CLUSTER', 'KEYSLOT', key);
-  const ranges = await nodes[0].command('CLUSTER', 'SLOTS');
-  const [, , [, port]] = ranges.find(([first, last]) => slot >= first && slot <= last);
-  return { slot, node: nodes.find((n) => n.port === port) };
-}
+const owner = (key) => slotOwner(nodes, key);
 
 const xadd = async (users, data) => (await owner('notifications')).node.command('XADD', 'notifications', '*',
   'notification', JSON.stringify({ users, data }));

@@ -4,28 +4,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Redis, Sentinel, Server, BIN, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+import { Server, BIN, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+import { role, startSentinelGroup } from './lib/sentinel_group.mjs';
 
 const OFFSET_ECHO = path.resolve(path.dirname(BIN), '../tests/plugins/offset-echo.so');
-let master, replica, sentinels = [], server;
-
-const role = async (r) => { try { return (await r.command('ROLE'))[0]; } catch { return null; } };
+let group, master, replica, server;
 
 before(async () => {
-  master = await Redis.start();
-  replica = await Redis.start(['--replicaof', '127.0.0.1', String(master.port)]);
-  await until(async () => /master_link_status:up/.test(await replica.command('INFO', 'replication')),
-    'the replica to sync', 10000);
-  sentinels = await Promise.all([0, 1, 2].map(() => Sentinel.start(master)));
-  await until(async () => {
-    for (const s of sentinels) {
-      if ((await s.command('SENTINEL', 'sentinels', 'mymaster')).length < 2) return false;
-      if ((await s.command('SENTINEL', 'replicas', 'mymaster')).length < 1) return false;
-    }
-    return true;
-  }, 'the sentinels to find each other and the replica', 15000, 100);
-  const url = `redis-sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/0#mymaster`;
-  server = await Server.start({ redis: { url }, plugins: ['socketio', 'redis-session', 'redis-streams', 'admin-http', OFFSET_ECHO],
+  group = await startSentinelGroup();
+  ({ master, replica } = group);
+  server = await Server.start({ redis: { url: group.url }, plugins: ['socketio', 'redis-session', 'redis-streams', 'admin-http', OFFSET_ECHO],
     config: { 'redis-streams': { count: 2, block_ms: 200, info_interval_ms: 300 } } });
   await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
     'the server to be ready', 10000);
@@ -33,9 +21,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
-  for (const s of sentinels) await s.stop();
-  await replica?.stop();
-  await master?.stop();
+  await group?.stop();
 });
 
 const xadd = (to, n) => to.command('XADD', 'notifications', '*', 'notification', JSON.stringify({ users: ['u-s'], data: { n } }));

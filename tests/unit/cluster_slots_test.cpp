@@ -1,33 +1,13 @@
 #include <doctest/doctest.h>
 
 #include "cluster_slots.hpp"
+#include "replies.hpp"
 
 using namespace yunity::redis;
 
-namespace {
-
-Reply integer(long long v) {
-  Reply r;
-  r.type = Reply::Type::integer;
-  r.integer = v;
-  return r;
-}
-
-Reply string(std::string s) {
-  Reply r;
-  r.type = Reply::Type::string;
-  r.str = std::move(s);
-  return r;
-}
-
-Reply array(std::vector<Reply> elements) {
-  Reply r;
-  r.type = Reply::Type::array;
-  r.elements = std::move(elements);
-  return r;
-}
-
-}  // namespace
+using yunity::test::array;
+using yunity::test::integer;
+using yunity::test::string;
 
 // The reference values are those of the Redis Cluster specification (CRC16 of "123456789" is 0x31C3) and of
 // `CLUSTER KEYSLOT` on redis 7.0.

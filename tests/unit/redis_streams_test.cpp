@@ -3,35 +3,17 @@
 #include <doctest/doctest.h>
 
 #include "gap_detector.hpp"
+#include "replies.hpp"
 #include "stream_reply.hpp"
 
 using namespace yunity::redis_streams;
 using yunity::redis::Reply;
+using yunity::test::array;
+using yunity::test::integer;
+using yunity::test::nil;
+using yunity::test::string;
 
 namespace {
-
-Reply nil() { return Reply{}; }
-
-Reply integer(long long v) {
-    Reply r;
-    r.type = Reply::Type::integer;
-    r.integer = v;
-    return r;
-}
-
-Reply string(std::string s) {
-    Reply r;
-    r.type = Reply::Type::string;
-    r.str = std::move(s);
-    return r;
-}
-
-Reply array(std::vector<Reply> elements) {
-    Reply r;
-    r.type = Reply::Type::array;
-    r.elements = std::move(elements);
-    return r;
-}
 
 Reply entry(std::string id, std::vector<std::string> fields) {
     std::vector<Reply> f;
