@@ -84,7 +84,10 @@ if grep -q 'names no loaded plugin' "$work/server.log"; then fail "config.exampl
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null && break; sleep 0.05; done
 curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null || fail "/readyz is not 200 with redis up"
 node "$here/deliver_client.mjs" "http://127.0.0.1:$port" "$redis_port" || fail "socket.io clients of the installed server"
-curl -sf "http://127.0.0.1:$admin/metrics" | grep -q '^yunity_socketio_deliveries_total [1-9]' || fail "no deliveries in /metrics"
+# Read whole, then searched: `curl | grep -q` under pipefail fails whenever grep stops reading first (curl then
+# dies of SIGPIPE), which a longer /metrics made happen now and then.
+metrics=$(curl -sf "http://127.0.0.1:$admin/metrics") || fail "GET /metrics"
+grep -q '^yunity_socketio_deliveries_total [1-9]' <<<"$metrics" || fail "no deliveries in /metrics"
 
 kill -TERM "$server_pid"
 status=0; wait "$server_pid" || status=$?
