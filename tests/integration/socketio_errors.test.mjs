@@ -112,6 +112,34 @@ test('a body over maxPayload gets 413; a malformed packet closes the session', a
   }
 });
 
+test('a refused body: the client may go on uploading and still reads the 413 (lingering close)', async () => {
+  // The server answers after 1 MB; the client has 3 MB more to send. Without a lingering close the server
+  // closes with unread input, the kernel resets the connection and the rest of the upload fails (EPIPE or
+  // ECONNRESET) before the client has read the answer.
+  const sid = await handshake();
+  // Half-open allowed: like an HTTP client mid-upload, it goes on sending after the server's FIN.
+  const sock = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+  await new Promise((resolve) => sock.once('connect', resolve));
+  let reply = '';
+  let failed = null;
+  sock.on('data', (d) => { reply += d; });
+  sock.on('error', (e) => { failed = e; });
+  const closed = new Promise((resolve) => sock.once('close', resolve));
+  const size = 4 * 1024 * 1024;
+  sock.write(`POST /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\n` +
+             `Content-Type: text/plain\r\nContent-Length: ${size}\r\n\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  for (let sent = 0; sent < size && !failed; sent += chunk.length) {
+    if (!sock.write(chunk)) await new Promise((resolve) => { sock.once('drain', resolve); sock.once('close', resolve); });
+    if (sent === 2 * 1024 * 1024) await sleep(100);  // the refusal is on its way by now
+  }
+  sock.end();
+  await closed;
+  assert.equal(failed, null, `the upload failed: ${failed?.code}`);
+  assert.match(reply, /^HTTP\/1\.1 413 /);
+  assert.match(reply, /"code":3/);
+});
+
 test('two polling GETs at once for one sid: the second gets 400 and the session is closed', async () => {
   const sid = await handshake();
   const first = get(`EIO=4&transport=polling&sid=${sid}`);

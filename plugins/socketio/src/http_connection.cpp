@@ -61,10 +61,12 @@ public:
     }
 
     void shutdown() override {
-        if (shut_) return;  // closed already, or handed to a websocket
+        if (lingering_) return close_now();  // the server stops: no more waiting for a refused body
+        if (shut_) return;                   // closed already, or handed to a websocket
         // A response being written (a poll answered with the close packet at shutdown) goes out first.
         if (writing_) {
             close_after_ = true;
+            unread_input_ = false;  // asked to close: no lingering after this response
             return;
         }
         shut_ = true;
@@ -89,6 +91,38 @@ public:
 private:
     beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
+    void close_now() {
+        lingering_ = false;
+        shut_ = true;
+        beast::error_code ec;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+        lowest().close();
+    }
+
+    // After refusing a request whose body (or head) was not read whole, the client is usually still sending.
+    // Closing at once with unread input makes the kernel answer with a reset, and the client may lose the
+    // refusal we just wrote (its upload fails first). So, as nginx's lingering close does: stop sending, read
+    // and discard what still comes for at most request_timeout, then close.
+    void linger() {
+        shut_ = true;
+        lingering_ = true;
+        beast::error_code ec;
+        lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return close_now();
+        lowest().expires_after(engine_.config().request_timeout);  // one deadline for the whole discard
+        discard();
+    }
+
+    void discard() {
+        buffer_.clear();
+        lowest().async_read_some(buffer_.prepare(16 * 1024),
+                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     if (!self->lingering_) return;     // closed by the server's stop
+                                     if (ec) return self->close_now();  // the client is done, or out of time
+                                     self->discard();
+                                 });
+    }
+
     void do_read() {
         if (shut_) return;
         parser_.emplace();
@@ -105,10 +139,12 @@ private:
         if (ec == http::error::body_limit) {
             request_ = parser_->release();
             close_after_ = true;
+            unread_input_ = true;
             return error(http::status::payload_too_large, EioError::bad_request, "Payload too large");
         }
         if (ec == http::error::header_limit) {
             close_after_ = true;
+            unread_input_ = true;
             request_ = {};
             return write(make_response(http::status::request_header_fields_too_large, "", "text/plain"));
         }
@@ -327,6 +363,7 @@ private:
         http::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t n) {
             self->writing_ = false;
             self->engine_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
+            if (!ec && self->unread_input_ && !self->shut_) return self->linger();
             if (ec || self->close_after_ || !shared->keep_alive()) return self->shutdown();
             self->do_read();
         });
@@ -345,6 +382,8 @@ private:
     bool writing_ = false;
     bool jsonp_ = false;
     bool shut_ = false;
+    bool unread_input_ = false;  // a refused request left input unread: close by lingering
+    bool lingering_ = false;
 };
 
 }  // namespace
