@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { Redis, Server, connect, until, sleep } from './lib/harness.mjs';
+import { uploadPastLimit } from './lib/upload.mjs';
 
 const require = createRequire(import.meta.url);
 let redis, server, admin;
@@ -120,6 +121,15 @@ test('a token guards every endpoint; unknown paths are 404, wrong methods 405', 
     assert.match(nf.headers.get('content-type'), /json/);
     assert.equal((await fetch(`${base}/metrics`, { method: 'DELETE', headers: auth })).status, 405);
   } finally { await srv.stop(); }
+});
+
+test('a body over max_body_bytes gets 413, read by a client still uploading (lingering close)', async () => {
+  const { reply, failed } = await uploadPastLimit(server.adminPort, '/publish', 2 * 1024 * 1024);
+  assert.equal(failed, null, `the upload failed: ${failed?.code}`);
+  assert.match(reply, /^HTTP\/1\.1 413 /);
+  assert.match(reply, /payload too large/);
+  // The server goes on serving the admin port.
+  assert.equal((await fetch(`${admin}/healthz`)).status, 200);
 });
 
 test('the dashboard in headless Chromium shows a live connection', async () => {

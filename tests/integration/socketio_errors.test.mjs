@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { Redis, Server, connect, messageCount, until, sleep, TIME_FACTOR } from './lib/harness.mjs';
+import { uploadPastLimit } from './lib/upload.mjs';
 
 const require = createRequire(import.meta.url);
 const WebSocket = require('ws');
@@ -117,24 +118,8 @@ test('a refused body: the client may go on uploading and still reads the 413 (li
   // closes with unread input, the kernel resets the connection and the rest of the upload fails (EPIPE or
   // ECONNRESET) before the client has read the answer.
   const sid = await handshake();
-  // Half-open allowed: like an HTTP client mid-upload, it goes on sending after the server's FIN.
-  const sock = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
-  await new Promise((resolve) => sock.once('connect', resolve));
-  let reply = '';
-  let failed = null;
-  sock.on('data', (d) => { reply += d; });
-  sock.on('error', (e) => { failed = e; });
-  const closed = new Promise((resolve) => sock.once('close', resolve));
-  const size = 4 * 1024 * 1024;
-  sock.write(`POST /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\n` +
-             `Content-Type: text/plain\r\nContent-Length: ${size}\r\n\r\n`);
-  const chunk = Buffer.alloc(64 * 1024, 'x');
-  for (let sent = 0; sent < size && !failed; sent += chunk.length) {
-    if (!sock.write(chunk)) await new Promise((resolve) => { sock.once('drain', resolve); sock.once('close', resolve); });
-    if (sent === 2 * 1024 * 1024) await sleep(100);  // the refusal is on its way by now
-  }
-  sock.end();
-  await closed;
+  const { reply, failed } = await uploadPastLimit(server.port, `/socket.io/?EIO=4&transport=polling&sid=${sid}`,
+    4 * 1024 * 1024);
   assert.equal(failed, null, `the upload failed: ${failed?.code}`);
   assert.match(reply, /^HTTP\/1\.1 413 /);
   assert.match(reply, /"code":3/);

@@ -4,13 +4,13 @@
 #include "admin_router.hpp"
 #include "report.hpp"
 
+#include <spdlog/logger.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/logger.h>
 
 #include <cctype>
 #include <optional>
@@ -84,6 +84,10 @@ public:
     void run() { do_read(); }
 
     void shutdown() {
+        if (lingering_) {  // the server stops: no more waiting for the client's end
+            lingering_ = false;
+            return stream_.close();
+        }
         if (shut_) return;
         shut_ = true;
         beast::error_code ec;
@@ -185,12 +189,12 @@ private:
         stream_response_->chunked(true);
         stream_serializer_.emplace(*stream_response_);
         producer_ = std::move(res.stream);
-        http::async_write_header(stream_, *stream_serializer_, [self = shared_from_this()](beast::error_code ec,
-                                                                                          std::size_t) {
-            if (ec) return self->shutdown();
-            if (self->head_) return self->on_sent(ec);
-            self->next_chunk();
-        });
+        http::async_write_header(stream_, *stream_serializer_,
+                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     if (ec) return self->shutdown();
+                                     if (self->head_) return self->on_sent(ec);
+                                     self->next_chunk();
+                                 });
     }
 
     void next_chunk() {
@@ -232,14 +236,34 @@ private:
         stream_serializer_.reset();
         stream_response_.reset();
         if (ec) return shutdown();
-        if (!keep_alive_) {
-            // Half-close so the client reads the whole answer before it sees the end.
-            beast::error_code ignored;
-            stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-            shut_ = true;
-            return;
-        }
+        if (!keep_alive_) return linger();
         do_read();
+    }
+
+    // Half-close so the client reads the whole answer before it sees the end, then read and discard what it
+    // still sends (the rest of a refused body) until it closes or the timeout: closing with unread input
+    // would reset the connection, and a client still uploading could lose the answer (nginx's lingering close).
+    void linger() {
+        shut_ = true;
+        lingering_ = true;
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return stream_.close();
+        stream_.expires_after(config().request_timeout);  // one deadline for the whole discard
+        discard();
+    }
+
+    void discard() {
+        buffer_.clear();
+        stream_.async_read_some(buffer_.prepare(16 * 1024),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (!self->lingering_) return;  // closed by the server's stop
+                                    if (ec) {                       // the client is done, or out of time
+                                        self->lingering_ = false;
+                                        return self->stream_.close();
+                                    }
+                                    self->discard();
+                                });
     }
 
     std::shared_ptr<AdminServer::Impl> server_;
@@ -251,6 +275,7 @@ private:
     bool head_ = false;
     bool awaiting_ = false;  // a request is waiting for its answer
     bool shut_ = false;
+    bool lingering_ = false;  // answered with a close: discarding the client's input until it ends
     std::uint64_t request_no_ = 0;
     std::optional<http::response<http::string_body>> response_;
     std::optional<http::response_serializer<http::string_body>> serializer_;
