@@ -18,10 +18,16 @@ std::string joined(const std::vector<std::string>& items) {
 
 std::string CoreOption::config_type() const {
     switch (kind) {
-    case Kind::port: return "a port number (0-65535)";
-    case Kind::plugin_list: return "an array of plugin names or paths";
-    case Kind::milliseconds: return "a positive integer, at most 2147483647";
-    default: return "a string";
+        case Kind::port:
+            return "a port number (0-65535)";
+        case Kind::plugin_list:
+            return "an array of plugin names or paths";
+        case Kind::milliseconds:
+            return "a positive integer, at most 2147483647";
+        case Kind::whole_number:
+            return "an integer from 0 to 2147483647";
+        default:
+            return "a string";
     }
 }
 
@@ -126,7 +132,31 @@ const std::vector<CoreOption>& core_options() {
          .default_value = std::to_string(defaults.shutdown_timeout.count()),
          .description = "how long a shutdown (SIGTERM, SIGINT) lets connections close before the process exits "
                         "anyway, in milliseconds",
-         .apply = [](Options& o, const OptionValue& v) { o.shutdown_timeout = std::get<std::chrono::milliseconds>(v); }},
+         .apply = [](Options& o,
+                     const OptionValue& v) { o.shutdown_timeout = std::get<std::chrono::milliseconds>(v); }},
+        {.long_name = "recovery-window",
+         .kind = Kind::whole_number,
+         .value_name = "MS",
+         .config_key = "recovery_window_ms",
+         .default_value = std::to_string(defaults.settings.recovery_window.count()),
+         .description = "connection state recovery: how long after a connection went away its client may come back "
+                        "(socket.io-client 4.6+ with its pid, any client with `authenticate` and an offset) and get "
+                        "every notification it missed, in milliseconds; 0 turns recovery off",
+         .apply =
+             [](Options& o, const OptionValue& v) {
+                 o.settings.recovery_window = std::chrono::milliseconds(std::get<std::int64_t>(v));
+             }},
+        {.long_name = "recovery-history",
+         .kind = Kind::whole_number,
+         .value_name = "N",
+         .config_key = "recovery_history",
+         .default_value = std::to_string(defaults.settings.recovery_history),
+         .description = "how many of the latest notifications the core keeps in memory to replay to recovering "
+                        "clients (about 100 bytes each beside the payload, which the deliveries share); 0 keeps none",
+         .apply =
+             [](Options& o, const OptionValue& v) {
+                 o.settings.recovery_history = static_cast<std::size_t>(std::get<std::int64_t>(v));
+             }},
     };
     return table;
 }

@@ -11,8 +11,10 @@
 
 namespace yunity::core {
 
-// A value for a core option once checked: a port, a text, a list of plugin names or paths, or a duration.
-using OptionValue = std::variant<std::uint16_t, std::string, std::vector<std::string>, std::chrono::milliseconds>;
+// A value for a core option once checked: a port, a text, a list of plugin names or paths, a duration, or a
+// whole number.
+using OptionValue =
+    std::variant<std::uint16_t, std::string, std::vector<std::string>, std::chrono::milliseconds, std::int64_t>;
 
 // One option of the core, declared once with everything known of it: its command-line spelling, its member of
 // the config file and its environment variable where it has them, its default and what it means. --help, the
@@ -21,16 +23,16 @@ using OptionValue = std::variant<std::uint16_t, std::string, std::vector<std::st
 struct CoreOption {
     // flag: a switch of the command line only; port: 0-65535; text: any string; plugin_list: names or paths,
     // comma-separated on the command line and an array in the config file; milliseconds: 1 to 2^31-1, as the
-    // plugins' durations.
-    enum class Kind { flag, port, text, plugin_list, milliseconds };
+    // plugins' durations; whole_number: 0 to 2^31-1 (where 0 means off or none, as the description says).
+    enum class Kind { flag, port, text, plugin_list, milliseconds, whole_number };
 
-    std::string long_name{};   // --long-name
-    char short_name = 0;     // -x, or none
+    std::string long_name{};  // --long-name
+    char short_name = 0;      // -x, or none
     Kind kind = Kind::flag;
-    std::string value_name{};  // as the help shows the value: PORT, ADDR, ...
-    std::string config_key{};  // its member of the config file, or none
-    std::string environment{}; // the variable that wins over the config file (the command line wins over it)
-    bool required = false;   // in the config file or on the command line
+    std::string value_name{};   // as the help shows the value: PORT, ADDR, ...
+    std::string config_key{};   // its member of the config file, or none
+    std::string environment{};  // the variable that wins over the config file (the command line wins over it)
+    bool required = false;      // in the config file or on the command line
     std::string default_value{};
     std::string description{};
     // Stores a checked value into the options; empty for what parse_options handles itself (the switches,

@@ -5,9 +5,9 @@
 
 #include <yunity/quoted.hpp>
 
-#include <boost/program_options.hpp>
 #include <rapidjson/error/en.h>
 #include <spdlog/common.h>
+#include <boost/program_options.hpp>
 
 #include <cstdint>
 #include <fstream>
@@ -65,7 +65,7 @@ po::options_description describe_options() {
         const std::string spec = o.short_name ? o.long_name + ',' + o.short_name : o.long_name;
         const std::string help = help_line(o);
         if (o.kind == Kind::flag) desc.add_options()(spec.c_str(), help.c_str());
-        else if (o.kind == Kind::port || o.kind == Kind::milliseconds)
+        else if (o.kind == Kind::port || o.kind == Kind::milliseconds || o.kind == Kind::whole_number)
             desc.add_options()(spec.c_str(), po::value<long long>()->value_name(o.value_name), help.c_str());
         else desc.add_options()(spec.c_str(), po::value<std::string>()->value_name(o.value_name), help.c_str());
     }
@@ -85,7 +85,8 @@ rapidjson::Document read_config(const std::string& path) {
         text.data(), text.size());
     if (doc.HasParseError())
         throw StartupError("config file " + path + ": not valid JSON at offset " +
-                           std::to_string(doc.GetErrorOffset()) + ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+                           std::to_string(doc.GetErrorOffset()) + ": " +
+                           rapidjson::GetParseError_En(doc.GetParseError()));
     if (!doc.IsObject()) throw StartupError("config file " + path + ": the top level must be an object");
     for (auto& m : doc.GetObject()) {
         const std::string key(m.name.GetString(), m.name.GetStringLength());
@@ -95,6 +96,7 @@ rapidjson::Document read_config(const std::string& path) {
         if (!option) valid = v.IsObject();
         else if (option->kind == Kind::port) valid = v.IsInt() && v.GetInt() >= 0 && v.GetInt() <= 65535;
         else if (option->kind == Kind::milliseconds) valid = v.IsInt() && v.GetInt() > 0;
+        else if (option->kind == Kind::whole_number) valid = v.IsInt() && v.GetInt() >= 0;
         else if (option->kind == Kind::plugin_list) {
             valid = v.IsArray();
             if (valid)
@@ -112,6 +114,7 @@ rapidjson::Document read_config(const std::string& path) {
 OptionValue config_value(const CoreOption& option, const rapidjson::Value& v) {
     if (option.kind == Kind::port) return static_cast<std::uint16_t>(v.GetInt());
     if (option.kind == Kind::milliseconds) return std::chrono::milliseconds(v.GetInt());
+    if (option.kind == Kind::whole_number) return std::int64_t{v.GetInt()};
     if (option.kind == Kind::plugin_list) {
         std::vector<std::string> list;
         for (auto& p : v.GetArray()) list.emplace_back(p.GetString(), p.GetStringLength());
@@ -127,6 +130,12 @@ OptionValue command_line_value(const CoreOption& option, const po::variable_valu
         if (ms <= 0 || ms > std::numeric_limits<std::int32_t>::max())
             throw StartupError(option.flag() + ": " + std::to_string(ms) + " is not " + option.config_type());
         return std::chrono::milliseconds(ms);
+    }
+    if (option.kind == Kind::whole_number) {
+        const auto n = v.as<long long>();
+        if (n < 0 || n > std::numeric_limits<std::int32_t>::max())
+            throw StartupError(option.flag() + ": " + std::to_string(n) + " is not " + option.config_type());
+        return std::int64_t{n};
     }
     if (option.kind == Kind::plugin_list) {
         auto list = split_list(v.as<std::string>());

@@ -100,9 +100,12 @@ void Registry::for_each_session(const std::function<void(const std::string&)>& v
     for (const auto& [id, s] : sessions_) visit(id);
 }
 
-bool Registry::has_session(std::string_view session_id) const {
-    return sessions_.find(session_id) != sessions_.end();
+const std::optional<std::optional<std::string>>* Registry::session_user(std::string_view session_id) const {
+    auto it = sessions_.find(session_id);
+    return it == sessions_.end() || !it->second.user ? nullptr : &it->second.user;
 }
+
+bool Registry::has_session(std::string_view session_id) const { return sessions_.find(session_id) != sessions_.end(); }
 
 std::size_t Registry::connections_of_user(std::string_view user) const {
     auto it = users_.find(user);

@@ -33,6 +33,9 @@ public:
     std::optional<Change> authenticate(ConnectionId id, const std::string& session_id);
     // Applies a resolver's answer; returns the connections whose user changed.
     std::vector<Change> resolve(const std::string& session_id, std::optional<std::string> user);
+    // The latest resolver answer for a held session: none while no answer came yet (or nobody holds it), else
+    // the user, or none for a session that belongs to nobody.
+    const std::optional<std::optional<std::string>>* session_user(std::string_view session_id) const;
     // Every connection of these users, each once, whatever repeats in `users`.
     std::vector<ConnectionId> connections_of(const std::vector<std::string>& users) const;
 

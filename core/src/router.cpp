@@ -2,9 +2,11 @@
 
 namespace yunity::core {
 
-Router::Router(Bus& bus, Registry& registry, Metrics& metrics, std::shared_ptr<spdlog::logger> logger)
+Router::Router(Bus& bus, Registry& registry, Recovery& recovery, Metrics& metrics,
+               std::shared_ptr<spdlog::logger> logger)
     : bus_(bus),
       registry_(registry),
+      recovery_(recovery),
       logger_(std::move(logger)),
       notifications_(metrics.counter("yunity_notifications_routed_total",
                                      "Notifications the core routed to their users' connections")),
@@ -21,19 +23,26 @@ void Router::subscribe() {
         info.protocol = e.protocol;
         info.handshake = e.handshake;
         registry_.open(std::move(info));
+        recovery_.opened(e);
     });
-    bus_.subscribe<ConnectionClosed>("core", [this](const ConnectionClosed& e) { registry_.close(e.connection); });
-    bus_.subscribe<TransportChanged>("core", [this](const TransportChanged& e) {
-        registry_.set_transport(e.connection, e.transport);
+    bus_.subscribe<ConnectionClosed>("core", [this](const ConnectionClosed& e) {
+        recovery_.closing(e.connection);
+        registry_.close(e.connection);
     });
+    bus_.subscribe<TransportChanged>(
+        "core", [this](const TransportChanged& e) { registry_.set_transport(e.connection, e.transport); });
     bus_.subscribe<Authenticate>("core", [this](const Authenticate& e) {
         if (auto change = registry_.authenticate(e.connection, e.session_id)) announce(*change);
+        recovery_.authenticated(e.connection);
     });
     bus_.subscribe<SessionResolved>("core", [this](const SessionResolved& e) {
         for (const auto& change : registry_.resolve(e.session_id, e.user)) announce(change);
+        recovery_.resolved(e.session_id);
     });
+    bus_.subscribe<Resume>("core", [this](const Resume& e) { recovery_.resume(e); });
     bus_.subscribe<Notification>("core", [this](const Notification& e) {
         notifications_.fetch_add(1, std::memory_order_relaxed);
+        recovery_.routed(e);
         auto targets = registry_.connections_of(e.users);
         if (targets.empty()) return;
         deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "recovery.hpp"
 #include "registry.hpp"
 
 #include <yunity/bus.hpp>
@@ -10,10 +11,10 @@
 namespace yunity::core {
 
 // Keeps the registry in step with the bus and turns each notification into one delivery to the connections
-// of its users.
+// of its users; tells Recovery of each change after the registry's (the order its no-loss argument needs).
 class Router {
 public:
-    Router(Bus& bus, Registry& registry, Metrics& metrics, std::shared_ptr<spdlog::logger> logger);
+    Router(Bus& bus, Registry& registry, Recovery& recovery, Metrics& metrics, std::shared_ptr<spdlog::logger> logger);
     void subscribe();
 
 private:
@@ -21,6 +22,7 @@ private:
 
     Bus& bus_;
     Registry& registry_;
+    Recovery& recovery_;
     std::shared_ptr<spdlog::logger> logger_;
     std::atomic<std::uint64_t>& notifications_;
     std::atomic<std::uint64_t>& deliveries_;

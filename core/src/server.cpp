@@ -28,7 +28,13 @@ Server::Server(Options options, std::filesystem::path default_plugin_dir)
             logger_->warn("config file: section \"{}\" names no loaded plugin", m.name.GetString());
     }
     bus_ = std::make_unique<EventBus>(io_, logger_);
-    router_ = std::make_unique<Router>(*bus_, registry_, metrics_, logger_);
+    recovery_ = std::make_unique<Recovery>(*bus_, registry_, metrics_, logger_, options_.settings, [this] {
+        auto it = services_.find(recovery_records_service);
+        return it == services_.end() ? nullptr : static_cast<RecoveryRecords*>(it->second);
+    });
+    router_ = std::make_unique<Router>(*bus_, registry_, *recovery_, metrics_, logger_);
+    metrics_.gauge("core", "yunity_recovery_history", "Notifications kept in memory for recovering clients", "",
+                   [this] { return static_cast<double>(recovery_->history_size()); });
     metrics_.gauge("core", "yunity_bus_queue_depth", "Events published and not yet dispatched", "",
                    [this] { return static_cast<double>(bus_->queue_depth()); });
     metrics_.gauge("core", "yunity_connections", "Open client connections", "",
@@ -104,6 +110,9 @@ void Server::stop() {
     stopping_ = true;
     signals_->clear();
     signals_->cancel();
+    // The recovery records of every live connection, while the stores can still take them: the clients come
+    // back to another instance, or to this one restarted, and continue where they were.
+    recovery_->save_all();
     for (std::size_t i = started_; i-- > 0;) {
         try {
             plugins_[i]->stop();

@@ -55,6 +55,7 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     std::unique_ptr<EventBus> bus_;
     Registry registry_;
+    std::unique_ptr<Recovery> recovery_;
     std::unique_ptr<Router> router_;
     std::vector<std::unique_ptr<PluginHost>> hosts_;
     std::vector<std::unique_ptr<Plugin>> plugins_;

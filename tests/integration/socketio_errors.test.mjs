@@ -96,7 +96,7 @@ test('a body over maxPayload gets 413; a malformed packet closes the session', a
   let r = await get(`EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '40' });  // CONNECT
   assert.equal(r.body, 'ok');
   r = await get(`EIO=4&transport=polling&sid=${sid}`);
-  assert.match(r.body, /^40\{"sid":"[^"]+"\}$/);
+  assert.match(r.body, /^40\{"sid":"[^"]+","pid":"[^"]+"\}$/);  // recovery on: a pid beside the sid
   r = await get(`EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '4' + 'x'.repeat(1000001) });
   assert.equal(r.status, 413);
   assert.equal(errorOf(r).code, 3);  // Engine.IO's "Bad request", with the 413

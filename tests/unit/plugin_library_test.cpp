@@ -43,11 +43,12 @@ TEST_CASE("a good plugin loads by name and by path") {
 }
 
 TEST_CASE("the loader refuses what is not a compatible plugin, naming the file") {
-    CHECK(refusal("missing") == "plugin 'missing' not found (looked for " + (dir / "missing.so").string() +
-                                    "; see --plugin-dir)");
+    CHECK(refusal("missing") ==
+          "plugin 'missing' not found (looked for " + (dir / "missing.so").string() + "; see --plugin-dir)");
     CHECK(refusal("/no/such/plugin.so") == "plugin /no/such/plugin.so: no such file");
-    CHECK(refusal((dir / "text.so").string()).find("plugin " + (dir / "text.so").string() +
-                                                   ": not a loadable library") == 0);
+    CHECK(
+        refusal((dir / "text.so").string()).find("plugin " + (dir / "text.so").string() + ": not a loadable library") ==
+        0);
     CHECK(refusal((dir / "not-a-plugin.so").string()) ==
           "plugin " + (dir / "not-a-plugin.so").string() +
               ": not a yunity-sockets plugin (it exports no yunity_plugin_info)");
@@ -74,7 +75,7 @@ TEST_CASE("a loaded plugin runs on the bus and the server stops cleanly") {
     std::atomic<bool> resolved{false};
     boost::asio::post(io, [&] {
         auto hs = std::make_shared<Handshake>();
-        server.bus().publish(events::ConnectionOpened{1, "pub1", "websocket", Protocol::eio4_sio5, hs});
+        server.bus().publish(events::ConnectionOpened{1, "pub1", "websocket", Protocol::eio4_sio5, hs, {}});
         server.bus().publish(events::Authenticate{1, "abc"});  // the good plugin resolves it to user-of-abc
         // Once the plugin's answer went round the bus, read the registry and stop.
         server.bus().subscribe<events::MembershipChanged>("test", [&](const events::MembershipChanged& e) {

@@ -15,7 +15,9 @@ TEST_CASE("router: a notification's offset goes with the Deliver it makes; descr
     core::EventBus bus(io, logger);
     core::Registry registry;
     core::MetricsRegistry metrics;
-    core::Router router(bus, registry, metrics, logger);
+    CoreSettings settings;
+    core::Recovery recovery(bus, registry, metrics, logger, settings, {});
+    core::Router router(bus, registry, recovery, metrics, logger);
     router.subscribe();
     std::vector<events::Deliver> delivered;
     bus.subscribe<events::Deliver>("test", [&](const events::Deliver& d) { delivered.push_back(d); });

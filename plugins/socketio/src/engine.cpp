@@ -120,11 +120,20 @@ std::shared_ptr<Session> Engine::find(std::string_view sid) const {
 void Engine::announce(Session& s) {
     context_.bus().publish(events::ConnectionOpened{
         s.id(), s.socket_id(), s.transport() == Session::Transport::websocket ? "websocket" : "polling", s.protocol(),
-        s.handshake()});
+        s.handshake(), s.pid()});
 }
 
 void Engine::authenticate(Session& s, std::string session_id) {
     context_.bus().publish(events::Authenticate{s.id(), std::move(session_id)});
+}
+
+void Engine::resume(Session& s, std::string pid, std::string offset) {
+    context_.bus().publish(events::Resume{s.id(), std::move(pid), std::move(offset)});
+}
+
+void Engine::resumed(const events::Resumed& answer) {
+    auto it = by_id_.find(answer.connection);
+    if (it != by_id_.end()) it->second->on_resumed(answer);
 }
 
 void Engine::transport_changed(Session& s) { context_.bus().publish(events::TransportChanged{s.id(), "websocket"}); }

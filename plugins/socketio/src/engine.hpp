@@ -49,6 +49,11 @@ public:
     void announce(Session& session);      // the Socket.IO connection is up: ConnectionOpened
     void left_pending(Session& session);  // connected, or closed before: no longer counted as pending
     void authenticate(Session& session, std::string session_id);
+    // Connection state recovery: on when the core keeps a recovery window (then Socket.IO 5 clients get a pid).
+    bool recovery_enabled() const { return context_.settings().recovery_window.count() > 0; }
+    void resume(Session& session, std::string pid, std::string offset);
+    // The core's answer to a resume: to the session, if it is still ours.
+    void resumed(const events::Resumed& answer);
     void transport_changed(Session& session);
     void closed(Session& session, CloseReason reason);
 

@@ -24,6 +24,8 @@ constexpr std::size_t frame_overhead = sizeof(Frame) + 64;
 // Pending acks kept per connection: far more than any client waits for at once (socket.io-client's own
 // default ack timeout bounds them), small enough that a client asking for acks nobody answers costs little.
 constexpr std::size_t max_pending_acks = 1024;
+// Longer pids or offsets are none of ours (ours are 20 and at most 41 characters).
+constexpr std::size_t max_recovery_field = 128;
 
 }  // namespace
 
@@ -231,6 +233,7 @@ std::optional<std::string> Session::check_namespace(std::string_view nsp, const 
 
 void Session::on_socketio_connect(const sio::Packet& packet) {
     const auto& nsp = packet.nsp;
+    if (nsp == "/" && resuming_) return;  // a repeated CONNECT while the first is being recovered
     if (nsp != "/" && !engine_.namespace_declared(nsp)) {
         send_text(connect_error(nsp, "Invalid namespace"));
         return;
@@ -242,17 +245,69 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
             return;
         }
         if (socket_id_.empty()) socket_id_ = Engine::random_id();
+        if (nsp == "/" && protocol_ == Protocol::eio4_sio5 && engine_.recovery_enabled() && !resuming_) {
+            pid_ = Engine::random_id();
+            // socket.io-client 4.6+ coming back: `{pid, offset}` beside its auth. The CONNECT is answered when
+            // the core has looked the pid up (the reply's pid tells the client whether it recovered), and the
+            // replay follows it; until then the namespace is not joined, so nothing else goes out before it.
+            if (auto claim = recovery_claim(packet)) {
+                resuming_ = true;
+                if (state_ == State::connecting) enter(State::open);
+                engine_.resume(*this, std::move(claim->first), std::move(claim->second));
+                return;
+            }
+        }
         if (nsp == "/") connected_ = true;
         else namespaces_.emplace(nsp, Engine::random_id());
     }
     if (nsp == "/") {
-        send_text("40{\"sid\":\"" + socket_id_ + "\"}");
+        send_text(connect_reply());
     } else if (protocol_ == Protocol::eio3_sio4) {
         send_text("40" + nsp + ",");
     } else {
         send_text("40" + nsp + ",{\"sid\":\"" + namespaces_.find(nsp)->second + "\"}");
     }
     if (state_ == State::connecting) enter(State::open);
+}
+
+std::string Session::connect_reply() const {
+    std::string out = "40{\"sid\":\"" + socket_id_ + "\"";
+    if (!pid_.empty()) out += ",\"pid\":\"" + pid_ + "\"";
+    return out + "}";
+}
+
+std::optional<std::pair<std::string, std::string>> Session::recovery_claim(const sio::Packet& packet) {
+    if (!packet.has_data() || !packet.data.IsObject()) return std::nullopt;
+    auto pid = packet.data.FindMember("pid");
+    if (pid == packet.data.MemberEnd() || !pid->value.IsString() || pid->value.GetStringLength() == 0 ||
+        pid->value.GetStringLength() > max_recovery_field)
+        return std::nullopt;
+    std::string offset;
+    if (auto it = packet.data.FindMember("offset"); it != packet.data.MemberEnd()) {
+        // Absent when the client got nothing since it was given the pid; anything but a short string is no offset.
+        if (!it->value.IsString() || it->value.GetStringLength() > max_recovery_field) return std::nullopt;
+        offset.assign(it->value.GetString(), it->value.GetStringLength());
+    }
+    return std::pair{std::string(pid->value.GetString(), pid->value.GetStringLength()), std::move(offset)};
+}
+
+void Session::on_resumed(const events::Resumed& answer) {
+    if (closed()) return;
+    if (resuming_) {
+        resuming_ = false;
+        if (!answer.pid.empty()) pid_ = answer.pid;
+        connected_ = true;
+        send_text(connect_reply());
+        return;
+    }
+    // An explicit resume (`authenticate` with an offset): the client learns whether it missed anything for good.
+    std::string args = answer.recovered ? "{\"recovered\":true,\"replayed\":" + std::to_string(answer.replayed) + "}"
+                                        : "{\"recovered\":false,\"reason\":";
+    if (!answer.recovered) {
+        eio::append_json_string(args, answer.reason);
+        args += '}';
+    }
+    send_text(sio::encode_event("/", "resumed", args, {}));
 }
 
 void Session::on_event(const sio::Packet& packet, std::vector<std::string> attachments) {
@@ -297,6 +352,13 @@ void Session::authenticate(const rapidjson::Value& args) {
         return;
     }
     engine_.authenticate(*this, std::move(session_id));
+    // An explicit resume: {sessionId, offset} asks for everything after `offset` (any client, any protocol).
+    if (auto offset = args[1].FindMember("offset"); offset != args[1].MemberEnd()) {
+        if (offset->value.IsString() && offset->value.GetStringLength() > 0 &&
+            offset->value.GetStringLength() <= max_recovery_field)
+            engine_.resume(*this, {}, std::string(offset->value.GetString(), offset->value.GetStringLength()));
+        else engine_.log().debug("connection #{}: authenticate with an unusable offset, not resumed", id_);
+    }
 }
 
 bool Session::on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index, std::string* why) {

@@ -9,7 +9,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace yunity::socketio {
@@ -42,6 +44,11 @@ public:
     bool closed() const { return state_ == State::closed; }
     bool announced() const { return announced_; }
     const std::string& socket_id() const { return socket_id_; }
+    // The recovery id its client holds (Socket.IO 5 with recovery on), empty otherwise.
+    const std::string& pid() const { return pid_; }
+    // The core's answer to this session's resume: a recovering CONNECT is answered now; an explicit resume gets
+    // the `resumed` event. The replayed notifications follow as deliveries.
+    void on_resumed(const events::Resumed& answer);
     const std::shared_ptr<const Handshake>& handshake() const { return handshake_; }
     // A plain Engine.IO session of a plugin's path: messages go to the bus as they are, no Socket.IO layer.
     bool raw() const { return !raw_path_.empty(); }
@@ -106,6 +113,9 @@ private:
     void on_socketio_connect(const sio::Packet& packet);
     void on_event(const sio::Packet& packet, std::vector<std::string> attachments);
     void authenticate(const rapidjson::Value& args);
+    std::string connect_reply() const;  // the CONNECT answer for "/": its socket id, and its pid when it has one
+    // The {pid, offset} of a recovering socket.io-client 4.6+ CONNECT, when it carries a usable pid.
+    static std::optional<std::pair<std::string, std::string>> recovery_claim(const sio::Packet& packet);
     std::string connect_error(std::string_view nsp, std::string_view message) const;
     // A plugin's hook for `nsp`: nullopt to accept, else the refusal.
     std::optional<std::string> check_namespace(std::string_view nsp, const std::string& auth_json);
@@ -115,6 +125,8 @@ private:
     Engine& engine_;
     std::string sid_;
     std::string socket_id_;
+    std::string pid_;
+    bool resuming_ = false;  // a recovering CONNECT waits for the core's answer
     Protocol protocol_;
     ConnectionId id_;
     Transport transport_;

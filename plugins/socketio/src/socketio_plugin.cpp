@@ -24,6 +24,8 @@ public:
         listener_ = std::make_shared<Listener>(engine_, s.client_bind, s.client_port, s.tls_cert, s.tls_key);
         context_.bus().subscribe<events::Deliver>(context_.plugin_name(),
                                                   [this](const events::Deliver& d) { engine_.deliver(d); });
+        context_.bus().subscribe<events::Resumed>(context_.plugin_name(),
+                                                  [this](const events::Resumed& r) { engine_.resumed(r); });
         context_.bus().subscribe<events::Ack>(context_.plugin_name(), [this](const events::Ack& a) { engine_.ack(a); });
         context_.bus().subscribe<events::Emit>(context_.plugin_name(),
                                                [this](const events::Emit& e) { engine_.emit(e); });

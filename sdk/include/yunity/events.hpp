@@ -5,6 +5,7 @@
 // named by id, never by pointer.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -24,11 +25,11 @@ using ConnectionId = std::uint64_t;
 struct Handshake {
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-case, in arrival order
     std::vector<std::pair<std::string, std::string>> query;    // the application's query parameters, decoded
-    std::string address;                                        // the peer's IP address
-    std::string url;                                            // the request target as sent
-    std::int64_t issued_ms = 0;                                 // epoch milliseconds of the handshake
-    bool xdomain = false;                                       // an Origin header was sent
-    bool secure = false;                                        // TLS
+    std::string address;                                       // the peer's IP address
+    std::string url;                                           // the request target as sent
+    std::int64_t issued_ms = 0;                                // epoch milliseconds of the handshake
+    bool xdomain = false;                                      // an Origin header was sent
+    bool secure = false;                                       // TLS
     const std::string* header(std::string_view lower_name) const {
         for (const auto& [k, v] : headers)
             if (k == lower_name) return &v;
@@ -59,13 +60,20 @@ enum class CloseReason : std::uint8_t {
 
 inline const char* to_string(CloseReason r) {
     switch (r) {
-        case CloseReason::client_close: return "client close";
-        case CloseReason::transport_error: return "transport error";
-        case CloseReason::ping_timeout: return "ping timeout";
-        case CloseReason::server_shutdown: return "server shutdown";
-        case CloseReason::too_slow: return "too slow";
-        case CloseReason::protocol_error: return "protocol error";
-        case CloseReason::transport_replaced: return "transport replaced";
+        case CloseReason::client_close:
+            return "client close";
+        case CloseReason::transport_error:
+            return "transport error";
+        case CloseReason::ping_timeout:
+            return "ping timeout";
+        case CloseReason::server_shutdown:
+            return "server shutdown";
+        case CloseReason::too_slow:
+            return "too slow";
+        case CloseReason::protocol_error:
+            return "protocol error";
+        case CloseReason::transport_replaced:
+            return "transport replaced";
     }
     return "unknown";
 }
@@ -76,10 +84,13 @@ namespace events {
 struct ConnectionOpened {
     static constexpr EventKind kind = 1;
     ConnectionId connection = 0;
-    std::string public_id;    // the id the client sees as its own (socket.io's socket.id)
-    std::string transport;    // "polling" or "websocket"
+    std::string public_id;  // the id the client sees as its own (socket.io's socket.id)
+    std::string transport;  // "polling" or "websocket"
     Protocol protocol = Protocol::eio4_sio5;
     std::shared_ptr<const Handshake> handshake;
+    // The recovery id the client was given (Socket.IO 5's `pid`, in the CONNECT reply), when recovery is on;
+    // a Resumed may replace it with the pid the client comes back with.
+    std::string pid;
 };
 
 // A connection went away; it is no longer addressable.
@@ -126,6 +137,32 @@ struct Deliver {
     std::string event = "message";
     std::shared_ptr<const std::string> payload;
     std::string offset;
+};
+
+// A client asks to continue where it left off: every notification for its user after `offset` (the last one
+// it got), before any new one. Either a socket.io-client 4.6+ CONNECT carrying the `pid` of the connection it
+// continues (the core finds that connection's session in its recovery records), or an explicit resume from any
+// other client: `authenticate` with {sessionId, offset}, whose Authenticate comes just before (`pid` empty).
+// The core answers with a Resumed, then sends what was missed as Delivers to this connection alone.
+struct Resume {
+    static constexpr EventKind kind = 16;
+    ConnectionId connection = 0;
+    std::string pid;
+    std::string offset;  // empty: the client got nothing since it was given the pid
+};
+
+// The core's answer to a Resume, published before anything it replays. `recovered` false tells the client it
+// missed notifications it will not get (its app refetches its state), with the reason: "recovery off",
+// "unknown pid" (never given, expired or already used), "no session", "logged out", "offset unknown" (older than
+// the history, trimmed, or of another run), "records unavailable". `pid` is what the client keeps: the one it
+// came back with when recovered, else the connection's new one.
+struct Resumed {
+    static constexpr EventKind kind = 17;
+    ConnectionId connection = 0;
+    bool recovered = false;
+    std::string pid;
+    std::string reason;
+    std::size_t replayed = 0;  // notifications that follow as Delivers
 };
 
 // A connection switched transport (the polling → websocket upgrade).
@@ -237,7 +274,8 @@ inline std::string describe(EventKind kind, const void* event) {
         case ConnectionOpened::kind: {
             auto& e = *static_cast<const ConnectionOpened*>(event);
             return "ConnectionOpened #" + std::to_string(e.connection) + " " + e.public_id + " " + e.transport +
-                   " EIO " + std::to_string(engineio_version(e.protocol)) + (e.handshake ? " from " + e.handshake->address : "");
+                   " EIO " + std::to_string(engineio_version(e.protocol)) +
+                   (e.handshake ? " from " + e.handshake->address : "");
         }
         case ConnectionClosed::kind: {
             auto& e = *static_cast<const ConnectionClosed*>(event);
@@ -276,26 +314,25 @@ inline std::string describe(EventKind kind, const void* event) {
         }
         case MembershipChanged::kind: {
             auto& e = *static_cast<const MembershipChanged*>(event);
-            return "MembershipChanged #" + std::to_string(e.connection) + " session " + opt(e.session_id) +
-                   " user " + opt(e.user);
+            return "MembershipChanged #" + std::to_string(e.connection) + " session " + opt(e.session_id) + " user " +
+                   opt(e.user);
         }
         case ClientEvent::kind: {
             auto& e = *static_cast<const ClientEvent*>(event);
             return "ClientEvent #" + std::to_string(e.connection) + " " + e.nsp + " \"" + e.event + "\" " +
-                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) +
-                   " attachments" + (e.ack_id ? ", ack " + std::to_string(*e.ack_id) : "");
+                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) + " attachments" +
+                   (e.ack_id ? ", ack " + std::to_string(*e.ack_id) : "");
         }
         case Ack::kind: {
             auto& e = *static_cast<const Ack*>(event);
             return "Ack #" + std::to_string(e.connection) + " " + e.nsp + " " + std::to_string(e.ack_id) + ", " +
-                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) +
-                   " attachments";
+                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) + " attachments";
         }
         case Emit::kind: {
             auto& e = *static_cast<const Emit*>(event);
             std::string to = e.target == Emit::Target::everyone ? std::string("everyone")
-                             : e.target == Emit::Target::user  ? "user \"" + e.user + "\""
-                                                               : std::to_string(e.connections.size()) + " connections";
+                             : e.target == Emit::Target::user   ? "user \"" + e.user + "\""
+                                                                : std::to_string(e.connections.size()) + " connections";
             return "Emit " + e.nsp + " \"" + e.event + "\" to " + to + ", " + std::to_string(e.args.size()) +
                    " bytes, " + std::to_string(e.attachments.size()) + " attachments" +
                    (e.ack_id ? ", ack " + std::to_string(*e.ack_id) : "");
@@ -303,13 +340,22 @@ inline std::string describe(EventKind kind, const void* event) {
         case ClientAck::kind: {
             auto& e = *static_cast<const ClientAck*>(event);
             return "ClientAck #" + std::to_string(e.connection) + " " + e.nsp + " " + std::to_string(e.ack_id) + ", " +
-                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) +
-                   " attachments";
+                   std::to_string(e.args.size()) + " bytes, " + std::to_string(e.attachments.size()) + " attachments";
         }
         case EngineMessage::kind: {
             auto& e = *static_cast<const EngineMessage*>(event);
             return "EngineMessage #" + std::to_string(e.connection) + " " + e.path + ", " +
                    std::to_string(e.data.size()) + (e.binary ? " binary bytes" : " bytes");
+        }
+        case Resume::kind: {
+            auto& e = *static_cast<const Resume*>(event);
+            return "Resume #" + std::to_string(e.connection) + (e.pid.empty() ? " (explicit)" : " with a pid") +
+                   " after " + (e.offset.empty() ? std::string("(none)") : e.offset);
+        }
+        case Resumed::kind: {
+            auto& e = *static_cast<const Resumed*>(event);
+            return "Resumed #" + std::to_string(e.connection) +
+                   (e.recovered ? ", " + std::to_string(e.replayed) + " replayed" : " not: " + e.reason);
         }
         case EngineSend::kind: {
             auto& e = *static_cast<const EngineSend*>(event);

@@ -12,12 +12,14 @@
 #include <yunity/registry.hpp>
 #include <yunity/settings_description.hpp>
 
+#include <rapidjson/document.h>
+#include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/config.hpp>
 #include <boost/dll/alias.hpp>
-#include <rapidjson/document.h>
-#include <spdlog/logger.h>
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,6 +37,11 @@ struct CoreSettings {
     // PEM files for https/wss on the client port (--tls-cert, --tls-key); both empty: plain http/ws.
     std::string tls_cert;
     std::string tls_key;
+    // Connection state recovery (--recovery-window): how long after a connection went away its client may come
+    // back and get what it missed; zero turns recovery off. --recovery-history: notifications the core keeps in
+    // memory to replay from.
+    std::chrono::milliseconds recovery_window{120000};
+    std::size_t recovery_history = 10000;
 };
 
 class BOOST_SYMBOL_VISIBLE PluginContext {
@@ -98,20 +105,20 @@ inline constexpr const char* plugin_settings_symbol = "yunity_plugin_settings";
 }  // namespace yunity
 
 // Declares the plugin class `Class`, constructed as `Class(yunity::PluginContext&)`, under `name`.
-#define YUNITY_PLUGIN(Class, name, description)                                                              \
-    namespace {                                                                                             \
-    ::yunity::Plugin* yunity_create_plugin_(::yunity::PluginContext& c) { return new Class(c); }            \
-    const ::yunity::PluginInfo yunity_plugin_info_{::yunity::api_version, YUNITY_BUILD_SIGNATURE, name,     \
-                                                   description, &yunity_create_plugin_};                   \
-    const ::yunity::PluginInfo* yunity_plugin_info_fn_() { return &yunity_plugin_info_; }                   \
-    }                                                                                                       \
+#define YUNITY_PLUGIN(Class, name, description)                                                                      \
+    namespace {                                                                                                      \
+    ::yunity::Plugin* yunity_create_plugin_(::yunity::PluginContext& c) { return new Class(c); }                     \
+    const ::yunity::PluginInfo yunity_plugin_info_{::yunity::api_version, YUNITY_BUILD_SIGNATURE, name, description, \
+                                                   &yunity_create_plugin_};                                          \
+    const ::yunity::PluginInfo* yunity_plugin_info_fn_() { return &yunity_plugin_info_; }                            \
+    }                                                                                                                \
     BOOST_DLL_ALIAS(yunity_plugin_info_fn_, yunity_plugin_info)
 
 // Exports the description of the plugin's settings: `table` is an expression naming an object that lives as
 // long as the library (normally a function returning a static yunity::SettingsTable, see settings_table.hpp)
 // and has description(). Write it once per library, beside YUNITY_PLUGIN.
-#define YUNITY_PLUGIN_SETTINGS(table)                                                                          \
-    namespace {                                                                                               \
-    const ::yunity::SettingsDescription* yunity_plugin_settings_fn_() { return &(table).description(); }      \
-    }                                                                                                         \
+#define YUNITY_PLUGIN_SETTINGS(table)                                                                    \
+    namespace {                                                                                          \
+    const ::yunity::SettingsDescription* yunity_plugin_settings_fn_() { return &(table).description(); } \
+    }                                                                                                    \
     BOOST_DLL_ALIAS(yunity_plugin_settings_fn_, yunity_plugin_settings)

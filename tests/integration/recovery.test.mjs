@@ -1,0 +1,230 @@
+// Connection state recovery with real clients and a real redis (the pub/sub source, the core's in-memory
+// history and records): socket.io-client 4.x coming back with its pid, and the explicit resume of 2.x clients
+// (`authenticate` with an offset). Every check is on what the clients received: each notification once, in order.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis, Server, connect, messageCount, quiet, until, sleep, ioV2, TIME_FACTOR } from './lib/harness.mjs';
+
+let redis, server, n = 0;
+const unique = (p) => `${p}-${++n}`;
+
+before(async () => {
+  redis = await Redis.start();
+  server = await Server.start({ redis });
+  await server.waitLog(/redis: subscribed to notifications/);
+});
+after(async () => { await server?.stop(); await redis?.stop(); });
+
+const publish = (users, data, srv = redis) => srv.command('PUBLISH', 'notifications', JSON.stringify({ users, data }));
+
+async function login(user) {
+  const session = unique('s');
+  await redis.command('SET', `session-store-${session}`, user);
+  return session;
+}
+
+// A 4.x client that reconnects by itself and, as apps do, authenticates on every `connect`.
+async function reconnecting(session, user, opts = {}) {
+  const s = await connect(4, server.url, { transports: ['websocket'], reconnection: true, reconnectionDelay: 50,
+    reconnectionDelayMax: 50, randomizationFactor: 0, ...opts }, session);
+  s.on('connect', () => s.emit('authenticate', { sessionId: session }));
+  s.connects = 0;
+  s.recoveries = 0;
+  s.on('connect', () => { s.connects += 1; if (s.recovered) s.recoveries += 1; });
+  await server.waitMembership(session, user, s);
+  return s;
+}
+
+async function metric(name, labels) {
+  const text = await (await fetch(`http://127.0.0.1:${server.adminPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+test('4.x: the CONNECT reply carries a pid; a client whose transport drops comes back recovered', async () => {
+  const user = unique('u');
+  const s = await reconnecting(await login(user), user);
+  try {
+    assert.match(s._pid, /^[A-Za-z0-9_-]{20}$/);
+    const pid = s._pid;
+    await publish([user], 1);
+    await messageCount(s, 1);
+    const recovered = await metric('yunity_recoveries_total', 'result="recovered"');
+    s.io.engine.close();  // the transport drops, as on a network change: the client reconnects
+    await until(() => s.connects === 1, 'a reconnection');
+    assert.equal(s.recovered, true);
+    assert.equal(s._pid, pid, 'the client keeps its pid');
+    assert.equal(await metric('yunity_recoveries_total', 'result="recovered"'), recovered + 1);
+    await publish([user], 2);
+    await messageCount(s, 2);
+    assert.deepEqual(s.messages, [{ data: 1 }, { data: 2 }]);
+  } finally { s.close(); }
+});
+
+test('4.x: what is published while the client is away is replayed in order before anything live, once', async () => {
+  const user = unique('u'), other = unique('other');
+  const s = await reconnecting(await login(user), user, { reconnectionDelay: 600, reconnectionDelayMax: 600 });
+  try {
+    await publish([user], 0);
+    await messageCount(s, 1);
+    s.io.engine.close();
+    // Away for 600 ms: these reach nobody live. Another user's notification is not replayed to this one.
+    for (let i = 1; i <= 5; i++) await publish(i === 3 ? [other] : [user, other], i);
+    await until(() => s.connects === 1, 'a reconnection', 5000 * TIME_FACTOR);
+    assert.equal(s.recovered, true);
+    await publish([user], 6);
+    await messageCount(s, 6);
+    await quiet(s, 6);
+    assert.deepEqual(s.messages.map((m) => m.data), [0, 1, 2, 4, 5, 6]);
+    // Every offset is distinct and each message came with one.
+    assert.equal(new Set(s.messageOffsets).size, 6);
+  } finally { s.close(); }
+});
+
+test('4.x: transports dropping every few hundred ms while notifications flow: every one once, in order', async () => {
+  const user = unique('u');
+  const clients = [];
+  for (let i = 0; i < 4; i++) clients.push(await reconnecting(await login(user), user));
+  try {
+    const total = 300;
+    let dropping = true;
+    const dropper = (async () => {
+      while (dropping) {
+        await sleep(150 + Math.random() * 200);
+        const c = clients[Math.floor(Math.random() * clients.length)];
+        if (c.connected) c.io.engine.close();
+      }
+    })();
+    for (let i = 1; i <= total; i++) {
+      await publish([user], i);
+      await sleep(5);
+    }
+    dropping = false;
+    await dropper;
+    for (const c of clients) {
+      await until(() => c.connected, 'connected again');
+      await messageCount(c, total, 10000 * TIME_FACTOR);
+      await quiet(c, total);
+      assert.deepEqual(c.messages.map((m) => m.data), Array.from({ length: total }, (_, i) => i + 1));
+    }
+    const drops = clients.reduce((sum, c) => sum + c.connects, 0);
+    assert.ok(drops >= 4, `only ${drops} reconnections happened`);
+    assert.equal(clients.reduce((sum, c) => sum + c.recoveries, 0), drops, 'every reconnection recovered');
+  } finally { for (const c of clients) c.close(); }
+});
+
+test('4.x: an unknown pid is not recovered; the connection works afresh', async () => {
+  const user = unique('u');
+  const session = await login(user);
+  const before = await metric('yunity_recoveries_total', 'result="failed",reason="unknown pid"');
+  // A first CONNECT carrying a pid nobody gave (the client sends its auth as the CONNECT's data).
+  const s = await connect(4, server.url, { transports: ['websocket'], auth: { pid: 'nope', offset: '1-1' } }, session);
+  try {
+    assert.equal(s.recovered, false);
+    assert.match(s._pid, /^[A-Za-z0-9_-]{20}$/);
+    assert.equal(await metric('yunity_recoveries_total', 'result="failed",reason="unknown pid"'), before + 1);
+    await server.waitMembership(session, user, s);
+    await publish([user], 'live');
+    await messageCount(s, 1);
+  } finally { s.close(); }
+});
+
+test('4.x: a session logged out while the client was away gets nothing back', async () => {
+  const user = unique('u');
+  const session = await login(user);
+  const s = await reconnecting(session, user, { reconnectionDelay: 600, reconnectionDelayMax: 600 });
+  try {
+    s.io.engine.close();
+    await redis.command('DEL', `session-store-${session}`);
+    await publish([user], 'after logout');
+    await until(() => s.connects === 1, 'a reconnection', 5000 * TIME_FACTOR);
+    assert.equal(s.recovered, false);
+    await publish([user], 'later');
+    await quiet(s, 0);
+  } finally { s.close(); }
+});
+
+test('4.x: a pid is good for one recovery: a second client presenting it starts afresh', async () => {
+  const user = unique('u');
+  const session = await login(user);
+  const s = await reconnecting(session, user);
+  const pid = s._pid;
+  s.close();
+  await sleep(100);
+  const first = await connect(4, server.url, { transports: ['websocket'], auth: { pid } });
+  const second = await connect(4, server.url, { transports: ['websocket'], auth: { pid } });
+  try {
+    // socket.io-client only counts a recovery for a pid it already held; the server's answer is in the pid.
+    assert.equal(first._pid, pid);
+    assert.notEqual(second._pid, pid);
+    // The first got the session back without authenticating.
+    await server.waitMembership(session, user, first);
+    await publish([user], 'x');
+    await messageCount(first, 1);
+    await quiet(second, 0);
+  } finally { first.close(); second.close(); }
+});
+
+// A 2.x client: connects, authenticates, gets messages; the app keeps the last offset.
+async function client2(session, offset) {
+  const s = await connect(2, server.url, { transports: ['websocket'] });
+  s.resumed = [];
+  s.on('resumed', (r) => s.resumed.push(r));
+  s.emit('authenticate', offset === undefined ? { sessionId: session } : { sessionId: session, offset });
+  return s;
+}
+
+test('2.x: authenticate with the last offset replays what was missed, tells so, then live', async () => {
+  const user = unique('u');
+  const session = await login(user);
+  const a = await client2(session);
+  await server.waitMembership(session, user, a);
+  await publish([user], 1);
+  await messageCount(a, 1);
+  const last = a.messageOffsets.at(-1);
+  assert.equal(typeof last, 'string');
+  a.close();
+  for (let i = 2; i <= 4; i++) await publish([user], i);
+  const b = await client2(session, last);
+  try {
+    await until(() => b.resumed.length === 1, 'the resumed event');
+    assert.deepEqual(b.resumed[0], { recovered: true, replayed: 3 });
+    await messageCount(b, 3);
+    await publish([user], 5);
+    await messageCount(b, 4);
+    await quiet(b, 4);
+    assert.deepEqual(b.messages.map((m) => m.data), [2, 3, 4, 5]);
+  } finally { b.close(); }
+});
+
+test('2.x: an offset the history does not hold is a gap the client is told of; live goes on', async () => {
+  const user = unique('u');
+  const session = await login(user);
+  const b = await client2(session, '1-1');
+  try {
+    await until(() => b.resumed.length === 1, 'the resumed event');
+    assert.deepEqual(b.resumed[0], { recovered: false, reason: 'offset unknown' });
+    await server.waitMembership(session, user, b);
+    await publish([user], 'live');
+    await messageCount(b, 1);
+  } finally { b.close(); }
+});
+
+test('recovery off (--recovery-window 0): no pid, and an explicit resume is answered as off', async () => {
+  const srv = await Server.start({ redis, args: ['--recovery-window', '0'] });
+  try {
+    await srv.waitLog(/redis: subscribed to notifications/);
+    const user = unique('u');
+    const session = await login(user);
+    const s = await connect(4, srv.url, { transports: ['websocket'] }, session);
+    assert.equal(s._pid, undefined);
+    s.close();
+    const b = await connect(2, srv.url, { transports: ['websocket'] });
+    const resumed = [];
+    b.on('resumed', (r) => resumed.push(r));
+    b.emit('authenticate', { sessionId: session, offset: '1-1' });
+    await until(() => resumed.length === 1, 'the resumed event');
+    assert.deepEqual(resumed[0], { recovered: false, reason: 'recovery off' });
+    b.close();
+  } finally { await srv.stop(); }
+});
