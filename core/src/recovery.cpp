@@ -119,10 +119,8 @@ void Recovery::finish(ConnectionId id, const std::string& user) {
     auto pending = std::move(pending_.at(id));
     pending_.erase(id);
     std::vector<const NotificationHistory::Entry*> missed;
-    if (!history_.for_user_after(pending.offset, user, [&](const auto& e) { missed.push_back(&e); })) {
-        pending_[id] = std::move(pending);
-        return fail(id, "offset unknown");
-    }
+    if (!history_.for_user_after(pending.offset, user, [&](const auto& e) { missed.push_back(&e); }))
+        return fail(id, "offset unknown");  // the session stays: live notifications from now on
     std::string pid;
     if (auto t = tracked_.find(id); t != tracked_.end()) {
         if (!pending.pid.empty()) t->second.pid = pending.pid;  // the client keeps the pid it came back with
