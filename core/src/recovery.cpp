@@ -1,5 +1,6 @@
 #include "recovery.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace yunity::core {
@@ -9,16 +10,20 @@ namespace {
 // A record is the start offset and the session id, split at the first newline (offsets never hold one).
 std::string encode_record(const std::string& start, const std::string& session_id) { return start + '\n' + session_id; }
 
+// A replay from the log reads this many entries (every user's) per round trip.
+constexpr std::size_t log_page = 1000;
+
 }  // namespace
 
 Recovery::Recovery(Bus& bus, Registry& registry, Metrics& metrics, std::shared_ptr<spdlog::logger> logger,
-                   const CoreSettings& settings, FindRecords find_records)
+                   const CoreSettings& settings, FindService find_service)
     : bus_(bus),
       registry_(registry),
       metrics_(metrics),
       logger_(std::move(logger)),
       window_(settings.recovery_window),
-      find_records_(std::move(find_records)),
+      find_service_(std::move(find_service)),
+      max_replay_(std::max<std::size_t>(settings.recovery_history, 1000)),
       history_(settings.recovery_window.count() > 0 ? settings.recovery_history : 0),
       recovered_(metrics.counter("yunity_recoveries_total", "Clients that came back and got what they missed",
                                  "result=\"recovered\"")),
@@ -26,17 +31,27 @@ Recovery::Recovery(Bus& bus, Registry& registry, Metrics& metrics, std::shared_p
           metrics.counter("yunity_replayed_notifications_total", "Notifications replayed to recovering clients")) {}
 
 RecoveryRecords& Recovery::records() {
-    if (auto* found = find_records_ ? find_records_() : nullptr) return *found;
+    if (auto* found = service<RecoveryRecords>()) return *found;
     return own_records_;
+}
+
+// What a client given its pid now has seen everything up to: the last notification routed, or before any, where
+// this process began reading the log (a client that comes back after a restart is then replayed from there).
+std::string Recovery::newest_offset() {
+    if (!last_routed_.empty()) return last_routed_;
+    if (auto* log = this->log()) return log->start();
+    return {};
 }
 
 void Recovery::opened(const events::ConnectionOpened& e) {
     if (!enabled() || e.pid.empty()) return;
-    tracked_[e.connection] = Tracked{e.pid, history_.newest_offset()};
+    tracked_[e.connection] = Tracked{e.pid, newest_offset()};
 }
 
 void Recovery::closing(ConnectionId id) {
     pending_.erase(id);
+    resumed_.erase(id);
+    replays_.erase(id);
     auto node = tracked_.extract(id);
     if (node.empty() || saved_all_) return;
     save(id, node.mapped());
@@ -60,6 +75,12 @@ void Recovery::resume(const events::Resume& e) {
     if (!enabled()) {
         pending_[e.connection];
         return fail(e.connection, "recovery off");
+    }
+    // One resume per connection: each scans the history and may replay up to all of it, so a client repeating
+    // `authenticate {sessionId, offset}` could keep the core busy. A connection that has resumed is up to date.
+    if (!resumed_.insert(e.connection).second) {
+        pending_[e.connection];
+        return fail(e.connection, "already resumed");
     }
     pending_[e.connection] = Pending{e.pid, e.offset, false};
     if (e.pid.empty()) return try_finish(e.connection);  // explicit: the Authenticate just before named the session
@@ -119,19 +140,92 @@ void Recovery::finish(ConnectionId id, const std::string& user) {
     auto pending = std::move(pending_.at(id));
     pending_.erase(id);
     std::vector<const NotificationHistory::Entry*> missed;
-    if (!history_.for_user_after(pending.offset, user, [&](const auto& e) { missed.push_back(&e); }))
+    if (!history_.for_user_after(pending.offset, user, [&](const auto& e) { missed.push_back(&e); })) {
+        auto* log = this->log();
+        if (log && !pending.offset.empty() && log->knows(pending.offset))
+            return replay_from_log(id, user, std::move(pending.pid), std::move(pending.offset));
         return fail(id, "offset unknown");  // the session stays: live notifications from now on
+    }
+    succeed(id, pending.pid, missed.size());
+    for (const auto* e : missed) bus_.publish(events::Deliver{{id}, "message", e->payload, e->offset});
+}
+
+// The client's pid is its own again (the next drop writes its record again), it has seen everything routed so far,
+// and it is told: Resumed before any replayed Deliver, which the transport would not send before it.
+void Recovery::succeed(ConnectionId id, const std::string& pending_pid, std::size_t replayed) {
     std::string pid;
     if (auto t = tracked_.find(id); t != tracked_.end()) {
-        if (!pending.pid.empty()) t->second.pid = pending.pid;  // the client keeps the pid it came back with
-        t->second.start = history_.newest_offset();
+        if (!pending_pid.empty()) t->second.pid = pending_pid;
+        t->second.start = newest_offset();
         pid = t->second.pid;
     }
-    logger_->debug("connection #{} recovered, {} notifications to replay", id, missed.size());
+    logger_->debug("connection #{} recovered, {} notifications to replay", id, replayed);
     recovered_.fetch_add(1, std::memory_order_relaxed);
-    replayed_.fetch_add(missed.size(), std::memory_order_relaxed);
-    bus_.publish(events::Resumed{id, true, pid, {}, missed.size()});
-    for (const auto* e : missed) bus_.publish(events::Deliver{{id}, "message", e->payload, e->offset});
+    replayed_.fetch_add(replayed, std::memory_order_relaxed);
+    bus_.publish(events::Resumed{id, true, pid, {}, replayed});
+}
+
+void Recovery::replay_from_log(ConnectionId id, std::string user, std::string pid, std::string after) {
+    replays_[id] = Replay{std::move(user), std::move(pid), std::move(after), last_log_routed_, true, {}, {}};
+    read_page(id);
+}
+
+void Recovery::read_page(ConnectionId id) {
+    auto& replay = replays_.at(id);
+    auto* log = this->log();
+    if (!log) return release(id, replay, false, "offset unknown");
+    const bool first = std::exchange(replay.first, false);
+    log->read(replay.next, replay.upto, log_page, first,
+              [this, id](NotificationLog::Page page) { on_page(id, std::move(page)); });
+}
+
+void Recovery::on_page(ConnectionId id, NotificationLog::Page page) {
+    auto it = replays_.find(id);
+    if (it == replays_.end()) return;  // the connection went away meanwhile
+    auto& replay = it->second;
+    if (!page.error.empty()) {
+        logger_->warn("connection #{}: the notification log could not be read: {}", id, page.error);
+        return release(id, replay, false, "log unavailable");
+    }
+    if (!page.gap.empty()) return release(id, replay, false, page.gap);
+    replay.upto = std::move(page.upto);
+    for (auto& n : page.notifications)
+        if (std::find(n.users.begin(), n.users.end(), replay.user) != n.users.end())
+            replay.found.push_back(Held{std::move(n.offset), std::move(n.payload)});
+    if (replay.found.size() > max_replay_) return release(id, replay, false, "too far behind");
+    if (!page.complete && !page.next.empty() && page.next != replay.next) {
+        replay.next = std::move(page.next);
+        return read_page(id);
+    }
+    release(id, replay, true, {});
+}
+
+// The end of a replay from the log: the answer, then what was found (when recovered), then what was held.
+void Recovery::release(ConnectionId id, Replay& replay, bool recovered, const std::string& reason) {
+    auto node = replays_.extract(id);
+    if (recovered) succeed(id, replay.pid, replay.found.size());
+    else fail(id, reason);
+    if (recovered)
+        for (auto& h : replay.found)
+            bus_.publish(events::Deliver{{id}, "message", std::move(h.payload), std::move(h.offset)});
+    for (auto& h : replay.held)
+        bus_.publish(events::Deliver{{id}, "message", std::move(h.payload), std::move(h.offset)});
+}
+
+void Recovery::hold_for_replays(std::vector<ConnectionId>& targets, const events::Notification& n) {
+    std::vector<ConnectionId> over;
+    targets.erase(std::remove_if(targets.begin(), targets.end(),
+                                 [&](ConnectionId id) {
+                                     auto r = replays_.find(id);
+                                     if (r == replays_.end()) return false;
+                                     r->second.held.push_back(Held{n.offset, n.payload});
+                                     if (r->second.held.size() > max_replay_) over.push_back(id);
+                                     return true;
+                                 }),
+                  targets.end());
+    // Live notifications piling up faster than the log is read: give up the replay, send what was held.
+    for (auto id : over)
+        if (auto r = replays_.find(id); r != replays_.end()) release(id, r->second, false, "too far behind");
 }
 
 void Recovery::fail(ConnectionId id, const std::string& reason) {

@@ -6,6 +6,7 @@
 
 #include <yunity/bus.hpp>
 #include <yunity/metrics.hpp>
+#include <yunity/notification_log.hpp>
 #include <yunity/plugin.hpp>
 
 #include <spdlog/logger.h>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace yunity::core {
 
@@ -24,15 +26,30 @@ namespace yunity::core {
 // connection joins its user (the Authenticate or SessionResolved that completes it; the Router's handler runs
 // first), so every notification routed before is in the history and every later one is routed to the
 // connection live, after the replay in the bus's order.
+//
+// When the history does not reach back to the client's offset (another instance's client, a restart, a long
+// absence) and a source keeps a log (redis-streams: the stream), the replay is read from the log, page by page: up
+// to the last of its notifications routed when the connection joined (or, before any, where this process began
+// reading it), while the Router hands this Recovery the connection's live notifications to hold; they follow the
+// replay. The replay ends where live began, so nothing comes twice.
 class Recovery {
 public:
-    using FindRecords = std::function<RecoveryRecords*()>;  // a plugin's store, or null: the core keeps its own
+    // The plugins' service directory: a store for the records (else the core keeps its own) and a log to replay from.
+    using FindService = std::function<void*(std::string_view name)>;
 
     Recovery(Bus& bus, Registry& registry, Metrics& metrics, std::shared_ptr<spdlog::logger> logger,
-             const CoreSettings& settings, FindRecords find_records);
+             const CoreSettings& settings, FindService find_service);
 
     // Called by the Router, in its handlers, so that they run in a known order around the registry's changes.
-    void routed(const events::Notification& n) { history_.add(n); }
+    void routed(const events::Notification& n) {
+        history_.add(n);
+        last_routed_ = n.offset;
+        if (auto* log = this->log(); log && log->knows(n.offset)) last_log_routed_ = n.offset;
+    }
+    // Takes out of `targets` the connections whose replay from the log is under way, and keeps `n` for them.
+    void hold(std::vector<ConnectionId>& targets, const events::Notification& n) {
+        if (!replays_.empty()) hold_for_replays(targets, n);
+    }
     void opened(const events::ConnectionOpened& e);
     void closing(ConnectionId id);  // before the registry forgets the connection
     void authenticated(ConnectionId id);
@@ -45,6 +62,7 @@ public:
 
     bool enabled() const { return window_.count() > 0; }
     std::size_t history_size() const { return history_.size(); }
+    std::size_t replays_under_way() const { return replays_.size(); }
 
 private:
     struct Tracked {
@@ -57,7 +75,36 @@ private:
         bool session_known = false;
     };
 
+    struct Held {
+        std::string offset;
+        std::shared_ptr<const std::string> payload;
+    };
+    struct Replay {  // from the log, under way
+        std::string user;
+        std::string pid;   // the pid the client came back with; empty for an explicit resume
+        std::string next;  // read after this
+        std::string upto;  // the last of the log's notifications routed before it joined (empty: the log's start)
+        bool first = true;
+        std::vector<Held> found;  // the user's, to send once the whole range is read
+        std::vector<Held> held;   // live ones meanwhile, to send after them
+    };
+
+    template <typename Service>
+    Service* service() const {
+        return find_service_ ? static_cast<Service*>(find_service_(Service::service_name)) : nullptr;
+    }
     RecoveryRecords& records();
+    NotificationLog* log() {  // looked up until found: plugins provide their services as they start
+        if (!log_) log_ = service<NotificationLog>();
+        return log_;
+    }
+    std::string newest_offset();
+    void hold_for_replays(std::vector<ConnectionId>& targets, const events::Notification& n);
+    void replay_from_log(ConnectionId id, std::string user, std::string pid, std::string after);
+    void read_page(ConnectionId id);
+    void on_page(ConnectionId id, NotificationLog::Page page);
+    void succeed(ConnectionId id, const std::string& pending_pid, std::size_t replayed);
+    void release(ConnectionId id, Replay& replay, bool recovered, const std::string& reason);
     void save(ConnectionId id, const Tracked& t);
     void on_taken(ConnectionId id, std::optional<std::string> record, const std::string& error);
     void try_finish(ConnectionId id);
@@ -69,11 +116,17 @@ private:
     Metrics& metrics_;
     std::shared_ptr<spdlog::logger> logger_;
     std::chrono::milliseconds window_;
-    FindRecords find_records_;
+    FindService find_service_;
+    std::size_t max_replay_;  // notifications one replay from the log may send
     MemoryRecoveryRecords own_records_;
     NotificationHistory history_;
     std::unordered_map<ConnectionId, Tracked> tracked_;
     std::unordered_map<ConnectionId, Pending> pending_;
+    std::unordered_set<ConnectionId> resumed_;
+    std::unordered_map<ConnectionId, Replay> replays_;
+    std::string last_routed_;
+    std::string last_log_routed_;
+    NotificationLog* log_ = nullptr;  // connections that asked once: a second resume is refused
     bool saved_all_ = false;
     std::atomic<std::uint64_t>& recovered_;
     std::atomic<std::uint64_t>& replayed_;

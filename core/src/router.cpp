@@ -44,6 +44,7 @@ void Router::subscribe() {
         notifications_.fetch_add(1, std::memory_order_relaxed);
         recovery_.routed(e);
         auto targets = registry_.connections_of(e.users);
+        recovery_.hold(targets, e);  // connections being replayed from the log get it after the replay
         if (targets.empty()) return;
         deliveries_.fetch_add(targets.size(), std::memory_order_relaxed);
         bus_.publish(Deliver{std::move(targets), "message", e.payload, e.offset});

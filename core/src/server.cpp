@@ -28,11 +28,14 @@ Server::Server(Options options, std::filesystem::path default_plugin_dir)
             logger_->warn("config file: section \"{}\" names no loaded plugin", m.name.GetString());
     }
     bus_ = std::make_unique<EventBus>(io_, logger_);
-    recovery_ = std::make_unique<Recovery>(*bus_, registry_, metrics_, logger_, options_.settings, [this] {
-        auto it = services_.find(recovery_records_service);
-        return it == services_.end() ? nullptr : static_cast<RecoveryRecords*>(it->second);
-    });
+    recovery_ = std::make_unique<Recovery>(*bus_, registry_, metrics_, logger_, options_.settings,
+                                           [this](std::string_view name) -> void* {
+                                               auto it = services_.find(name);
+                                               return it == services_.end() ? nullptr : it->second;
+                                           });
     router_ = std::make_unique<Router>(*bus_, registry_, *recovery_, metrics_, logger_);
+    metrics_.gauge("core", "yunity_recovery_replays", "Replays from the notification log under way", "",
+                   [this] { return static_cast<double>(recovery_->replays_under_way()); });
     metrics_.gauge("core", "yunity_recovery_history", "Notifications kept in memory for recovering clients", "",
                    [this] { return static_cast<double>(recovery_->history_size()); });
     metrics_.gauge("core", "yunity_bus_queue_depth", "Events published and not yet dispatched", "",

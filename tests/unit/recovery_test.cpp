@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include <map>
 #include <thread>
 
 using namespace yunity;
@@ -104,7 +105,11 @@ struct Core {
         return s;
     }
     CoreSettings settings;
-    core::Recovery recovery{bus, registry, metrics, logger, settings, {}};
+    std::map<std::string, void*, std::less<>> services;  // what plugins would provide
+    core::Recovery recovery{bus, registry, metrics, logger, settings, [this](std::string_view name) -> void* {
+                                auto it = services.find(name);
+                                return it == services.end() ? nullptr : it->second;
+                            }};
     core::Router router{bus, registry, recovery, metrics, logger};
     std::vector<std::string> seen;  // Resumed and Deliver, in bus order, as "resumed ok pid 2" / "deliver 7 1-3"
     std::vector<std::string> authenticates;
@@ -229,6 +234,26 @@ TEST_CASE("recovery: unknown pid, logged out, unknown offset, no session: answer
     CHECK(c.seen == std::vector<std::string>{"resumed #5 no  no session"});
 }
 
+TEST_CASE("recovery: one resume per connection; a second is refused without scanning or replaying") {
+    Core c;
+    c.open(1, "");
+    c.bus.publish(events::Authenticate{1, "s"});
+    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.bus.publish(note({"u"}, "1-1"));
+    c.bus.publish(note({"u"}, "1-2"));
+    c.run();
+    c.seen.clear();
+    c.bus.publish(events::Resume{1, "", "1-1"});
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"resumed #1 ok  1", "deliver #1 1-2"});
+    c.seen.clear();
+    c.bus.publish(events::Resume{1, "", "1-1"});
+    c.bus.publish(events::Resume{1, "", "1-1"});
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"resumed #1 no  already resumed", "resumed #1 no  already resumed"});
+    CHECK(c.metrics.render_prometheus().find("reason=\"already resumed\"} 2") != std::string::npos);
+}
+
 TEST_CASE("recovery: off with a zero window; the records of live connections saved at shutdown") {
     Core off(std::chrono::milliseconds(0));
     CHECK_FALSE(off.recovery.enabled());
@@ -252,4 +277,107 @@ TEST_CASE("recovery: off with a zero window; the records of live connections sav
     c.bus.publish(events::SessionResolved{"s", std::string("u")});
     c.run();
     CHECK(c.seen == std::vector<std::string>{"resumed #2 ok P 0"});
+}
+
+namespace {
+
+// A log whose reads the test answers when it wants, so that live notifications can come in between. Offsets
+// "<n>-<m>" are its own, as stream ids are.
+struct PagedLog final : NotificationLog {
+    struct Request {
+        std::string after, upto;
+        bool first;
+        Read done;
+    };
+    std::vector<Request> requests;
+    std::string start_at = "0-1";
+
+    bool knows(std::string_view offset) const override { return offset.find('-') != std::string_view::npos; }
+    std::string start() const override { return start_at; }
+    void read(const std::string& after, const std::string& upto, std::size_t, bool first, Read done) override {
+        requests.push_back({after, upto, first, std::move(done)});
+    }
+    void answer(std::vector<events::Notification> notes, bool complete, std::string gap = {}) {
+        auto request = std::move(requests.back());
+        requests.pop_back();
+        Page page;
+        page.notifications = std::move(notes);
+        page.next = page.notifications.empty() ? request.after : page.notifications.back().offset;
+        page.upto = request.upto.empty() ? start_at : request.upto;
+        page.complete = complete;
+        page.gap = std::move(gap);
+        request.done(std::move(page));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("recovery from the log: pages up to the last routed, live ones held until the replay is sent") {
+    Core c;
+    PagedLog log;
+    c.services[std::string(NotificationLog::service_name)] = &log;
+    c.open(1, "");
+    c.bus.publish(events::Authenticate{1, "s"});
+    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.bus.publish(note({"u"}, "5-1"));
+    c.run();
+    c.seen.clear();
+    // An offset the in-memory history never held (another instance's client): asked of the log, up to 5-1.
+    c.bus.publish(events::Resume{1, "", "1-1"});
+    c.run();
+    REQUIRE(log.requests.size() == 1);
+    CHECK(log.requests[0].after == "1-1");
+    CHECK(log.requests[0].upto == "5-1");
+    CHECK(log.requests[0].first);
+    c.bus.publish(note({"u"}, "5-2"));  // live while the replay is read: held
+    c.run();
+    CHECK(c.seen.empty());
+    log.answer({note({"u"}, "2-1"), note({"other"}, "3-1")}, false);
+    c.run();
+    REQUIRE(log.requests.size() == 1);  // the next page, from where the last ended
+    CHECK(log.requests[0].after == "3-1");
+    CHECK(!log.requests[0].first);
+    c.bus.publish(note({"u", "other"}, "5-3"));
+    c.run();
+    log.answer({note({"u"}, "4-1"), note({"u"}, "5-1")}, true);
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"resumed #1 ok  3", "deliver #1 2-1", "deliver #1 4-1", "deliver #1 5-1",
+                                             "deliver #1 5-2", "deliver #1 5-3"});
+    c.seen.clear();
+    c.bus.publish(note({"u"}, "5-4"));  // live again
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"deliver #1 5-4"});
+    CHECK(c.recovery.replays_under_way() == 0);
+}
+
+TEST_CASE("recovery from the log: a gap is told, what was held still comes; before anything routed, the start") {
+    Core c;
+    PagedLog log;
+    c.services[std::string(NotificationLog::service_name)] = &log;
+    c.open(1, "");
+    c.bus.publish(events::Authenticate{1, "s"});
+    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.bus.publish(events::Resume{1, "", "1-1"});
+    c.run();
+    REQUIRE(log.requests.size() == 1);
+    CHECK(log.requests[0].upto.empty());  // nothing routed here yet: up to where the log's reading began
+    c.bus.publish(note({"u"}, "6-1"));
+    c.run();
+    log.answer({}, false, "entries trimmed");
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"resumed #1 no  entries trimmed", "deliver #1 6-1"});
+    CHECK(c.metrics.render_prometheus().find("reason=\"entries trimmed\"} 1") != std::string::npos);
+
+    // A connection that goes away while its replay is read: the late answer finds nobody.
+    c.open(2, "");
+    c.bus.publish(events::Authenticate{2, "s"});
+    c.bus.publish(events::Resume{2, "", "1-1"});
+    c.run();
+    REQUIRE(log.requests.size() == 1);
+    c.bus.publish(events::ConnectionClosed{2, CloseReason::transport_error});
+    c.run();
+    c.seen.clear();
+    log.answer({note({"u"}, "2-1")}, true);
+    c.run();
+    CHECK(c.seen.empty());
 }

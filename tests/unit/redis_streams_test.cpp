@@ -81,6 +81,24 @@ TEST_CASE("XREAD: nil is no entries; entries in order with their notification fi
     CHECK((*bin)[0].value->size() == 3);
 }
 
+TEST_CASE("XRANGE: the entries in order, as XREAD's; another shape is refused") {
+    auto none = parse_xrange(array({}), "notification");
+    REQUIRE(none);
+    CHECK(none->empty());
+    auto got = parse_xrange(array({entry("1-0", {"notification", "a"}), entry("2-5", {"other", "x"})}), "notification");
+    REQUIRE(got);
+    REQUIRE(got->size() == 2);
+    CHECK((*got)[0].id == id(1, 0));
+    CHECK((*got)[0].value == "a");
+    CHECK((*got)[1].id == id(2, 5));
+    CHECK(!(*got)[1].value);
+    std::string why;
+    CHECK(!parse_xrange(nil(), "notification", &why));
+    CHECK(why == "XRANGE answered something not an array");
+    CHECK(!parse_xrange(array({array({string("x-y"), array({})})}), "notification", &why));
+    CHECK(why == "XRANGE answered an entry id that is not one: x-y");
+}
+
 TEST_CASE("XREAD: a reply of another shape is refused with a reason, never half taken") {
     std::string error;
     CHECK(!parse_xread(integer(1), "s", "notification", &error));

@@ -4,6 +4,7 @@
 #include "cluster_slots.hpp"
 #include "keyspace_flags.hpp"
 #include "redis_endpoint.hpp"
+#include "redis_recovery_records.hpp"
 
 #include <yunity/origin_policy.hpp>
 #include <yunity/plugin.hpp>
@@ -27,6 +28,8 @@ struct Settings {
     bool canary = true;
     std::chrono::milliseconds canary_interval{1000};
     std::chrono::milliseconds canary_timeout{3000};
+    // Connection state recovery's records (the core's recovery window as their TTL), shared by every instance.
+    std::string recovery_prefix = "yunity-recovery:";
 };
 
 const SettingsTable<Settings>& settings_table() {
@@ -46,6 +49,9 @@ const SettingsTable<Settings>& settings_table() {
         {"canary_timeout_ms", &Settings::canary_timeout,
          "a probe whose keyspace event is not back within this makes the source not ready and the keyspace "
          "subscription is made again"},
+        {"recovery_prefix", &Settings::recovery_prefix,
+         "the key prefix of connection state recovery's records (`<prefix><pid>`, expiring after the recovery "
+         "window), so that a client can come back to any instance, or after a restart; needs GETDEL (redis 6.2)"},
     };
     return table;
 }
@@ -71,11 +77,26 @@ public:
         endpoint_ = std::make_unique<redis::RedisEndpoint>(c.io(), c.settings().redis_url, "session", c.logger());
         if (!endpoint_->is_cluster()) {
             auto node = std::make_unique<Node>();
-            node->commands = &endpoint_->make_link("session-commands", settings_.connect_timeout,
-                                                   settings_.command_timeout);
-            node->keyspace = &endpoint_->make_link("session-keyspace", settings_.connect_timeout,
-                                                   settings_.command_timeout);
+            node->commands =
+                &endpoint_->make_link("session-commands", settings_.connect_timeout, settings_.command_timeout);
+            node->keyspace =
+                &endpoint_->make_link("session-keyspace", settings_.connect_timeout, settings_.command_timeout);
             nodes_.push_back(std::move(node));
+        }
+        if (c.settings().recovery_window.count() > 0) {
+            records_ = std::make_unique<RedisRecoveryRecords>(
+                settings_.recovery_prefix,
+                [this](const std::string& key) {
+                    Node* node = node_for(key);
+                    return node ? node->commands : nullptr;
+                },
+                [this](const std::string& host, std::uint16_t port) -> redis::RedisLink* {
+                    Node* node = find_node(host, port);
+                    return node && node->active ? node->commands : nullptr;
+                });
+            records_->on_writes_done([this] {
+                if (stopping_) stop_links();
+            });
         }
         if (settings_.canary) {
             canary_ = std::make_unique<redis::Canary>(
@@ -83,23 +104,28 @@ public:
                 [this](const std::string& token) { return send_probe(token); },
                 [this](const std::string& why) { on_canary_failure(why); },
                 [this](bool after_failures) {
-                    if (after_failures)
-                        c_.logger()->warn("canary: keyspace events for probes come back again");
+                    if (after_failures) c_.logger()->warn("canary: keyspace events for probes come back again");
                     update_ready();
                 });
         }
     }
 
+    ~RedisSessionPlugin() override {
+        if (records_) records_->on_writes_done({});  // the links' last callbacks, while endpoint_ goes, find no one
+    }
+
     void start() override {
         const auto& name = c_.plugin_name();
+        if (records_) c_.provide<RecoveryRecords>(records_.get());
         c_.bus().subscribe<events::Authenticate>(name, [this](const events::Authenticate& e) { lookup(e.session_id); });
         if (!settings_.cookie.empty()) {
             const auto* origins = c_.service<const OriginPolicy>();
             if (origins && origins->any_origin())
-                c_.logger()->warn("sessions are taken from the \"{}\" cookie while the socketio plugin allows every "
-                                  "origin: a page on any site can open a connection with a visitor's cookie and read "
-                                  "their notifications. Set socketio's allowed_origins to your site's origins",
-                                  settings_.cookie);
+                c_.logger()->warn(
+                    "sessions are taken from the \"{}\" cookie while the socketio plugin allows every "
+                    "origin: a page on any site can open a connection with a visitor's cookie and read "
+                    "their notifications. Set socketio's allowed_origins to your site's origins",
+                    settings_.cookie);
             c_.bus().subscribe<events::ConnectionOpened>(name, [this](const events::ConnectionOpened& e) {
                 if (!e.handshake) return;
                 if (auto sid = cookie_value(*e.handshake, settings_.cookie); sid && !sid->empty())
@@ -126,28 +152,38 @@ public:
         if (canary_) canary_->start();
     }
 
+    // The recovery records the core wrote at shutdown (one per live connection) are still on their way: the
+    // links stay up until redis has answered them (or the command timeout), within the core's drain.
     void stop() override {
         if (canary_) canary_->stop();
-        endpoint_->stop();
+        stopping_ = true;
+        if (!records_ || records_->writes_in_flight() == 0) stop_links();
+        else c_.logger()->info("writing {} recovery records before stopping", records_->writes_in_flight());
     }
 
 private:
+    void stop_links() {
+        if (links_stopped_) return;
+        links_stopped_ = true;
+        endpoint_->stop();
+    }
+
     // The links to one master: all of redis outside a cluster, one master of the slot map in a cluster.
     struct Node {
-        std::string address;                    // host:port in a cluster, empty otherwise
-        redis::RedisLink* commands = nullptr;   // owned by endpoint_
+        std::string address;                   // host:port in a cluster, empty otherwise
+        redis::RedisLink* commands = nullptr;  // owned by endpoint_
         redis::RedisLink* keyspace = nullptr;
-        bool keyspace_events_checked = false;   // since the commands link last connected
-        bool active = true;                     // false: no longer a master of the map (links stopped)
+        bool keyspace_events_checked = false;  // since the commands link last connected
+        bool active = true;                    // false: no longer a master of the map (links stopped)
     };
 
     void wire(Node& node) {
         const std::string channel_prefix = "__keyspace@" + std::to_string(endpoint_->db()) + "__:" + settings_.prefix;
-        node.keyspace->psubscribe(escape_glob(channel_prefix) + "*",
-                                  [this, skip = channel_prefix.size()](std::string_view, std::string_view channel,
-                                                                       std::string_view event) {
-                                      on_keyspace(std::string(channel.substr(skip)), event);
-                                  });
+        node.keyspace->psubscribe(
+            escape_glob(channel_prefix) + "*",
+            [this, skip = channel_prefix.size()](std::string_view, std::string_view channel, std::string_view event) {
+                on_keyspace(std::string(channel.substr(skip)), event);
+            });
         node.commands->on_connected([this, &node] { on_commands_connected(node); });
         node.keyspace->on_connected([this] { on_keyspace_connected(); });
         node.commands->on_disconnected([this, &node](const std::string& why) {
@@ -247,24 +283,24 @@ private:
 
     void send_get(Node& node, const std::string& key, const std::string& session_id, int redirects, bool asking) {
         if (asking) node.commands->command({"ASKING"}, {});
-        node.commands->command({"GET", key}, [this, key, session_id, redirects](const redis::Reply* reply,
-                                                                                const std::string& error) {
-            if (!reply) {
-                if (auto redirect = redis::parse_redirect(error)) return follow(*redirect, key, session_id, redirects);
-                // The link is down; the resync after reconnecting resolves it.
-                c_.logger()->debug("a session lookup failed: {}", error);
-                return;
-            }
-            std::optional<std::string> user;
-            if (reply->is_string() && !reply->str.empty()) user = reply->str;
-            c_.bus().publish(events::SessionResolved{session_id, std::move(user)});
-        });
+        node.commands->command({"GET", key},
+                               [this, key, session_id, redirects](const redis::Reply* reply, const std::string& error) {
+                                   if (!reply) {
+                                       if (auto redirect = redis::parse_redirect(error))
+                                           return follow(*redirect, key, session_id, redirects);
+                                       // The link is down; the resync after reconnecting resolves it.
+                                       c_.logger()->debug("a session lookup failed: {}", error);
+                                       return;
+                                   }
+                                   std::optional<std::string> user;
+                                   if (reply->is_string() && !reply->str.empty()) user = reply->str;
+                                   c_.bus().publish(events::SessionResolved{session_id, std::move(user)});
+                               });
     }
 
     // MOVED: the slot lives elsewhere for good; the map is read again, and the lookup goes where redis said.
     // ASK: the slot is being migrated and this key is already on the target: ASKING there, this once.
-    void follow(const redis::Redirect& redirect, const std::string& key, const std::string& session_id,
-                int redirects) {
+    void follow(const redis::Redirect& redirect, const std::string& key, const std::string& session_id, int redirects) {
         if (!redirect.ask) endpoint_->cluster().refresh();
         Node* target = find_node(redirect.host, redirect.port);
         if (redirects >= 3 || !target || !target->active || !target->commands->connected()) {
@@ -379,12 +415,13 @@ private:
     // setting is per node and not replicated: each master is checked when its link connects.
     void ensure_keyspace_events(Node& node) {
         node.commands->command({"CONFIG", "GET", "notify-keyspace-events"}, [this, &node](const redis::Reply* reply,
-                                                                                      const std::string& error) {
+                                                                                          const std::string& error) {
             if (!reply || !reply->is_array() || reply->elements.size() != 2) {
                 // Refused (an ACL without CONFIG): nothing more can be done here; the operator was told.
-                c_.logger()->warn("cannot read notify-keyspace-events{} ({}): make sure redis has it include \"{}\", "
-                                  "or logins and logouts will not be seen",
-                                  where(node), error.empty() ? "unexpected reply" : error, needed_keyspace_flags);
+                c_.logger()->warn(
+                    "cannot read notify-keyspace-events{} ({}): make sure redis has it include \"{}\", "
+                    "or logins and logouts will not be seen",
+                    where(node), error.empty() ? "unexpected reply" : error, needed_keyspace_flags);
                 return keyspace_events_checked(node);
             }
             const auto& current = reply->elements[1].str;
@@ -392,12 +429,14 @@ private:
             if (merged == current) return keyspace_events_checked(node);
             node.commands->command({"CONFIG", "SET", "notify-keyspace-events", merged},
                                    [this, merged, &node](const redis::Reply* r, const std::string& err) {
-                                       if (r) c_.logger()->info("set notify-keyspace-events to \"{}\"{}", merged,
-                                                                node.address.empty() ? "" : " on " + node.address);
+                                       if (r)
+                                           c_.logger()->info("set notify-keyspace-events to \"{}\"{}", merged,
+                                                             node.address.empty() ? "" : " on " + node.address);
                                        else
-                                           c_.logger()->warn("cannot set notify-keyspace-events to \"{}\"{} ({}): set "
-                                                             "it in redis.conf, or logins and logouts will not be seen",
-                                                             merged, where(node), err);
+                                           c_.logger()->warn(
+                                               "cannot set notify-keyspace-events to \"{}\"{} ({}): set "
+                                               "it in redis.conf, or logins and logouts will not be seen",
+                                               merged, where(node), err);
                                        keyspace_events_checked(node);
                                    });
         });
@@ -425,6 +464,9 @@ private:
 
     PluginContext& c_;
     Settings settings_;
+    std::unique_ptr<RedisRecoveryRecords> records_;  // before endpoint_: the links' callbacks outlive neither
+    bool stopping_ = false;
+    bool links_stopped_ = false;
     std::unique_ptr<redis::RedisEndpoint> endpoint_;
     std::vector<std::unique_ptr<Node>> nodes_;  // never shrinks: link callbacks refer to their node
     bool ready_ = false;

@@ -7,6 +7,7 @@
 #include "redis_endpoint.hpp"
 #include "rejection_log.hpp"
 #include "source_readiness.hpp"
+#include "stream_log.hpp"
 #include "stream_reply.hpp"
 
 #include <yunity/admin_routes.hpp>
@@ -102,12 +103,24 @@ public:
           retry_timer_(c.io()) {
         endpoint_ = std::make_unique<redis::RedisEndpoint>(c.io(), c.settings().redis_url, "streams", c.logger());
         // In a cluster the link goes to the master of the stream key's slot, known once the map is read.
-        if (!endpoint_->is_cluster())
+        if (c.settings().recovery_window.count() > 0) {
+            // Clients that come back here from another instance, after a restart, or from further back than the
+            // core's history are replayed from the stream.
+            log_ = std::make_unique<StreamLog>(
+                c.io(),
+                StreamLog::Options{settings_.stream, std::string(kField), settings_.max_message_bytes,
+                                   c.settings().recovery_window},
+                [this] { return start_id_; });
+        }
+        if (!endpoint_->is_cluster()) {
             link_ = &endpoint_->make_link("streams", settings_.connect_timeout, link_command_timeout());
+            make_replay_link({});
+        }
     }
 
     void start() override {
         const auto& name = c_.plugin_name();
+        if (log_) c_.provide<NotificationLog>(log_.get());
         if (link_) wire();
         if (endpoint_->is_cluster()) endpoint_->cluster().on_change([this] { on_cluster_change(); });
         c_.metrics().gauge(name, "yunity_redis_connected", "1 while the redis link is usable", "link=\"streams\"",
@@ -150,6 +163,16 @@ public:
     }
 
 private:
+    // Replays (XINFO, XRANGE) go through a link of their own: behind the reader's blocking XREAD they would wait.
+    void make_replay_link(std::optional<std::pair<std::string, std::uint16_t>> master) {
+        if (!log_) return;
+        replay_link_ =
+            master ? &endpoint_->make_node_link("streams-replay", master->first, master->second,
+                                                settings_.connect_timeout, settings_.command_timeout)
+                   : &endpoint_->make_link("streams-replay", settings_.connect_timeout, settings_.command_timeout);
+        log_->use(replay_link_);
+    }
+
     std::chrono::milliseconds link_command_timeout() const { return settings_.block + settings_.command_timeout; }
 
     void wire() {
@@ -185,9 +208,12 @@ private:
             c_.logger()->info("cluster: stream {} is read on master {}:{}", settings_.stream, master->first,
                               master->second);
             link_->start();
+            make_replay_link(*master);
+            if (replay_link_) replay_link_->start();
             return;
         }
         link_->retarget(master->first, master->second);  // the same address changes nothing
+        if (replay_link_) replay_link_->retarget(master->first, master->second);
     }
 
     // Starts a read loop for the current connection (each connection has its own generation).
@@ -224,6 +250,7 @@ private:
 
     void set_start(StreamId id, std::optional<std::uint64_t> entries_added, const char* what) {
         last_id_ = id;
+        start_id_ = id;
         gaps_seen_.start_at(id, entries_added);
         // The first check must not take a stream that never existed for one that went away.
         stream_absent_ = entries_added == std::optional<std::uint64_t>(0) && id == StreamId{};
@@ -441,8 +468,10 @@ private:
     std::atomic<std::uint64_t>& errors_;
     notifications::RejectionLog rejections_;
     redis::SourceReadiness readiness_;
+    std::unique_ptr<StreamLog> log_;  // before endpoint_: its commands' callbacks run while the links stop
     std::unique_ptr<redis::RedisEndpoint> endpoint_;
-    redis::RedisLink* link_ = nullptr;  // owned by endpoint_; in a cluster made at the first slot map
+    redis::RedisLink* link_ = nullptr;         // owned by endpoint_; in a cluster made at the first slot map
+    redis::RedisLink* replay_link_ = nullptr;  // the same, for the log's reads
     AdminStats* stats_ = nullptr;
     boost::asio::steady_timer stall_timer_;
     boost::asio::steady_timer retry_timer_;
@@ -451,6 +480,7 @@ private:
     // The position: the last entry read, or where the first start pinned "$". Kept across reconnects and
     // failovers for the life of the process.
     std::optional<StreamId> last_id_;
+    std::optional<StreamId> start_id_;  // where the first start began: nothing up to it was put on the bus
     GapDetector gaps_seen_;
     bool stream_absent_ = false;
     bool info_due_ = true;

@@ -12,6 +12,42 @@ std::optional<T> fail(std::string* error, std::string text) {
 
 bool is_text(const redis::Reply& r) { return r.is_string() || r.is_status(); }
 
+// The [[id, [field, value, ...]], ...] list of entries of an XREAD's stream or an XRANGE, named in errors by
+// `command`.
+std::optional<std::vector<StreamEntry>> parse_entry_list(const redis::Reply& list, std::string_view field,
+                                                         const std::string& command, std::string* error) {
+    using Result = std::vector<StreamEntry>;
+    Result entries;
+    for (const auto& entry : list.elements) {
+        if (!entry.is_array() || entry.elements.size() != 2 || !is_text(entry.elements[0]))
+            return fail<Result>(error, command + " answered an entry that is not [id, fields]");
+        auto id = StreamId::parse(entry.elements[0].str);
+        if (!id)
+            return fail<Result>(error, command + " answered an entry id that is not one: " + entry.elements[0].str);
+        StreamEntry out{*id, std::nullopt};
+        const auto& fields = entry.elements[1];
+        // A deleted entry can come back with nil fields (XREADGROUP's history does so): it has no field.
+        if (fields.is_array()) {
+            if (fields.elements.size() % 2 != 0)
+                return fail<Result>(error, command + " answered an entry with an odd number of field names and values");
+            for (std::size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+                const auto& name = fields.elements[i];
+                const auto& value = fields.elements[i + 1];
+                if (!is_text(name) || !is_text(value))
+                    return fail<Result>(error, command + " answered an entry whose fields are not strings");
+                if (name.str == field) {
+                    out.value = value.str;
+                    break;
+                }
+            }
+        } else if (!fields.is_nil()) {
+            return fail<Result>(error, command + " answered an entry whose fields are not an array");
+        }
+        entries.push_back(std::move(out));
+    }
+    return entries;
+}
+
 }  // namespace
 
 std::optional<std::vector<StreamEntry>> parse_xread(const redis::Reply& reply, std::string_view stream,
@@ -26,34 +62,17 @@ std::optional<std::vector<StreamEntry>> parse_xread(const redis::Reply& reply, s
             return fail<Result>(error, "XREAD answered a stream that is not [name, entries]");
         // One stream is asked for; any other name is not ours to read.
         if (keyed.elements[0].str != stream) return fail<Result>(error, "XREAD answered another stream");
-        for (const auto& entry : keyed.elements[1].elements) {
-            if (!entry.is_array() || entry.elements.size() != 2 || !is_text(entry.elements[0]))
-                return fail<Result>(error, "XREAD answered an entry that is not [id, fields]");
-            auto id = StreamId::parse(entry.elements[0].str);
-            if (!id) return fail<Result>(error, "XREAD answered an entry id that is not one: " + entry.elements[0].str);
-            StreamEntry out{*id, std::nullopt};
-            const auto& fields = entry.elements[1];
-            // A deleted entry can come back with nil fields (XREADGROUP's history does so): it has no field.
-            if (fields.is_array()) {
-                if (fields.elements.size() % 2 != 0)
-                    return fail<Result>(error, "XREAD answered an entry with an odd number of field names and values");
-                for (std::size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
-                    const auto& name = fields.elements[i];
-                    const auto& value = fields.elements[i + 1];
-                    if (!is_text(name) || !is_text(value))
-                        return fail<Result>(error, "XREAD answered an entry whose fields are not strings");
-                    if (name.str == field) {
-                        out.value = value.str;
-                        break;
-                    }
-                }
-            } else if (!fields.is_nil()) {
-                return fail<Result>(error, "XREAD answered an entry whose fields are not an array");
-            }
-            entries.push_back(std::move(out));
-        }
+        auto some = parse_entry_list(keyed.elements[1], field, "XREAD", error);
+        if (!some) return std::nullopt;
+        for (auto& e : *some) entries.push_back(std::move(e));
     }
     return entries;
+}
+
+std::optional<std::vector<StreamEntry>> parse_xrange(const redis::Reply& reply, std::string_view field,
+                                                     std::string* error) {
+    if (!reply.is_array()) return fail<std::vector<StreamEntry>>(error, "XRANGE answered something not an array");
+    return parse_entry_list(reply, field, "XRANGE", error);
 }
 
 std::optional<StreamInfo> parse_xinfo(const redis::Reply& reply, std::string* error) {

@@ -1,5 +1,5 @@
 // What the redis-streams source reads from redis' answers, as pure functions (unit-tested without a server):
-// the entries of an XREAD reply and the few facts of XINFO STREAM it uses.
+// the entries of an XREAD or XRANGE reply and the few facts of XINFO STREAM it uses.
 #pragma once
 
 #include "redis_link.hpp"
@@ -25,6 +25,10 @@ struct StreamEntry {
 // wrong, for a reply of another shape: a reply this reader does not understand must not move its position.
 std::optional<std::vector<StreamEntry>> parse_xread(const redis::Reply& reply, std::string_view stream,
                                                     std::string_view field, std::string* error = nullptr);
+
+// The entries of a reply to `XRANGE <stream> <start> <end> [COUNT n]`: [[id, [field, value, ...]], ...].
+std::optional<std::vector<StreamEntry>> parse_xrange(const redis::Reply& reply, std::string_view field,
+                                                     std::string* error = nullptr);
 
 // From XINFO STREAM (redis 5 and later; the last three are redis 7's).
 struct StreamInfo {

@@ -132,13 +132,15 @@ export class Sentinel {
 
 // A TCP proxy in front of a port. After silence(), the connections open at that moment stay open on the
 // client's side when the target closes them (what a NAT box or a load balancer that lost its state does): the
-// client sees no error, and what it sends is dropped. Connections made later behave.
+// client sees no error, and what it sends is dropped. Connections made later behave. point() sends the
+// connections made from then on to another port (a load balancer moving clients to another instance).
 export class TcpProxy {
   static async start(targetPort) {
     const p = new TcpProxy();
     p.pairs = new Set();
+    p.target = targetPort;
     p.server = net.createServer((down) => {
-      const pair = { down, up: net.connect(targetPort, '127.0.0.1'), silent: false };
+      const pair = { down, up: net.connect(p.target, '127.0.0.1'), silent: false };
       const { up } = pair;
       p.pairs.add(pair);
       down.on('data', (d) => { if (!up.destroyed) up.write(d); });
@@ -154,6 +156,7 @@ export class TcpProxy {
   }
   get url() { return `redis://127.0.0.1:${this.port}/0`; }
   silence() { for (const pair of this.pairs) pair.silent = true; }
+  point(port) { this.target = port; }
   async stop() {
     for (const { up, down } of this.pairs) { up.destroy(); down.destroy(); }
     await new Promise((r) => this.server.close(r));
