@@ -164,11 +164,12 @@ export class TcpProxy {
 }
 
 export class Server {
-  // Starts yunity-sockets on free ports (-w 0 -p 0) and learns them from its log.
+  // Starts yunity-sockets on free ports (-w 0 -p 0; `port` for the client port of a restarted instance) and
+  // learns them from its log.
   // `redis` is anything with a `url` (a Redis, or {url: 'redis-sentinel://...'}).
-  static async start({ redis, plugins, args = [], env = {}, config } = {}) {
+  static async start({ redis, plugins, args = [], env = {}, config, port = 0 } = {}) {
     const s = new Server();
-    const argv = ['-w', '0', '-p', '0', '--log-level', 'debug', ...args];
+    const argv = ['-w', String(port), '-p', '0', '--log-level', 'debug', ...args];
     // YUNITY_TEST_PLUGINS narrows the default set (e.g. while a plugin is being built elsewhere).
     if (!plugins && process.env.YUNITY_TEST_PLUGINS) plugins = process.env.YUNITY_TEST_PLUGINS.split(',');
     if (redis) argv.push('--redis', redis.url);
