@@ -356,7 +356,7 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
             }
             json += "],\"data\":{\"k\":1,\"s\":" + std::to_string(seq) + ",\"t\":" + std::to_string(now_ns()) +
                     ",\"x\":\"" + padding + "\"}}";
-            pub.append({"PUBLISH", options_.channel, json});
+            pub.append(publish_command(options_, json));
             ++published;
         }
         if (due) pub.flush();

@@ -99,6 +99,7 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
         ("redis", po::value(&redis)->default_value(redis), "redis host:port (sessions and PUBLISH)")
         ("prefix", po::value(&o.session_prefix)->default_value(o.session_prefix), "session key prefix")
         ("channel", po::value(&o.channel)->default_value(o.channel), "notification channel")
+        ("stream", po::value(&o.stream), "XADD notifications to this stream (field `notification`, MAXLEN ~ 100000) instead of PUBLISH")
         ("connections,n", po::value(&o.connections)->default_value(o.connections), "connections in all")
         ("per-user,k", po::value(&o.per_user)->default_value(o.per_user), "connections of each user")
         ("eio", po::value(&eio)->default_value(eio), "Engine.IO version: 3, 4 or mix")
@@ -169,6 +170,12 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
     // application's own users, apart.
     if (o.user_base == 0) o.user_base = 1'000'000'000ULL + (o.seed % 1'000'000ULL) * 1'000'000ULL;
     return o;
+}
+
+// Views of `json` and of the options: appended to a pipe at once, while both are alive.
+std::vector<std::string_view> publish_command(const Options& o, std::string_view json) {
+    if (o.stream.empty()) return {"PUBLISH", o.channel, json};
+    return {"XADD", o.stream, "MAXLEN", "~", "100000", "*", "notification", json};
 }
 
 }  // namespace yunity::bench

@@ -38,6 +38,8 @@ struct Options {
     std::string redis_port = "6379";
     std::string session_prefix = "session-store-";
     std::string channel = "notifications";
+    // Set: notifications are XADDed to this stream (the redis-streams source) instead of published on `channel`.
+    std::string stream;
 
     std::size_t connections = 1000;
     std::size_t per_user = 1;  // k: connections of one user
@@ -69,5 +71,8 @@ struct Options {
 
 // Throws UsageError; prints help and returns nullopt-like empty targets for --help (see main).
 Options parse_options(int argc, char** argv, bool& help_shown);
+
+// The redis command that hands `json` to the server: PUBLISH on the channel, or XADD to the stream.
+std::vector<std::string_view> publish_command(const Options& o, std::string_view json);
 
 }  // namespace yunity::bench

@@ -279,7 +279,7 @@ void Worker::publish_probes(std::int64_t now) {
             json += std::to_string(users[j]);
         }
         json += "],\"data\":{\"k\":0}}";
-        redis_->append({"PUBLISH", options_.channel, json});
+        redis_->append(publish_command(options_, json));
     }
     std::size_t errors = 0;
     redis_->wait_replies(redis_->pending(), errors);
