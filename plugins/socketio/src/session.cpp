@@ -18,9 +18,6 @@ const std::shared_ptr<const std::string> ping_packet = std::make_shared<const st
 const std::shared_ptr<const std::string> pong_packet = std::make_shared<const std::string>("3");
 const std::shared_ptr<const std::string> probe_reply = std::make_shared<const std::string>("3probe");
 
-// What a queued frame holds beyond its payload: its entry, and the shared buffer's control block and string.
-constexpr std::size_t frame_overhead = sizeof(Frame) + 64;
-
 // Pending acks kept per connection: far more than any client waits for at once (socket.io-client's own
 // default ack timeout bounds them), small enough that a client asking for acks nobody answers costs little.
 constexpr std::size_t max_pending_acks = 1024;
@@ -487,7 +484,8 @@ void Session::send(Frame frame) {
         if (websocket_->send(std::move(frame)) == SendStatus::over_limit) close(CloseReason::too_slow);
         return;
     }
-    // The entry counts with its payload (see frame_overhead): many tiny replies weigh as one large frame.
+    // The entry counts with its payload (frame_overhead, as a websocket's queue counts it): many tiny replies
+    // weigh as one large frame.
     queued_bytes_ += frame_overhead + frame.bytes->size();
     queue_.push_back(std::move(frame));
     if (queued_bytes_ > limit) return close(CloseReason::too_slow);

@@ -87,6 +87,10 @@ protected:
     // The connection failed (reset, a write error): the session hears it once, and the connection ends.
     void lost(CloseReason reason);
 
+    // Pieces gathered from frames_ per write (plain TCP: per system call; TLS: per plaintext buffer): header and
+    // payload of up to 32 frames.
+    static constexpr std::size_t max_buffers = 64;
+
     Engine& engine_;
     ws::OutgoingFrames frames_;
     bool write_waiting_ = false;  // a write, or a wait for room, is pending: it goes on by itself
