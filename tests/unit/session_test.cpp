@@ -78,8 +78,7 @@ struct Fixture {
     }
     // The client's text message over a websocket that is the session's transport.
     bool message(Session& s, MemoryLink& link, std::string_view text) {
-        bool probing = false;
-        return s.on_websocket_message(link, probing, true, text);
+        return s.on_websocket_message(link, true, text);
     }
     std::uint64_t closed_as(const char* reason) {
         return context.counter("yunity_socketio_disconnects_total", std::string("reason=\"") + reason + "\"");
@@ -183,17 +182,16 @@ TEST_CASE("the upgrade: probe answered, the held poll released with a noop, the 
     auto probe = std::make_shared<MemoryLink>();
     CHECK(s->attach_probe(probe));
     CHECK_FALSE(s->attach_probe(std::make_shared<MemoryLink>()));  // one probe at a time
-    bool probing = true;
-    CHECK(s->on_websocket_message(*probe, probing, true, "2probe"));
-    CHECK(probing);
+    CHECK(s->on_websocket_message(*probe, true, "2probe"));
     CHECK(probe->sent == std::vector<std::string>{"3probe"});
     CHECK(held->body == "6");
     CHECK(s->transport() == Session::Transport::upgrading);
 
     // A notification while upgrading waits in the polling queue, then goes over the websocket.
     s->send({std::make_shared<const std::string>("42[\"message\",1]"), false});
-    CHECK(s->on_websocket_message(*probe, probing, true, "5"));
-    CHECK_FALSE(probing);
+    CHECK(s->on_websocket_message(*probe, true, "2probe"));  // a repeated probe: still upgrading
+    CHECK(s->transport() == Session::Transport::upgrading);
+    CHECK(s->on_websocket_message(*probe, true, "5"));
     CHECK(s->transport() == Session::Transport::websocket);
     CHECK(probe->sent.back() == "42[\"message\",1]");
     s->send({std::make_shared<const std::string>("42[\"message\",2]"), false});
@@ -210,8 +208,7 @@ TEST_CASE("a probe that goes away, or says anything but the probe and the upgrad
     auto s = f.polling_session(Protocol::eio3_sio4);
     auto probe = std::make_shared<MemoryLink>();
     CHECK(s->attach_probe(probe));
-    bool probing = true;
-    CHECK(s->on_websocket_message(*probe, probing, true, "2probe"));
+    CHECK(s->on_websocket_message(*probe, true, "2probe"));
     CHECK(s->transport() == Session::Transport::upgrading);
     s->on_websocket_closed(*probe, CloseReason::transport_error);
     CHECK(s->transport() == Session::Transport::polling);
@@ -219,8 +216,7 @@ TEST_CASE("a probe that goes away, or says anything but the probe and the upgrad
 
     auto rude = std::make_shared<MemoryLink>();
     CHECK(s->attach_probe(rude));
-    probing = true;
-    s->on_websocket_message(*rude, probing, true, "4hello");
+    s->on_websocket_message(*rude, true, "4hello");
     CHECK(rude->closed == CloseReason::protocol_error);
     CHECK(s->transport() == Session::Transport::polling);
     CHECK_FALSE(s->closed());

@@ -391,7 +391,7 @@ bool Session::attach_probe(std::shared_ptr<WebsocketLink> link) {
     return true;
 }
 
-bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data) {
+bool Session::on_websocket_message(WebsocketLink& link, bool text, std::string_view data) {
     auto packet = text ? eio::decode_text_frame(protocol_, data) : eio::decode_binary_frame(protocol_, data);
     if (!packet) {
         engine_.log().info("connection #{}: malformed websocket frame; closing", id_);
@@ -399,13 +399,10 @@ bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text
         return false;
     }
     auto self = shared_from_this();  // the handlers below may close the session and so release it
-    if (probing) {
-        const bool upgrade = packet->type == eio::PacketType::upgrade;
-        on_probe_packet(link, std::move(*packet));
-        if (upgrade) probing = false;
-    } else {
-        on_packet(std::move(*packet));
-    }
+    // A link is the probe until its upgrade packet makes it websocket_ (on_probe_packet); a link the session let
+    // go of (a dropped probe) has been closed, and has forgotten the session.
+    if (probe_.get() == &link) on_probe_packet(link, std::move(*packet));
+    else if (websocket_.get() == &link) on_packet(std::move(*packet));
     return !closed();
 }
 

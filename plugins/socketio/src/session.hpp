@@ -76,12 +76,11 @@ public:
     // A websocket arrived for this session: the session uses it after the probe and `5`. Returns false when
     // the session already has a websocket or cannot upgrade; the caller then closes the newcomer.
     bool attach_probe(std::shared_ptr<WebsocketLink> link);
-    // Packets over a websocket that is still probing.
-    void on_probe_packet(WebsocketLink& link, eio::Packet packet);
-    // A whole websocket message from `link`, decoded: a probe's packet while `probing` (the upgrade packet ends
-    // the probe), else the session's. A malformed one closes the session; false then, and when the handling
-    // closed it otherwise.
-    bool on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data);
+    // A whole websocket message from `link`, decoded: a probe's packet while `link` is the session's probe (the
+    // upgrade packet ends the probe: the link becomes the transport), else the session's. Whether a link probes
+    // is the session's to know (probe_ or websocket_), not the link's. A malformed message closes the session;
+    // false then, and when the handling closed it otherwise.
+    bool on_websocket_message(WebsocketLink& link, bool text, std::string_view data);
     // Packets from a websocket created as the session's transport (no sid in its URL) go to on_packet.
     void attach_websocket(std::shared_ptr<WebsocketLink> link);
     // A websocket went away (any reason): the session closes if it was the transport.
@@ -102,12 +101,15 @@ public:
 private:
     void enter(State next);
     void switch_transport(Transport next);
+    void set_namespace(Namespace next);
     void arm_heartbeat(std::chrono::milliseconds after);
     void on_heartbeat();
     void schedule_flush();
     void flush_poll();
     void answer_waiter(std::string_view packet);
     void respond(std::span<const eio::OutPacket> packets);
+    // Packets over a websocket that is still probing.
+    void on_probe_packet(WebsocketLink& link, eio::Packet packet);
     void on_message(std::string_view text);
     void on_socketio_packet(sio::Packet packet, std::vector<std::string> attachments);
     void on_socketio_connect(const sio::Packet& packet);

@@ -55,7 +55,6 @@ void WebsocketConnection::enter(State next) {
 void WebsocketConnection::run(WebsocketStart start) {
     frames_.push(std::make_shared<const std::string>(std::move(start.response)), std::nullopt);
     if (start.session) {
-        probing_ = true;
         if (!start.session->attach_probe(shared_from_this())) {
             // A second websocket for one session: accepted, then closed (refusing with HTTP 400 makes the `ws`
             // client throw an unhandled error).
@@ -151,7 +150,7 @@ void WebsocketConnection::read_failed(bool eof) {
 bool WebsocketConnection::on_message(bool text, std::string_view data) {
     if (state_ == State::draining) return true;
     auto session = session_.lock();
-    return session && session->on_websocket_message(*this, probing_, text, data) && state_ == State::open;
+    return session && session->on_websocket_message(*this, text, data) && state_ == State::open;
 }
 
 bool WebsocketConnection::on_ping(std::string_view data) {

@@ -118,7 +118,6 @@ private:
     std::string pending_;                                // the start of a frame whose rest has not arrived
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
     Protocol protocol_;
-    bool probing_ = false;
     bool flush_scheduled_ = false;
     State state_ = State::open;
 };
