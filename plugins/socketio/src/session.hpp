@@ -29,6 +29,10 @@ public:
     // What carries it: polling; polling while a websocket probe has been answered (a poll then gets a noop until
     // the upgrade); the websocket. switch_transport() is the only way from one to another.
     enum class Transport { polling, upgrading, websocket };
+    // Socket.IO's default namespace "/": not joined (before the CONNECT, or after the client's DISCONNECT);
+    // `resuming` while a recovering CONNECT (socket.io-client 4.6+ with a pid) waits for the core's answer, which
+    // joins it; `joined`. set_namespace() is the only way from one to another.
+    enum class Namespace { none, resuming, joined };
 
     Session(Engine& engine, std::string sid, Protocol protocol, ConnectionId id, Transport transport,
             std::shared_ptr<const Handshake> handshake, std::string raw_path = {}, std::string address_group = {});
@@ -41,6 +45,7 @@ public:
     Protocol protocol() const { return protocol_; }
     Transport transport() const { return transport_; }
     State state() const { return state_; }
+    Namespace default_namespace() const { return namespace_; }
     bool closed() const { return state_ == State::closed; }
     bool announced() const { return announced_; }
     const std::string& socket_id() const { return socket_id_; }
@@ -128,7 +133,6 @@ private:
     std::string sid_;
     std::string socket_id_;
     std::string pid_;
-    bool resuming_ = false;  // a recovering CONNECT waits for the core's answer
     Protocol protocol_;
     ConnectionId id_;
     Transport transport_;
@@ -153,7 +157,7 @@ private:
     bool awaiting_pong_ = false;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
 
-    bool connected_ = false;                                      // Socket.IO's default namespace
+    Namespace namespace_ = Namespace::none;                       // Socket.IO's default namespace
     std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
     // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
     std::vector<std::pair<std::string, std::uint64_t>> pending_acks_;
