@@ -21,9 +21,10 @@ using error_code = boost::system::error_code;
 // the 101; engine.io's own pace leaves such a gap, and so do we.
 constexpr std::chrono::milliseconds open_packet_delay{2};
 
-// The moves enter() allows (checked in debug builds: the sanitizer builds run every test with them).
-[[maybe_unused]] bool allowed(WebsocketConnection::State from, WebsocketConnection::State to) {
-    using S = WebsocketConnection::State;
+}  // namespace
+
+bool WebsocketConnection::allowed(State from, State to) {
+    using S = State;
     switch (from) {
         case S::open:
             return to == S::sending_close || to == S::sending_final_close || to == S::closed;
@@ -37,8 +38,6 @@ constexpr std::chrono::milliseconds open_packet_delay{2};
     }
     return false;
 }
-
-}  // namespace
 
 WebsocketConnection::WebsocketConnection(Engine& engine, Listener& listener, Protocol protocol)
     : engine_(engine), listener_(listener), reader_(engine.config().max_payload), protocol_(protocol) {

@@ -47,6 +47,8 @@ public:
     // `sending_final_close` (the client closed or broke the protocol: the connection ends once the frame is out);
     // `closed` is for good. enter() is the only way from one to another.
     enum class State { open, sending_close, sending_final_close, draining, closed };
+    // The moves enter() allows (asserted in debug builds: the sanitizer builds run every test with them).
+    static bool allowed(State from, State to);
 
     ~WebsocketConnection() override;
 
