@@ -1,11 +1,13 @@
 // The socketio plugin's Session and Engine without sockets: in-memory links (links.hpp) stand for the websocket
-// and the held poll, and the test runs the loop by hand. Heartbeats, the upgrade, close reasons and queue bounds.
+// and the held poll, and the test runs the loop by hand. Heartbeats, the upgrade, close reasons and queue bounds;
+// the engine's delivery to many sessions, its admission limits, and its close of every session at shutdown.
 #include <doctest/doctest.h>
 
 #include "engine.hpp"
 #include "session.hpp"
 #include "test_context.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <memory>
@@ -30,6 +32,7 @@ namespace {
 // A websocket as the session sees it: what was sent, and how it was closed. `limit` plays the link's queue bound.
 struct MemoryLink final : WebsocketLink {
     std::vector<std::string> sent;
+    std::vector<std::shared_ptr<const std::string>> buffers;  // the buffers sent, as shared
     std::size_t bytes = 0;
     std::size_t limit = std::numeric_limits<std::size_t>::max();
     std::optional<CloseReason> closed;
@@ -37,6 +40,7 @@ struct MemoryLink final : WebsocketLink {
     SendStatus send(Frame frame) override {
         if (closed) return SendStatus::dropped;
         sent.push_back(frame.binary ? "<binary " + *frame.bytes + ">" : *frame.bytes);
+        buffers.push_back(frame.bytes);
         bytes += frame.bytes->size();
         return bytes > limit ? SendStatus::over_limit : SendStatus::queued;
     }
@@ -78,8 +82,7 @@ struct Fixture {
     }
     // The client's text message over a websocket that is the session's transport.
     bool message(Session& s, MemoryLink& link, std::string_view text) {
-        bool probing = false;
-        return s.on_websocket_message(link, probing, true, text);
+        return s.on_websocket_message(link, true, text);
     }
     std::uint64_t closed_as(const char* reason) {
         return context.counter("yunity_socketio_disconnects_total", std::string("reason=\"") + reason + "\"");
@@ -183,17 +186,16 @@ TEST_CASE("the upgrade: probe answered, the held poll released with a noop, the 
     auto probe = std::make_shared<MemoryLink>();
     CHECK(s->attach_probe(probe));
     CHECK_FALSE(s->attach_probe(std::make_shared<MemoryLink>()));  // one probe at a time
-    bool probing = true;
-    CHECK(s->on_websocket_message(*probe, probing, true, "2probe"));
-    CHECK(probing);
+    CHECK(s->on_websocket_message(*probe, true, "2probe"));
     CHECK(probe->sent == std::vector<std::string>{"3probe"});
     CHECK(held->body == "6");
     CHECK(s->transport() == Session::Transport::upgrading);
 
     // A notification while upgrading waits in the polling queue, then goes over the websocket.
     s->send({std::make_shared<const std::string>("42[\"message\",1]"), false});
-    CHECK(s->on_websocket_message(*probe, probing, true, "5"));
-    CHECK_FALSE(probing);
+    CHECK(s->on_websocket_message(*probe, true, "2probe"));  // a repeated probe: still upgrading
+    CHECK(s->transport() == Session::Transport::upgrading);
+    CHECK(s->on_websocket_message(*probe, true, "5"));
     CHECK(s->transport() == Session::Transport::websocket);
     CHECK(probe->sent.back() == "42[\"message\",1]");
     s->send({std::make_shared<const std::string>("42[\"message\",2]"), false});
@@ -210,8 +212,7 @@ TEST_CASE("a probe that goes away, or says anything but the probe and the upgrad
     auto s = f.polling_session(Protocol::eio3_sio4);
     auto probe = std::make_shared<MemoryLink>();
     CHECK(s->attach_probe(probe));
-    bool probing = true;
-    CHECK(s->on_websocket_message(*probe, probing, true, "2probe"));
+    CHECK(s->on_websocket_message(*probe, true, "2probe"));
     CHECK(s->transport() == Session::Transport::upgrading);
     s->on_websocket_closed(*probe, CloseReason::transport_error);
     CHECK(s->transport() == Session::Transport::polling);
@@ -219,8 +220,7 @@ TEST_CASE("a probe that goes away, or says anything but the probe and the upgrad
 
     auto rude = std::make_shared<MemoryLink>();
     CHECK(s->attach_probe(rude));
-    probing = true;
-    s->on_websocket_message(*rude, probing, true, "4hello");
+    s->on_websocket_message(*rude, true, "4hello");
     CHECK(rude->closed == CloseReason::protocol_error);
     CHECK(s->transport() == Session::Transport::polling);
     CHECK_FALSE(s->closed());
@@ -263,6 +263,178 @@ TEST_CASE("two polling GETs at once close the session; a waiting GET learns of a
     CHECK(s->closed());
     CHECK(first->body == "1");  // the close packet
     CHECK(f.closed_as("transport error") == 1);
+}
+
+
+TEST_CASE("a client may send the upgrade without waiting for the probe's answer: polling goes to websocket") {
+    Fixture f;
+    auto s = f.polling_session(Protocol::eio4_sio5);
+    auto probe = std::make_shared<MemoryLink>();
+    CHECK(s->attach_probe(probe));
+    CHECK(s->on_websocket_message(*probe, true, "5"));
+    CHECK(s->transport() == Session::Transport::websocket);
+    // The link is the transport now: its packets are the session's (the CONNECT).
+    CHECK(s->on_websocket_message(*probe, true, "40"));
+    CHECK(s->state() == Session::State::open);
+    CHECK(probe->sent.back().starts_with("40{\"sid\":"));
+}
+
+TEST_CASE("the default namespace: joined by the CONNECT, left by the DISCONNECT; a recovering CONNECT resumes") {
+    Fixture f;
+    auto link = std::make_shared<MemoryLink>();
+    auto s = f.websocket_session(Protocol::eio4_sio5, link);
+    CHECK(s->default_namespace() == Session::Namespace::none);
+    CHECK(f.message(*s, *link, "40"));
+    CHECK(s->default_namespace() == Session::Namespace::joined);
+    CHECK(s->joined("/"));
+    CHECK(f.message(*s, *link, "41"));  // the client leaves "/" and keeps its session
+    CHECK(s->default_namespace() == Session::Namespace::none);
+    CHECK_FALSE(s->joined("/"));
+    CHECK_FALSE(s->closed());
+
+    // socket.io-client 4.6+ coming back with its pid: nothing joined, no reply, until the core answers.
+    link->sent.clear();
+    CHECK(f.message(*s, *link, "40{\"pid\":\"old-pid\",\"offset\":\"1-0\"}"));
+    CHECK(s->default_namespace() == Session::Namespace::resuming);
+    CHECK_FALSE(s->joined("/"));
+    CHECK(f.message(*s, *link, "40{\"pid\":\"old-pid\",\"offset\":\"1-0\"}"));  // repeated: ignored
+    CHECK(link->sent.empty());
+    f.engine.resumed(yunity::events::Resumed{s->id(), true, "old-pid", "", 0});
+    CHECK(s->default_namespace() == Session::Namespace::joined);
+    CHECK(link->sent == std::vector<std::string>{"40{\"sid\":\"" + s->socket_id() + "\",\"pid\":\"old-pid\"}"});
+}
+}  // TEST_SUITE
+
+TEST_SUITE("socketio engine") {
+
+TEST_CASE("deliver: one encoded payload shared by every session joined to \"/\"; the others are skipped") {
+    Fixture f;
+    auto a = std::make_shared<MemoryLink>();
+    auto sa = f.websocket_session(Protocol::eio4_sio5, a);
+    CHECK(f.message(*sa, *a, "40"));
+    auto b = std::make_shared<MemoryLink>();
+    auto sb = f.websocket_session(Protocol::eio3_sio4, b);  // joined "/" at once
+    auto c = std::make_shared<MemoryLink>();
+    auto sc = f.websocket_session(Protocol::eio4_sio5, c);  // no CONNECT yet
+    auto d = std::make_shared<MemoryLink>();
+    auto sd = f.websocket_session(Protocol::eio4_sio5, d);
+    CHECK(f.message(*sd, *d, "40"));
+    CHECK(f.message(*sd, *d, "41"));  // left "/"
+    for (auto* l : {a.get(), b.get(), c.get(), d.get()}) {
+        l->sent.clear();
+        l->buffers.clear();
+    }
+
+    yunity::events::Deliver delivery;
+    delivery.connections = {sa->id(), sb->id(), sc->id(), sd->id(), 999};  // 999: not ours
+    delivery.payload = std::make_shared<const std::string>("{\"n\":1}");
+    delivery.offset = "7-0";
+    f.engine.deliver(delivery);
+
+    REQUIRE(a->buffers.size() == 1);
+    REQUIRE(b->buffers.size() == 1);
+    CHECK(*a->buffers[0] == "42[\"message\",{\"n\":1},\"7-0\"]");
+    CHECK(a->buffers[0] == b->buffers[0]);  // the same buffer, encoded once
+    CHECK(c->sent.empty());
+    CHECK(d->sent.empty());
+    CHECK(f.context.counter("yunity_socketio_deliveries_total", "") == 2);
+}
+
+TEST_CASE("deliver: a plain Engine.IO session gets the payload alone, as a message packet") {
+    Fixture f;
+    auto link = std::make_shared<MemoryLink>();
+    auto s = f.engine.create(Protocol::eio4_sio5, Session::Transport::websocket,
+                             std::make_shared<yunity::Handshake>(), "/raw/");
+    s->attach_websocket(link);
+    s->start();
+    yunity::events::Deliver delivery;
+    delivery.connections = {s->id()};
+    delivery.payload = std::make_shared<const std::string>("[1,2]");
+    f.engine.deliver(delivery);
+    CHECK(link->sent.back() == "4[1,2]");
+}
+
+TEST_CASE("admit: max_connections, then per address max_connections_per_address and max_pending_per_address") {
+    yunity::test::TestContext context{"socketio"};
+    auto config = fast_config();
+    config.max_connections = 4;
+    config.max_connections_per_address = 2;
+    config.max_pending_per_address = 1;
+    Engine engine{context, config};
+    const auto create = [&](Protocol protocol, const std::string& group) {
+        auto s = engine.create(protocol, Session::Transport::polling, std::make_shared<yunity::Handshake>(), {},
+                               group);
+        s->start();
+        return s;
+    };
+    const auto refused = [&](const char* limit) {
+        return context.counter("yunity_socketio_refused_total", std::string("limit=\"") + limit + "\"");
+    };
+
+    CHECK_FALSE(engine.admit("a", true));
+    auto a1 = create(Protocol::eio4_sio5, "a");  // pending until its CONNECT
+    CHECK(engine.pending_count() == 1);
+    auto pending_refusal = engine.admit("a", true);
+    REQUIRE(pending_refusal);
+    CHECK(pending_refusal->starts_with("max_pending_per_address (1 "));
+    CHECK(refused("max_pending_per_address") == 1);
+    CHECK_FALSE(engine.admit("a", false));  // a version 3 session owes no CONNECT
+    auto a2 = create(Protocol::eio3_sio4, "a");
+    auto per_address = engine.admit("a", false);
+    REQUIRE(per_address);
+    CHECK(per_address->starts_with("max_connections_per_address (2) reached for a"));
+    CHECK(refused("max_connections_per_address") == 1);
+    CHECK(context.log().find("refusing new sessions with 503") != std::string::npos);
+
+    // Another address is counted apart.
+    CHECK_FALSE(engine.admit("b", true));
+    auto b1 = create(Protocol::eio3_sio4, "b");
+    auto b2 = create(Protocol::eio3_sio4, "b");
+    CHECK(engine.session_count() == 4);
+    auto full = engine.admit("c", false);
+    REQUIRE(full);
+    CHECK(*full == "max_connections (4) reached");
+    CHECK(refused("max_connections") == 1);
+
+    // The CONNECT ends a1's pending count; a close frees a slot, for its address and overall.
+    a1->on_post({eio::Packet{eio::PacketType::message, false, "0"}});
+    CHECK(engine.pending_count() == 0);
+    b2->close(CloseReason::client_close);
+    CHECK_FALSE(engine.admit("c", true));
+    a2->close(CloseReason::client_close);
+    CHECK_FALSE(engine.admit("a", true));
+}
+
+TEST_CASE("close_all: every session closes with the shutdown reason, and the bus hears it of the announced ones") {
+    Fixture f;
+    std::vector<std::pair<yunity::ConnectionId, CloseReason>> heard;
+    f.context.bus().subscribe<yunity::events::ConnectionClosed>(
+        "test", [&](const yunity::events::ConnectionClosed& e) { heard.emplace_back(e.connection, e.reason); });
+    auto link = std::make_shared<MemoryLink>();
+    auto ws = f.websocket_session(Protocol::eio3_sio4, link);  // open at once
+    auto polling = f.polling_session(Protocol::eio4_sio5);
+    polling->on_post({eio::Packet{eio::PacketType::message, false, "0"}});  // the CONNECT: open, announced
+    auto poll = std::make_shared<MemoryPoll>();
+    CHECK(polling->on_poll(poll, {}));
+    f.context.run_for(10ms);
+    CHECK(poll->body->starts_with("40{\"sid\":"));
+    poll = std::make_shared<MemoryPoll>();
+    CHECK(polling->on_poll(poll, {}));  // held now
+    auto pending = f.polling_session(Protocol::eio4_sio5);  // never announced: no ConnectionClosed owed
+
+    f.engine.close_all(CloseReason::server_shutdown);
+    CHECK(ws->closed());
+    CHECK(polling->closed());
+    CHECK(pending->closed());
+    CHECK(link->closed == CloseReason::server_shutdown);
+    CHECK(poll->body == "1");  // a held poll gets the close packet
+    CHECK(f.engine.session_count() == 0);
+    CHECK(f.engine.pending_count() == 0);
+    CHECK(f.closed_as("server shutdown") == 3);
+    f.context.run_for(10ms);  // the bus dispatches on the loop
+    std::sort(heard.begin(), heard.end());  // sessions close in the table's order
+    CHECK(heard == std::vector<std::pair<yunity::ConnectionId, CloseReason>>{
+                       {ws->id(), CloseReason::server_shutdown}, {polling->id(), CloseReason::server_shutdown}});
 }
 
 }  // TEST_SUITE

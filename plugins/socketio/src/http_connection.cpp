@@ -13,6 +13,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <cassert>
 #include <chrono>
 
 namespace yunity::socketio {
@@ -31,6 +32,30 @@ std::int64_t now_ms() {
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
+// HttpConnection::State (described there), and the moves its enter() allows (checked in debug builds: the
+// sanitizer builds run every test with them).
+enum class HttpState { handshaking, reading, holding, writing, lingering, handed_over, closed };
+
+[[maybe_unused]] bool allowed(HttpState from, HttpState to) {
+    using S = HttpState;
+    switch (from) {
+        case S::handshaking:
+            return to == S::reading || to == S::closed;
+        case S::reading:
+            return to == S::writing || to == S::holding || to == S::handed_over || to == S::closed;
+        case S::holding:
+            return to == S::writing || to == S::closed;
+        case S::writing:
+            return to == S::reading || to == S::lingering || to == S::closed;
+        case S::lingering:
+            return to == S::closed;
+        case S::handed_over:
+        case S::closed:
+            return false;
+    }
+    return false;
+}
+
 // Over plain TCP (beast::tcp_stream) or TLS (TlsStream).
 template <class Stream>
 class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream>>, public PollWaiter, public Closable {
@@ -38,6 +63,15 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
     using std::enable_shared_from_this<HttpConnection<Stream>>::shared_from_this;
 
 public:
+    // A connection's life. `handshaking` (TLS only) → `reading` a request (and handling it, in the same turn) →
+    // `writing` its response, or `holding` a polling GET until the session answers it (then `writing`), or
+    // `handed_over` to a websocket (the stream is the websocket's: for good). After a response: `reading` the
+    // next request (keep-alive), `closed`, or `lingering` (a refused request left input unread: we stop sending
+    // and discard what still comes, then close). `closed` is for good. enter() is the only way from one to
+    // another. The server's stop closes at once in any state but `writing` (the response goes out first) and
+    // `handed_over`.
+    using State = HttpState;
+
     HttpConnection(Engine& engine, Listener& listener, Stream stream, const TrustedProxies& trusted)
         : engine_(engine), listener_(listener), trusted_(trusted), stream_(std::move(stream)) {
         live_ = listener_.track(this);
@@ -49,10 +83,12 @@ public:
             // The TLS handshake counts against the request timeout, as the request head does.
             lowest().expires_after(engine_.config().request_timeout);
             stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+                if (self->state_ != State::handshaking) return;  // the server stopped meanwhile
                 if (ec) {
                     self->engine_.log().debug("TLS handshake failed: {}", ec.message());
-                    return self->shutdown();
+                    return self->close_stream();
                 }
+                self->enter(State::reading);
                 self->do_read();
             });
         } else {
@@ -61,24 +97,27 @@ public:
     }
 
     void shutdown() override {
-        if (lingering_) return close_now();  // the server stops: no more waiting for a refused body
-        if (shut_) return;                   // closed already, or handed to a websocket
-        // A response being written (a poll answered with the close packet at shutdown) goes out first.
-        if (writing_) {
-            close_after_ = true;
-            unread_input_ = false;  // asked to close: no lingering after this response
-            return;
+        switch (state_) {
+            case State::handed_over:  // the websocket's now
+            case State::closed:
+                return;
+            case State::writing:
+                // A response being written (a poll answered with the close packet at shutdown) goes out first,
+                // and the connection closes after it, without lingering.
+                close_after_ = true;
+                unread_input_ = false;
+                return;
+            case State::handshaking:
+            case State::reading:
+            case State::holding:
+            case State::lingering:  // no more waiting for a refused body
+                return close_stream();
         }
-        shut_ = true;
-        beast::error_code ec;
-        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-        lowest().close();
     }
 
     // The session answers a held GET.
     void respond(std::string body, bool binary_body) override {
-        if (shut_ || !waiting_) return;
-        waiting_ = false;
+        if (state_ != State::holding) return;
         beast::error_code ec;
         lowest().socket().cancel(ec);  // ends the watch for a client that goes away
         auto res = make_response(http::status::ok, std::move(body),
@@ -91,9 +130,14 @@ public:
 private:
     beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
-    void close_now() {
-        lingering_ = false;
-        shut_ = true;
+    void enter(State next) {
+        assert(allowed(state_, next));
+        state_ = next;
+    }
+
+    // Ends the connection at once; pending operations complete with an error (and find the state `closed`).
+    void close_stream() {
+        enter(State::closed);
         beast::error_code ec;
         lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
         lowest().close();
@@ -104,11 +148,10 @@ private:
     // refusal we just wrote (its upload fails first). So, as nginx's lingering close does: stop sending, read
     // and discard what still comes for at most request_timeout, then close.
     void linger() {
-        shut_ = true;
-        lingering_ = true;
+        enter(State::lingering);
         beast::error_code ec;
         lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-        if (ec) return close_now();
+        if (ec) return close_stream();
         lowest().expires_after(engine_.config().request_timeout);  // one deadline for the whole discard
         discard();
     }
@@ -117,14 +160,14 @@ private:
         buffer_.clear();
         lowest().async_read_some(buffer_.prepare(16 * 1024),
                                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                     if (!self->lingering_) return;     // closed by the server's stop
-                                     if (ec) return self->close_now();  // the client is done, or out of time
+                                     if (self->state_ != State::lingering) return;  // closed by the server's stop
+                                     if (ec) return self->close_stream();  // the client is done, or out of time
                                      self->discard();
                                  });
     }
 
+    // Reads the next request (the state is `reading` already).
     void do_read() {
-        if (shut_) return;
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(engine_.config().max_header_bytes));
         parser_->body_limit(engine_.config().max_payload);
@@ -134,8 +177,9 @@ private:
                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
+    // Handles a request in the same turn, leaving `reading` for `writing`, `holding` or `handed_over`.
     void on_read(beast::error_code ec) {
-        if (shut_) return;
+        if (state_ != State::reading) return;  // closed by the server's stop
         if (ec == http::error::body_limit) {
             request_ = parser_->release();
             close_after_ = true;
@@ -148,7 +192,7 @@ private:
             request_ = {};
             return write(make_response(http::status::request_header_fields_too_large, "", "text/plain"));
         }
-        if (ec) return shutdown();  // closed, timed out, or not HTTP: nothing useful to answer
+        if (ec) return close_stream();  // closed, timed out, or not HTTP: nothing useful to answer
         lowest().expires_never();
         request_ = parser_->release();
         close_after_ = !request_.keep_alive();
@@ -227,13 +271,13 @@ private:
     void carry_out(routed::Poll& p) {
         auto session = engine_.find(p.sid);
         jsonp_ = !p.jsonp.empty();
-        waiting_ = true;
+        // Holding before the session sees the GET: it may answer it at once (a noop while upgrading).
+        enter(State::holding);
         if (std::string why; !session->on_poll(shared_from_this(), std::move(p.jsonp), &why)) {
-            waiting_ = false;
             engine_.log().debug("connection #{}: poll refused: {}", session->id(), why);
             return error(http::status::bad_request, EioError::bad_request);
         }
-        if (waiting_) watch_for_close(session);
+        if (state_ == State::holding) watch_for_close(session);
     }
 
     void carry_out(routed::Post& p) {
@@ -262,7 +306,7 @@ private:
     // The connection becomes a websocket: to probe `session`, or (without one) to open a new session.
     void hand_over(std::shared_ptr<Session> session, Protocol protocol, const std::string& accept,
                    std::shared_ptr<const Handshake> hs, std::string raw_path, std::string group) {
-        shut_ = true;  // the stream is the websocket's now
+        enter(State::handed_over);  // the stream is the websocket's now
         WebsocketStart start{
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
@@ -285,13 +329,13 @@ private:
     void watch_for_close(const std::shared_ptr<Session>& session) {
         lowest().socket().async_wait(tcp::socket::wait_read,
                                      [self = shared_from_this(), weak = std::weak_ptr(session)](beast::error_code ec) {
-                                         if (ec || self->shut_ || !self->waiting_) return;
+                                         if (ec || self->state_ != State::holding) return;
                                          beast::error_code avail_ec;
                                          // A pipelined request (or, over TLS, any record): the client is there.
                                          if (self->lowest().socket().available(avail_ec) > 0 && !avail_ec) return;
-                                         self->waiting_ = false;
+                                         // Closed first: the session's close answers no poll here.
+                                         self->close_stream();
                                          if (auto s = weak.lock()) s->close(CloseReason::transport_error);
-                                         self->shutdown();
                                      });
     }
 
@@ -359,12 +403,12 @@ private:
     void write(http::response<http::string_body> res) {
         auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
         lowest().expires_after(engine_.config().request_timeout);
-        writing_ = true;
+        enter(State::writing);
         http::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t n) {
-            self->writing_ = false;
             self->engine_.bytes_sent.fetch_add(n, std::memory_order_relaxed);
-            if (!ec && self->unread_input_ && !self->shut_) return self->linger();
-            if (ec || self->close_after_ || !shared->keep_alive()) return self->shutdown();
+            if (!ec && self->unread_input_) return self->linger();
+            if (ec || self->close_after_ || !shared->keep_alive()) return self->close_stream();
+            self->enter(State::reading);
             self->do_read();
         });
     }
@@ -377,13 +421,11 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::request<http::string_body> request_;
-    bool close_after_ = false;
-    bool waiting_ = false;
-    bool writing_ = false;
-    bool jsonp_ = false;
-    bool shut_ = false;
-    bool unread_input_ = false;  // a refused request left input unread: close by lingering
-    bool lingering_ = false;
+    State state_ = tls ? State::handshaking : State::reading;
+    // Facts of the request being answered, not states: they shape its response and say what follows it.
+    bool close_after_ = false;   // Connection: close (the client's, a refusal's, or the server's stop)
+    bool jsonp_ = false;         // a JSONP request: the response is a script
+    bool unread_input_ = false;  // a refused request left input unread: the close after its response lingers
 };
 
 }  // namespace

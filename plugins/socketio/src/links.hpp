@@ -17,6 +17,13 @@ struct Frame {
     bool binary = false;
 };
 
+// What a queued frame holds beyond its payload, rounded up: its queue entry (a Frame in a session's polling
+// queue, 48 bytes in a websocket's ws::OutgoingFrames), and the shared buffer's control block and string
+// (allocated per frame for the replies a connection makes itself, pongs). Both queues count it per frame against
+// the slow-client bound (max_queue_bytes), so a client that asks for many tiny replies and never reads weighs as
+// much as one sent a large backlog.
+inline constexpr std::size_t frame_overhead = 128;
+
 // A polling GET held open until the session has something to send.
 class PollWaiter {
 public:

@@ -4,6 +4,7 @@
 // weighs as much as one sent a large backlog. Free of Asio: unit tested and fuzzed alone.
 #pragma once
 
+#include "links.hpp"
 #include "websocket_frames.hpp"
 
 #include <cstddef>
@@ -17,9 +18,8 @@ namespace yunity::socketio::ws {
 
 class OutgoingFrames {
 public:
-    // What a queued frame holds beyond its payload, rounded up: its entry here (48 bytes), and the shared
-    // buffer's control block and string (allocated per frame for the replies a connection makes itself, pongs).
-    static constexpr std::size_t frame_overhead = 128;
+    // What a queued frame holds beyond its payload: the same count as a session's polling queue (links.hpp).
+    static constexpr std::size_t frame_overhead = socketio::frame_overhead;
 
     // Queues `bytes` as one frame of `opcode`, or, without one, as raw bytes (the 101 response).
     void push(std::shared_ptr<const std::string> bytes, std::optional<Opcode> opcode);

@@ -13,8 +13,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
-// Buffers per write: header and payload of up to 32 frames.
-constexpr std::size_t max_buffers = 64;
 // Reads of the shared buffer one connection may do per readiness event: a client that sends without pause gets
 // 256 KB handled per turn of the loop, then waits its turn behind every other connection and timer.
 constexpr int max_reads_per_turn = 4;

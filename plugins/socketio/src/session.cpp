@@ -18,9 +18,6 @@ const std::shared_ptr<const std::string> ping_packet = std::make_shared<const st
 const std::shared_ptr<const std::string> pong_packet = std::make_shared<const std::string>("3");
 const std::shared_ptr<const std::string> probe_reply = std::make_shared<const std::string>("3probe");
 
-// What a queued frame holds beyond its payload: its entry, and the shared buffer's control block and string.
-constexpr std::size_t frame_overhead = sizeof(Frame) + 64;
-
 // Pending acks kept per connection: far more than any client waits for at once (socket.io-client's own
 // default ack timeout bounds them), small enough that a client asking for acks nobody answers costs little.
 constexpr std::size_t max_pending_acks = 1024;
@@ -68,7 +65,7 @@ void Session::start() {
         if (auto refusal = check_namespace("/", "{}")) {
             send_text(connect_error("/", *refusal));
         } else {
-            connected_ = true;
+            set_namespace(Namespace::joined);
             send_text("40");
         }
         enter(State::open);
@@ -179,8 +176,12 @@ void Session::on_socketio_packet(sio::Packet packet, std::vector<std::string> at
         case T::disconnect:
             // Leaving a namespace, "/" included, keeps the Engine.IO session, as socket.io does: the client
             // may join again, and its own close ends the session.
-            if (packet.nsp == "/") connected_ = false;
-            else namespaces_.erase(packet.nsp);
+            // A DISCONNECT while "/" is being recovered changes nothing: the core's answer still joins it.
+            if (packet.nsp == "/") {
+                if (namespace_ == Namespace::joined) set_namespace(Namespace::none);
+            } else {
+                namespaces_.erase(packet.nsp);
+            }
             std::erase_if(pending_acks_, [&](const auto& a) { return a.first == packet.nsp; });
             return;
         case T::event:
@@ -201,7 +202,7 @@ void Session::on_socketio_packet(sio::Packet packet, std::vector<std::string> at
 }
 
 bool Session::joined(std::string_view nsp) const {
-    return nsp == "/" ? connected_ : namespaces_.find(nsp) != namespaces_.end();
+    return nsp == "/" ? namespace_ == Namespace::joined : namespaces_.find(nsp) != namespaces_.end();
 }
 
 std::string Session::connect_error(std::string_view nsp, std::string_view message) const {
@@ -233,7 +234,8 @@ std::optional<std::string> Session::check_namespace(std::string_view nsp, const 
 
 void Session::on_socketio_connect(const sio::Packet& packet) {
     const auto& nsp = packet.nsp;
-    if (nsp == "/" && resuming_) return;  // a repeated CONNECT while the first is being recovered
+    // A repeated CONNECT while the first is being recovered.
+    if (nsp == "/" && namespace_ == Namespace::resuming) return;
     if (nsp != "/" && !engine_.namespace_declared(nsp)) {
         send_text(connect_error(nsp, "Invalid namespace"));
         return;
@@ -245,19 +247,19 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
             return;
         }
         if (socket_id_.empty()) socket_id_ = Engine::random_id();
-        if (nsp == "/" && protocol_ == Protocol::eio4_sio5 && engine_.recovery_enabled() && !resuming_) {
+        if (nsp == "/" && protocol_ == Protocol::eio4_sio5 && engine_.recovery_enabled()) {
             pid_ = Engine::random_id();
             // socket.io-client 4.6+ coming back: `{pid, offset}` beside its auth. The CONNECT is answered when
             // the core has looked the pid up (the reply's pid tells the client whether it recovered), and the
             // replay follows it; until then the namespace is not joined, so nothing else goes out before it.
             if (auto claim = recovery_claim(packet)) {
-                resuming_ = true;
+                set_namespace(Namespace::resuming);
                 if (state_ == State::connecting) enter(State::open);
                 engine_.resume(*this, std::move(claim->first), std::move(claim->second));
                 return;
             }
         }
-        if (nsp == "/") connected_ = true;
+        if (nsp == "/") set_namespace(Namespace::joined);
         else namespaces_.emplace(nsp, Engine::random_id());
     }
     if (nsp == "/") {
@@ -293,10 +295,9 @@ std::optional<std::pair<std::string, std::string>> Session::recovery_claim(const
 
 void Session::on_resumed(const events::Resumed& answer) {
     if (closed()) return;
-    if (resuming_) {
-        resuming_ = false;
+    if (namespace_ == Namespace::resuming) {
         if (!answer.pid.empty()) pid_ = answer.pid;
-        connected_ = true;
+        set_namespace(Namespace::joined);
         send_text(connect_reply());
         return;
     }
@@ -394,7 +395,7 @@ bool Session::attach_probe(std::shared_ptr<WebsocketLink> link) {
     return true;
 }
 
-bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data) {
+bool Session::on_websocket_message(WebsocketLink& link, bool text, std::string_view data) {
     auto packet = text ? eio::decode_text_frame(protocol_, data) : eio::decode_binary_frame(protocol_, data);
     if (!packet) {
         engine_.log().info("connection #{}: malformed websocket frame; closing", id_);
@@ -402,13 +403,10 @@ bool Session::on_websocket_message(WebsocketLink& link, bool& probing, bool text
         return false;
     }
     auto self = shared_from_this();  // the handlers below may close the session and so release it
-    if (probing) {
-        const bool upgrade = packet->type == eio::PacketType::upgrade;
-        on_probe_packet(link, std::move(*packet));
-        if (upgrade) probing = false;
-    } else {
-        on_packet(std::move(*packet));
-    }
+    // A link is the probe until its upgrade packet makes it websocket_ (on_probe_packet); a link the session let
+    // go of (a dropped probe) has been closed, and has forgotten the session.
+    if (probe_.get() == &link) on_probe_packet(link, std::move(*packet));
+    else if (websocket_.get() == &link) on_packet(std::move(*packet));
     return !closed();
 }
 
@@ -423,8 +421,9 @@ void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
             return;
         }
         // The client pauses polling once its probe is answered, waiting for its GET to come back: release
-        // the one waiting now, and answer any that arrives until the upgrade, with a noop.
-        switch_transport(Transport::upgrading);
+        // the one waiting now, and answer any that arrives until the upgrade, with a noop. A repeated probe finds
+        // the session upgrading already.
+        if (transport_ == Transport::polling) switch_transport(Transport::upgrading);
         answer_waiter("6");
         return;
     }
@@ -487,7 +486,8 @@ void Session::send(Frame frame) {
         if (websocket_->send(std::move(frame)) == SendStatus::over_limit) close(CloseReason::too_slow);
         return;
     }
-    // The entry counts with its payload (see frame_overhead): many tiny replies weigh as one large frame.
+    // The entry counts with its payload (frame_overhead, as a websocket's queue counts it): many tiny replies
+    // weigh as one large frame.
     queued_bytes_ += frame_overhead + frame.bytes->size();
     queue_.push_back(std::move(frame));
     if (queued_bytes_ > limit) return close(CloseReason::too_slow);
@@ -549,10 +549,24 @@ void Session::enter(State next) {
 }
 
 void Session::switch_transport(Transport next) {
-    // polling -> upgrading (the probe answered) -> websocket; a dropped probe goes back to polling; a client may
-    // also send the upgrade without waiting for the probe's answer. A websocket never goes back.
-    assert(transport_ != Transport::websocket);
+    // The only moves: polling -> upgrading (the probe answered) -> websocket (the upgrade packet); upgrading ->
+    // polling (the probe failed or went away); polling -> websocket (a client may send the upgrade without
+    // waiting for the probe's answer, as engine.io allows). A websocket never goes back.
+    [[maybe_unused]] const bool allowed =
+        (transport_ == Transport::polling && (next == Transport::upgrading || next == Transport::websocket)) ||
+        (transport_ == Transport::upgrading && (next == Transport::polling || next == Transport::websocket));
+    assert(allowed);
     transport_ = next;
+}
+
+void Session::set_namespace(Namespace next) {
+    // The only moves: none -> joined (the CONNECT, or Socket.IO 4's implicit join), none -> resuming (a recovering
+    // CONNECT) -> joined (the core's answer), joined -> none (the client's DISCONNECT).
+    [[maybe_unused]] const bool allowed = (namespace_ == Namespace::none && next != Namespace::none) ||
+                                          (namespace_ == Namespace::resuming && next == Namespace::joined) ||
+                                          (namespace_ == Namespace::joined && next == Namespace::none);
+    assert(allowed);
+    namespace_ = next;
 }
 
 void Session::close(CloseReason reason) {

@@ -29,6 +29,10 @@ public:
     // What carries it: polling; polling while a websocket probe has been answered (a poll then gets a noop until
     // the upgrade); the websocket. switch_transport() is the only way from one to another.
     enum class Transport { polling, upgrading, websocket };
+    // Socket.IO's default namespace "/": not joined (before the CONNECT, or after the client's DISCONNECT);
+    // `resuming` while a recovering CONNECT (socket.io-client 4.6+ with a pid) waits for the core's answer, which
+    // joins it; `joined`. set_namespace() is the only way from one to another.
+    enum class Namespace { none, resuming, joined };
 
     Session(Engine& engine, std::string sid, Protocol protocol, ConnectionId id, Transport transport,
             std::shared_ptr<const Handshake> handshake, std::string raw_path = {}, std::string address_group = {});
@@ -41,6 +45,7 @@ public:
     Protocol protocol() const { return protocol_; }
     Transport transport() const { return transport_; }
     State state() const { return state_; }
+    Namespace default_namespace() const { return namespace_; }
     bool closed() const { return state_ == State::closed; }
     bool announced() const { return announced_; }
     const std::string& socket_id() const { return socket_id_; }
@@ -76,12 +81,11 @@ public:
     // A websocket arrived for this session: the session uses it after the probe and `5`. Returns false when
     // the session already has a websocket or cannot upgrade; the caller then closes the newcomer.
     bool attach_probe(std::shared_ptr<WebsocketLink> link);
-    // Packets over a websocket that is still probing.
-    void on_probe_packet(WebsocketLink& link, eio::Packet packet);
-    // A whole websocket message from `link`, decoded: a probe's packet while `probing` (the upgrade packet ends
-    // the probe), else the session's. A malformed one closes the session; false then, and when the handling
-    // closed it otherwise.
-    bool on_websocket_message(WebsocketLink& link, bool& probing, bool text, std::string_view data);
+    // A whole websocket message from `link`, decoded: a probe's packet while `link` is the session's probe (the
+    // upgrade packet ends the probe: the link becomes the transport), else the session's. Whether a link probes
+    // is the session's to know (probe_ or websocket_), not the link's. A malformed message closes the session;
+    // false then, and when the handling closed it otherwise.
+    bool on_websocket_message(WebsocketLink& link, bool text, std::string_view data);
     // Packets from a websocket created as the session's transport (no sid in its URL) go to on_packet.
     void attach_websocket(std::shared_ptr<WebsocketLink> link);
     // A websocket went away (any reason): the session closes if it was the transport.
@@ -102,12 +106,15 @@ public:
 private:
     void enter(State next);
     void switch_transport(Transport next);
+    void set_namespace(Namespace next);
     void arm_heartbeat(std::chrono::milliseconds after);
     void on_heartbeat();
     void schedule_flush();
     void flush_poll();
     void answer_waiter(std::string_view packet);
     void respond(std::span<const eio::OutPacket> packets);
+    // Packets over a websocket that is still probing.
+    void on_probe_packet(WebsocketLink& link, eio::Packet packet);
     void on_message(std::string_view text);
     void on_socketio_packet(sio::Packet packet, std::vector<std::string> attachments);
     void on_socketio_connect(const sio::Packet& packet);
@@ -126,7 +133,6 @@ private:
     std::string sid_;
     std::string socket_id_;
     std::string pid_;
-    bool resuming_ = false;  // a recovering CONNECT waits for the core's answer
     Protocol protocol_;
     ConnectionId id_;
     Transport transport_;
@@ -151,7 +157,7 @@ private:
     bool awaiting_pong_ = false;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
 
-    bool connected_ = false;                                      // Socket.IO's default namespace
+    Namespace namespace_ = Namespace::none;                       // Socket.IO's default namespace
     std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
     // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
     std::vector<std::pair<std::string, std::uint64_t>> pending_acks_;

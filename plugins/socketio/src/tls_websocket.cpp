@@ -25,7 +25,6 @@ constexpr std::size_t read_size = 16384;
 // Plaintext handed to the TLS stream per write. The queue's pieces are copied here, and consumed from it at once,
 // so that what is being encrypted and written never depends on the queue (which grows meanwhile).
 constexpr std::size_t write_size = 65536;
-constexpr std::size_t max_buffers = 64;
 
 class TlsWebsocket final : public WebsocketConnection {
 public:

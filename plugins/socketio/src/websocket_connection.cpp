@@ -21,9 +21,10 @@ using error_code = boost::system::error_code;
 // the 101; engine.io's own pace leaves such a gap, and so do we.
 constexpr std::chrono::milliseconds open_packet_delay{2};
 
-// The moves enter() allows (checked in debug builds: the sanitizer builds run every test with them).
-[[maybe_unused]] bool allowed(WebsocketConnection::State from, WebsocketConnection::State to) {
-    using S = WebsocketConnection::State;
+}  // namespace
+
+bool WebsocketConnection::allowed(State from, State to) {
+    using S = State;
     switch (from) {
         case S::open:
             return to == S::sending_close || to == S::sending_final_close || to == S::closed;
@@ -37,8 +38,6 @@ constexpr std::chrono::milliseconds open_packet_delay{2};
     }
     return false;
 }
-
-}  // namespace
 
 WebsocketConnection::WebsocketConnection(Engine& engine, Listener& listener, Protocol protocol)
     : engine_(engine), listener_(listener), reader_(engine.config().max_payload), protocol_(protocol) {
@@ -55,7 +54,6 @@ void WebsocketConnection::enter(State next) {
 void WebsocketConnection::run(WebsocketStart start) {
     frames_.push(std::make_shared<const std::string>(std::move(start.response)), std::nullopt);
     if (start.session) {
-        probing_ = true;
         if (!start.session->attach_probe(shared_from_this())) {
             // A second websocket for one session: accepted, then closed (refusing with HTTP 400 makes the `ws`
             // client throw an unhandled error).
@@ -151,7 +149,7 @@ void WebsocketConnection::read_failed(bool eof) {
 bool WebsocketConnection::on_message(bool text, std::string_view data) {
     if (state_ == State::draining) return true;
     auto session = session_.lock();
-    return session && session->on_websocket_message(*this, probing_, text, data) && state_ == State::open;
+    return session && session->on_websocket_message(*this, text, data) && state_ == State::open;
 }
 
 bool WebsocketConnection::on_ping(std::string_view data) {

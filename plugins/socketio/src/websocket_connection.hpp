@@ -47,6 +47,8 @@ public:
     // `sending_final_close` (the client closed or broke the protocol: the connection ends once the frame is out);
     // `closed` is for good. enter() is the only way from one to another.
     enum class State { open, sending_close, sending_final_close, draining, closed };
+    // The moves enter() allows (asserted in debug builds: the sanitizer builds run every test with them).
+    static bool allowed(State from, State to);
 
     ~WebsocketConnection() override;
 
@@ -87,6 +89,10 @@ protected:
     // The connection failed (reset, a write error): the session hears it once, and the connection ends.
     void lost(CloseReason reason);
 
+    // Pieces gathered from frames_ per write (plain TCP: per system call; TLS: per plaintext buffer): header and
+    // payload of up to 32 frames.
+    static constexpr std::size_t max_buffers = 64;
+
     Engine& engine_;
     ws::OutgoingFrames frames_;
     bool write_waiting_ = false;  // a write, or a wait for room, is pending: it goes on by itself
@@ -114,7 +120,6 @@ private:
     std::string pending_;                                // the start of a frame whose rest has not arrived
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
     Protocol protocol_;
-    bool probing_ = false;
     bool flush_scheduled_ = false;
     State state_ = State::open;
 };
