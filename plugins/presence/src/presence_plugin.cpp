@@ -15,6 +15,9 @@
 // one key, for any number of instances, where per-instance keys would need a SCAN; and redis's own clock, read in
 // the scripts, makes the instances' (and the web servers') clocks irrelevant.
 //
+// A graceful stop removes this instance's entries and announces the users no other instance holds, before the
+// link closes (the core drains its loop after the plugins' stop()).
+//
 // With store "memory" there is no redis: presence is this instance's connections, answered on the admin port.
 #include "redis_link.hpp"
 
@@ -122,25 +125,40 @@ end
 return gone
 )";
 
-// KEYS: instances; ARGV: prefix, channel. Removes every instance whose time ran out, and its entries; a user left
-// with no live entry goes offline. Only the call that removes an instance announces its users. Returns how many.
-constexpr std::string_view sweep_lua = R"(
-local prefix, channel = ARGV[1], ARGV[2]
-local gone = 0
-for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
-  redis.call('ZREM', KEYS[1], dead)
-  local users = prefix .. 'instance:' .. dead
+// remove(instances, prefix, channel, id): removes instance `id` and its entries; a user left with no live entry
+// goes offline. Returns how many did. Only the call that removes an instance announces its users.
+constexpr std::string_view remove_lua = R"(
+local function remove(instances, prefix, channel, id)
+  redis.call('ZREM', instances, id)
+  local users = prefix .. 'instance:' .. id
+  local gone = 0
   for _, user in ipairs(redis.call('SMEMBERS', users)) do
     local key = prefix .. 'user:' .. user
-    if redis.call('ZREM', key, dead) == 1 and redis.call('ZCOUNT', key, '(' .. now, '+inf') == 0 then
+    if redis.call('ZREM', key, id) == 1 and redis.call('ZCOUNT', key, '(' .. now, '+inf') == 0 then
       redis.call('DEL', key)
       redis.call('PUBLISH', channel, cjson.encode({user = user, online = false}))
       gone = gone + 1
     end
   end
   redis.call('DEL', users)
+  return gone
+end
+)";
+
+// KEYS: instances; ARGV: prefix, channel. Removes every instance whose time ran out. Returns how many users went
+// offline.
+constexpr std::string_view sweep_lua = R"(
+local gone = 0
+for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+  gone = gone + remove(KEYS[1], ARGV[1], ARGV[2], dead)
 end
 return gone
+)";
+
+// KEYS: instances; ARGV: prefix, channel, me. This instance stops: its entries go at once, rather than a ttl
+// later by another instance's sweep. Returns how many users went offline.
+constexpr std::string_view leave_lua = R"(
+return remove(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 )";
 
 // KEYS: user keys. The 1-based indexes of those with a live entry (what yunity_sockets.online() runs too).
@@ -223,6 +241,7 @@ public:
     void start() override {
         const auto& name = c_.plugin_name();
         c_.bus().subscribe<events::MembershipChanged>(name, [this](const events::MembershipChanged& e) {
+            if (stopping_) return;  // stop() removed every entry of this instance
             auto it = user_of_.find(e.connection);
             if (it != user_of_.end() && e.user && it->second == *e.user) return;
             if (it != user_of_.end()) {
@@ -235,6 +254,7 @@ public:
             }
         });
         c_.bus().subscribe<events::ConnectionClosed>(name, [this](const events::ConnectionClosed& e) {
+            if (stopping_) return;
             auto it = user_of_.find(e.connection);
             if (it == user_of_.end()) return;
             leave(it->second);
@@ -268,11 +288,32 @@ public:
         schedule_refresh();
     }
 
+    // The connections close after this (the transport stops later, and the core drains the loop for at most
+    // shutdown_timeout): their users are taken off here, all at once, and the link stays up until redis has
+    // answered every write, this one last.
     void stop() override {
         if (stats_) stats_->remove("presence");
+        stopping_ = true;
         refresh_timer_.cancel();
-        if (link_) link_->stop();
+        if (!link_) return;
+        if (link_->connected()) {
+            ++writes_;
+            link_->command({"EVAL", std::string(now_lua) + std::string(remove_lua) + std::string(leave_lua), "1",
+                            settings_.prefix + "instances", settings_.prefix, settings_.channel, settings_.instance},
+                           [this](const redis::Reply* reply, const std::string& error) {
+                               if (!reply) c_.logger()->warn("presence: removing this instance failed: {}", error);
+                               else if (reply->is_integer()) {
+                                   went_offline_.fetch_add(reply->integer);
+                                   c_.logger()->info("presence: this instance stops; {} of its users went offline",
+                                                     reply->integer);
+                               }
+                               write_done();
+                           });
+        }
+        if (writes_ == 0) stop_link();
     }
+
+    ~PresencePlugin() override { stop_link(); }
 
 private:
     void join(const std::string& user) {
@@ -287,10 +328,22 @@ private:
         run(down_lua, {user});
     }
 
+    // Every write to redis is counted until answered (or failed), so that a stopping instance closes its link
+    // only after the last one.
+    void write_done() {
+        if (--writes_ == 0 && stopping_) stop_link();
+    }
+
+    void stop_link() {
+        if (!link_ || link_stopped_) return;
+        link_stopped_ = true;
+        link_->stop();  // fails what is still pending: write_done() finds link_stopped_ set
+    }
+
     // Runs up_lua or down_lua for `users`, in batches. Nothing is queued while the link is down: the resync after
     // reconnecting sets redis straight.
     void run(std::string_view script, const std::vector<std::string>& users) {
-        if (!link_ || !link_->connected()) return;
+        if (!link_ || !link_->connected() || stopping_) return;
         const bool up = script == up_lua;
         for (std::size_t from = 0; from < users.size(); from += batch) {
             const auto to = std::min(users.size(), from + batch);
@@ -301,23 +354,27 @@ private:
             argv.insert(argv.end(), {settings_.instance, std::to_string(settings_.ttl.count()), settings_.channel});
             argv.insert(argv.end(), users.begin() + static_cast<std::ptrdiff_t>(from),
                         users.begin() + static_cast<std::ptrdiff_t>(to));
+            ++writes_;
             link_->command(std::move(argv), [this, up](const redis::Reply* reply, const std::string& error) {
-                if (!reply) return c_.logger()->warn("presence update failed: {}", error);
-                if (reply->is_integer()) (up ? went_online_ : went_offline_).fetch_add(reply->integer);
+                if (!reply) c_.logger()->warn("presence update failed: {}", error);
+                else if (reply->is_integer()) (up ? went_online_ : went_offline_).fetch_add(reply->integer);
+                write_done();
             });
         }
     }
 
     void sweep() {
-        link_->command({"EVAL", std::string(now_lua) + std::string(sweep_lua), "1", settings_.prefix + "instances",
-                        settings_.prefix, settings_.channel},
+        ++writes_;
+        link_->command({"EVAL", std::string(now_lua) + std::string(remove_lua) + std::string(sweep_lua), "1",
+                        settings_.prefix + "instances", settings_.prefix, settings_.channel},
                        [this](const redis::Reply* reply, const std::string& error) {
-                           if (!reply) return c_.logger()->warn("presence sweep failed: {}", error);
-                           if (reply->is_integer() && reply->integer > 0) {
+                           if (!reply) c_.logger()->warn("presence sweep failed: {}", error);
+                           else if (reply->is_integer() && reply->integer > 0) {
                                went_offline_.fetch_add(reply->integer);
                                c_.logger()->info("presence: {} users of stopped instances went offline",
                                                  reply->integer);
                            }
+                           write_done();
                        });
     }
 
@@ -343,7 +400,7 @@ private:
     }
 
     void refresh() {
-        if (!link_->connected()) return;
+        if (!link_->connected() || stopping_) return;
         auto users = local_users();
         if (users.empty()) {
             run_up_empty();  // still alive, with nobody: others must not sweep this instance
@@ -355,10 +412,11 @@ private:
 
     // up_lua with no users: stamps only the instance itself.
     void run_up_empty() {
+        ++writes_;
         link_->command({"EVAL", std::string(now_lua) + std::string(up_lua), "2", settings_.prefix + "instances",
                         settings_.prefix + "instance:" + settings_.instance, settings_.instance,
                         std::to_string(settings_.ttl.count()), settings_.channel},
-                       [](const redis::Reply*, const std::string&) {});
+                       [this](const redis::Reply*, const std::string&) { write_done(); });
     }
 
     void schedule_refresh() {
@@ -404,6 +462,9 @@ private:
     AdminStats* stats_ = nullptr;
     std::unordered_map<ConnectionId, std::string> user_of_;
     std::unordered_map<std::string, std::size_t> connections_;  // user -> their connections here
+    std::size_t writes_ = 0;                                    // writes sent to redis and not answered yet
+    bool stopping_ = false;
+    bool link_stopped_ = false;
 };
 
 }  // namespace
