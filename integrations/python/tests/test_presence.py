@@ -192,12 +192,15 @@ class PresenceTest(unittest.TestCase):
 
 
 class MemoryPresenceTest(unittest.TestCase):
-    """No redis at all: memory-session's sessions, and GET /presence answers from this instance."""
+    """No redis at all: memory-session's sessions, and GET /presence answers from this instance. No "store" is
+    set: with no plugin that talks to redis, presence keeps to memory by itself (and --redis, which names a port
+    nobody listens on, is never tried)."""
 
     def test_get_presence_on_the_admin_port(self):
-        server = harness.Server(plugins=["socketio", "memory-session", "admin-http", "presence"],
-                                config={"presence": {"store": "memory"}})
+        server = harness.Server(f"redis://127.0.0.1:{harness.free_port()}/0",
+                                plugins=["socketio", "memory-session", "admin-http", "presence"])
         try:
+            self.assertIn("presence of this instance's users, in memory", server.output.text())
             request = urllib.request.Request(f"http://127.0.0.1:{server.admin_port}/sessions/m-session",
                                              data=b'"m1"', method="PUT",
                                              headers={"Content-Type": "application/json"})
@@ -205,12 +208,16 @@ class MemoryPresenceTest(unittest.TestCase):
             client = harness.Client(server, "m-session")
             harness.until(lambda: server.user_of("m-session") == "m1", "the connection to be m1's")
             self.assertEqual(server.admin("/presence?users=m1,m2"), {"online": ["m1"]})
-            self.assertEqual(server.admin("/stats")["presence"]["users"], 1)
+            self.assertEqual(server.admin("/stats")["presence"],
+                             {"users": 1, "announced_online": 1, "announced_offline": 0})
             client.stop()
             harness.until(lambda: server.admin("/presence?users=m1,m2") == {"online": []}, "m1 offline", 2)
+            self.assertEqual(server.admin("/stats")["presence"],
+                             {"users": 0, "announced_online": 1, "announced_offline": 1})
             with self.assertRaises(urllib.error.HTTPError) as refused:
                 server.admin("/presence")
             self.assertEqual(refused.exception.code, 400)
+            self.assertNotIn("redis", server.output.text())  # nothing tried to reach one
         finally:
             server.stop()
 

@@ -18,10 +18,12 @@
 // A graceful stop removes this instance's entries and announces the users no other instance holds, before the
 // link closes (the core drains its loop after the plugins' stop()).
 //
-// With store "memory" there is no redis: presence is this instance's connections, answered on the admin port.
+// With store "memory" there is no redis: presence is this instance's connections, answered on the admin port. It
+// is the default when no other plugin of the server talks to redis (the embedded mode).
 #include "redis_link.hpp"
 
 #include <yunity/admin_routes.hpp>
+#include <yunity/loaded_plugins.hpp>
 #include <yunity/plugin.hpp>
 #include <yunity/quoted.hpp>
 #include <yunity/settings_table.hpp>
@@ -43,7 +45,7 @@ namespace yunity::presence {
 namespace {
 
 struct Settings {
-    std::string store = "redis";
+    std::string store;  // none: see default_store()
     std::string prefix = "presence:";
     std::string channel = "presence";
     std::chrono::milliseconds ttl{20000};
@@ -58,8 +60,9 @@ const SettingsTable<Settings>& settings_table() {
     static const SettingsTable<Settings> table{
         S{"store", &Settings::store,
           "`redis`: presence across every instance sharing the redis of `--redis`; `memory`: this instance's "
-          "connections only, no redis (with memory-session)"}
-            .non_empty(),
+          "connections only, no redis (the embedded mode)"}
+            .non_empty()
+            .default_text("`redis` when redis-session, redis-pubsub or redis-streams is loaded, else `memory`"),
         S{"prefix", &Settings::prefix,
           "the keys are `<prefix>user:<user>`, `<prefix>instances` and "
           "`<prefix>instance:<id>`"}
@@ -203,6 +206,17 @@ std::vector<std::string> asked_users(const AdminRequest& req) {
     return users;
 }
 
+// The default store: redis when the server talks to redis anyway (its sessions or its notifications come from
+// there), memory when it does not (the embedded mode: memory-session, http-publish). Not "when --redis is
+// given": the URL has a default, which the stock set uses without naming it.
+std::string default_store(const PluginContext& c) {
+    const auto* loaded = c.service<LoadedPlugins>();
+    if (!loaded) return "redis";
+    for (const auto* name : {"redis-session", "redis-pubsub", "redis-streams"})
+        if (loaded->contains(name)) return "redis";
+    return "memory";
+}
+
 std::string online_json(const std::vector<std::string>& online) {
     std::string out = R"({"online":[)";
     for (std::size_t i = 0; i < online.size(); ++i) out += (i ? "," : "") + quoted(online[i]);
@@ -219,6 +233,7 @@ public:
                                            "Users this instance announced online or offline", "online=\"true\"")),
           went_offline_(c.metrics().counter("yunity_presence_changes_total",
                                             "Users this instance announced online or offline", "online=\"false\"")) {
+        if (settings_.store.empty()) settings_.store = default_store(c);
         if (settings_.store != "redis" && settings_.store != "memory")
             throw std::runtime_error("setting \"store\" must be \"redis\" or \"memory\", not " +
                                      quoted(settings_.store));
@@ -317,7 +332,9 @@ public:
 
 private:
     void join(const std::string& user) {
-        if (++connections_[user] == 1) run(up_lua, {user});
+        if (++connections_[user] > 1) return;
+        if (link_) return run(up_lua, {user});
+        went_online_.fetch_add(1);  // memory: the change is this instance's to know
     }
 
     void leave(const std::string& user) {
@@ -325,7 +342,8 @@ private:
         if (it == connections_.end()) return;
         if (--it->second > 0) return;
         connections_.erase(it);
-        run(down_lua, {user});
+        if (link_) return run(down_lua, {user});
+        went_offline_.fetch_add(1);
     }
 
     // Every write to redis is counted until answered (or failed), so that a stopping instance closes its link
