@@ -20,8 +20,10 @@ Server::Server(Options options, std::filesystem::path default_plugin_dir)
     std::set<std::string, std::less<>> names;
     for (const auto& lib : libraries_) {
         names.insert(lib.info().name);
+        loaded_names_.list.emplace_back(lib.info().name);
         logger_->debug("loaded plugin {} from {}", lib.info().name, lib.path().string());
     }
+    services_.emplace(loaded_plugins_service, &loaded_names_);  // before any plugin exists: constructors may ask
     for (auto& m : options_.config.GetObject()) {
         if (!m.value.IsObject()) continue;
         if (!names.count(std::string_view(m.name.GetString(), m.name.GetStringLength())))

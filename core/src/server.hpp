@@ -8,6 +8,8 @@
 #include "registry.hpp"
 #include "router.hpp"
 
+#include <yunity/loaded_plugins.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -48,6 +50,12 @@ private:
     // Members are destroyed bottom-up: the libraries (declared first) outlive everything their code made.
     Options options_;
     std::vector<PluginLibrary> libraries_;
+    // Their names, the service "loaded-plugins" (yunity/loaded_plugins.hpp).
+    class LoadedNames final : public LoadedPlugins {
+    public:
+        std::vector<std::string> list;
+        const std::vector<std::string>& names() const override { return list; }
+    } loaded_names_;
     MetricsRegistry metrics_;
     std::map<std::string, void*, std::less<>> services_;
     std::unique_ptr<boost::asio::io_context> io_holder_;

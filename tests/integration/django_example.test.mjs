@@ -1,53 +1,69 @@
-// The Django example site (examples/django) in a real browser (Debian's chromium, headless, driven by
-// playwright-core), with a real redis-server, the real yunity-sockets reading Django's HttpOnly session cookie,
-// and the site run by Debian's python3-django: log in through the form, see a notification sent from Django,
-// log out in another tab, and see nothing more on the page that stayed open.
+// The Django example site (examples/django) as its one command, examples/django/run, starts it: a real redis-server,
+// the real yunity-sockets with examples/django/yunity-sockets.json (reading Django's HttpOnly session cookie) and
+// the site run by Debian's python3-django, all on private ports. In a real browser (Debian's chromium, headless,
+// driven by playwright-core): log in through the form, see a notification sent from Django, log out in another
+// tab, and see nothing more on the page that stayed open. And run refuses to start the site when yunity-sockets
+// cannot come up.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Redis, Server, TIME_FACTOR, freePort, httpGet, sleep, until } from './lib/harness.mjs';
+import { BIN, Redis, TIME_FACTOR, freePort, httpGet, sleep, until } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const PYTHON = process.env.PYTHON || '/usr/bin/python3';
-const site = path.resolve(import.meta.dirname, '../../examples/django');
+const RUN = path.resolve(import.meta.dirname, '../../examples/django/run');
 
-let redis, server, django, browser, siteUrl, djangoLog = '';
+let redis, site, browser, siteUrl, adminPort;
+
+// examples/django/run on free ports, against `redis`, with the build's yunity-sockets (YUNITY_BIN: nothing is
+// set up or built). In its own process group, so that stopping it stops what it started whatever happens.
+async function startRun(ports = {}) {
+  // Three different ports: freePort() may well give the same one twice in a row.
+  const taken = new Set([redis.port, ...Object.values(ports)]);
+  const another = async () => { for (;;) { const p = await freePort(); if (!taken.has(p)) { taken.add(p); return p; } } };
+  const env = { ...process.env, YUNITY_BIN: BIN, REDIS_PORT: String(redis.port),
+    SITE_PORT: String(ports.site ?? await another()), SOCKETS_PORT: String(ports.sockets ?? await another()),
+    ADMIN_PORT: String(ports.admin ?? await another()),
+    STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'ys-django-')) };
+  const proc = spawn(RUN, [], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = { proc, env, output: '', exit: new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal }))) };
+  proc.stdout.on('data', (d) => { run.output += d; });
+  proc.stderr.on('data', (d) => { run.output += d; });
+  return run;
+}
+
+// A timer that does not keep the test process alive once everything else is done.
+const timeout = (ms, value) => new Promise((r) => setTimeout(() => r(value), ms).unref());
+
+async function stopRun(run) {
+  if (!run || run.proc.exitCode !== null || run.proc.signalCode !== null) return;
+  try { process.kill(-run.proc.pid, 'SIGTERM'); } catch {}
+  await Promise.race([run.exit, timeout(5000)]);
+  try { process.kill(-run.proc.pid, 'SIGKILL'); } catch {}
+}
 
 before(async () => {
   redis = await Redis.start();
-  const port = await freePort();
-  siteUrl = `http://127.0.0.1:${port}`;
-  // As examples/django/yunity-sockets.json: the session cookie, and only the site's own pages may connect.
-  server = await Server.start({ redis, config: { 'redis-session': { cookie: 'sessionid' },
-    socketio: { allowed_origins: [siteUrl] } } });
-  await server.waitLog(/redis: subscribed to notifications/);
-  await server.waitLog(/redis link up/);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-django-'));
-  const env = { ...process.env, EXAMPLE_DB: path.join(dir, 'db.sqlite3'), REDIS_URL: redis.url,
-    SOCKETS_URL: `http://127.0.0.1:${server.port}` };
-  for (const command of [['migrate', '--verbosity', '0'], ['demo_users']]) {
-    const r = spawnSync(PYTHON, ['manage.py', ...command], { cwd: site, env, encoding: 'utf8' });
-    assert.equal(r.status, 0, `manage.py ${command[0]}: ${r.stdout}${r.stderr}`);
-  }
-  django = spawn(PYTHON, ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload'], { cwd: site, env });
-  django.stdout.on('data', (d) => { djangoLog += d; });
-  django.stderr.on('data', (d) => { djangoLog += d; });
-  await until(async () => { try { return (await httpGet(`${siteUrl}/login/`)).status === 200; } catch { return false; } },
-    'the Django site to answer', 15000, 100);
+  site = await startRun();
+  siteUrl = `http://127.0.0.1:${site.env.SITE_PORT}`;
+  adminPort = site.env.ADMIN_PORT;
+  await until(async () => {
+    if (site.proc.exitCode !== null) throw new Error(`examples/django/run exited:\n${site.output}`);
+    try { return (await httpGet(`${siteUrl}/login/`)).status === 200; } catch { return false; }
+  }, 'the Django site to answer', 30000 * TIME_FACTOR, 100);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 });
 after(async () => {
   await browser?.close();
-  django?.kill();
-  await server?.stop();
+  await stopRun(site);
   await redis?.stop();
-  if (process.exitCode) console.log(djangoLog);
+  if (process.exitCode) console.log(site?.output);
 });
 
 async function logIn(context, username) {
@@ -73,7 +89,7 @@ const shown = (page) => page.$$eval('#messages li', (items) => items.map((li) =>
 
 // The users the server holds for the open connections (the admin port's report).
 async function connectedUsers() {
-  const report = JSON.parse((await httpGet(`http://127.0.0.1:${server.adminPort}/`)).text);
+  const report = JSON.parse((await httpGet(`http://127.0.0.1:${adminPort}/`)).text);
   return report.connections.map((c) => c.userId);
 }
 
@@ -109,5 +125,22 @@ test('log in, receive a notification sent from Django, log out, receive nothing 
   } finally {
     await alice.close();
     await bob.close();
+  }
+});
+
+test('run stops with an error, and starts no site, when yunity-sockets cannot come up', async () => {
+  const taken = net.createServer();  // the socket.io port, taken
+  await new Promise((r) => taken.listen(0, '127.0.0.1', r));
+  const run = await startRun({ sockets: taken.address().port });
+  try {
+    const { code } = await Promise.race([run.exit, timeout(30000 * TIME_FACTOR, { code: 'still running' })]);
+    assert.equal(code, 1, run.output);
+    assert.match(run.output, /yunity-sockets did not come up on ports \d+ and \d+/);
+    assert.match(run.output, /address already in use|Address already in use/i);  // the log's tail, shown
+    assert.doesNotMatch(run.output, /open http:/);
+    await assert.rejects(httpGet(`http://127.0.0.1:${run.env.SITE_PORT}/login/`));
+  } finally {
+    await stopRun(run);
+    taken.close();
   }
 });

@@ -223,6 +223,43 @@ class SignalsTest(unittest.TestCase):
         sub.close()
 
 
+class StreamSettingTest(unittest.TestCase):
+    def test_stream_in_the_django_setting_sends_through_the_stream_a_redis_streams_server_reads(self):
+        import yunity_sockets
+        from django.test import Client, override_settings
+        stream = f"ys-django-stream-{uuid.uuid4().hex}"
+        streams = harness.Server(redis_server.url, plugins=["socketio", "redis-session", "redis-streams", "admin-http"],
+                                 config={"redis-streams": {"stream": stream}})
+        sub = redis_server.client.pubsub()
+        try:
+            streams.wait_log(r"redis: ready: reading stream " + stream)
+            user = make_user()
+            key = log_in(Client(), user)
+            client = harness.Client(streams, key)
+            try:
+                harness.until(lambda: streams.user_of(key) == str(user.pk), "the connection to be the user's")
+                sub.subscribe("notifications")
+                sub.get_message(timeout=1)
+                settings = {"REDIS_URL": redis_server.url, "STREAM": stream, "STREAM_MAXLEN": 50}
+                with override_settings(YUNITY_SOCKETS=settings):
+                    entry = yunity_sockets.notify(user, {"text": "by stream"})
+                self.assertRegex(entry, r"^\d+-\d+$")  # XADD's entry id, not PUBLISH's count
+                self.assertEqual(redis_server.client.xrange(stream),
+                                 [(entry, {"notification": json.dumps({"users": [user.pk], "data": {"text": "by stream"}},
+                                                                      separators=(",", ":"))})])
+                client.wait_messages(1)
+                self.assertEqual(client.messages, [{"data": {"text": "by stream"}}])
+                self.assertIsNone(sub.get_message(timeout=0.5))  # nothing went to the channel
+                # Without STREAM the same call publishes again.
+                yunity_sockets.notify(user, "by channel")
+                self.assertEqual(json.loads(sub.get_message(timeout=2)["data"]), {"users": [user.pk], "data": "by channel"})
+            finally:
+                client.stop()
+        finally:
+            sub.close()
+            streams.stop()
+
+
 class SyncCommandTest(unittest.TestCase):
     def test_every_live_logged_in_session_is_written_with_its_remaining_time(self):
         from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY

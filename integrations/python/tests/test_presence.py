@@ -1,6 +1,7 @@
 """yunity_sockets.online() and the `presence` channel against the real presence plugin: two real yunity-sockets
-instances on one real redis, clients on each, and one instance killed with SIGKILL."""
+instances on one real redis, clients on each, and one instance killed with SIGKILL or stopped with SIGTERM."""
 import json
+import re
 import time
 import unittest
 import urllib.request
@@ -41,6 +42,13 @@ def connect(server, user):
     client = harness.Client(server, session)
     harness.until(lambda: server.user_of(session) == user, f"the connection to be {user}'s")
     return client
+
+
+def instance_in_redis(server):
+    """Whether redis still has the instance's entry or its set of users."""
+    instance = re.search(r"presence as instance (\S+) in ", server.output.text()).group(1)
+    return (redis_server.client.zscore("presence:instances", instance) is not None
+            or redis_server.client.exists(f"presence:instance:{instance}"))
 
 
 class Changes:
@@ -123,6 +131,48 @@ class PresenceTest(unittest.TestCase):
             on_a.stop()
             on_b.stop()
 
+    def test_the_users_of_an_instance_stopped_with_sigterm_go_offline_within_two_seconds_and_are_announced(self):
+        alone, shared = f"t-{uuid.uuid4().hex[:8]}", f"b-{uuid.uuid4().hex[:8]}"
+        clients = [connect(self.a, alone), connect(self.a, shared), connect(self.b, shared)]
+        try:
+            harness.until(lambda: self.client.online([alone, shared]) == {alone, shared}, "both online", 2)
+            self.changes.wait(2)
+            self.a.proc.terminate()  # SIGTERM: a graceful stop, with its clients still connected
+            stopped = time.monotonic()
+            harness.until(lambda: not self.online(alone), "the stopped instance's user offline", 2)
+            self.changes.wait(3, 2)
+            self.assertLess(time.monotonic() - stopped, 2 * harness.TIME_FACTOR)
+            self.assertEqual(self.a.proc.wait(5), 0)
+            self.assertEqual(self.changes.seen[2:], [{"user": alone, "online": False}])
+            # The user b still holds stays online, unannounced, also once b's sweeps have run past a's ttl.
+            time.sleep(TTL + REFRESH)
+            self.assertTrue(self.online(shared))
+            self.assertEqual(self.changes.poll()[2:], [{"user": alone, "online": False}])
+            log = self.a.output.text()
+            self.assertIn("presence: this instance stops; 1 of its users went offline", log)
+            self.assertNotIn("work still pending", log)  # the link closed once redis had answered, not at the cut
+            self.assertFalse(instance_in_redis(self.a))
+        finally:
+            for c in clients:
+                c.stop()
+
+    def test_the_only_instance_stopped_with_sigterm_announces_its_users_offline(self):
+        self.b.stop()  # nobody is left to sweep after a
+        user = f"o-{uuid.uuid4().hex[:8]}"
+        client = connect(self.a, user)
+        try:
+            harness.until(lambda: self.online(user), "online", 2)
+            self.changes.wait(1)
+            self.a.proc.terminate()
+            stopped = time.monotonic()
+            harness.until(lambda: not self.online(user), "offline after SIGTERM", 2)
+            self.assertEqual(self.changes.wait(2, 2), [{"user": user, "online": True}, {"user": user, "online": False}])
+            self.assertLess(time.monotonic() - stopped, 2 * harness.TIME_FACTOR)
+            self.assertEqual(self.a.proc.wait(5), 0)
+            self.assertFalse(instance_in_redis(self.a))
+        finally:
+            client.stop()
+
     def test_counts_in_stats_and_metrics(self):
         users = [f"c-{uuid.uuid4().hex[:8]}" for _ in range(2)]
         clients = [connect(self.b, u) for u in users] + [connect(self.b, users[0])]
@@ -142,12 +192,15 @@ class PresenceTest(unittest.TestCase):
 
 
 class MemoryPresenceTest(unittest.TestCase):
-    """No redis at all: memory-session's sessions, and GET /presence answers from this instance."""
+    """No redis at all: memory-session's sessions, and GET /presence answers from this instance. No "store" is
+    set: with no plugin that talks to redis, presence keeps to memory by itself (and --redis, which names a port
+    nobody listens on, is never tried)."""
 
     def test_get_presence_on_the_admin_port(self):
-        server = harness.Server(plugins=["socketio", "memory-session", "admin-http", "presence"],
-                                config={"presence": {"store": "memory"}})
+        server = harness.Server(f"redis://127.0.0.1:{harness.free_port()}/0",
+                                plugins=["socketio", "memory-session", "admin-http", "presence"])
         try:
+            self.assertIn("presence of this instance's users, in memory", server.output.text())
             request = urllib.request.Request(f"http://127.0.0.1:{server.admin_port}/sessions/m-session",
                                              data=b'"m1"', method="PUT",
                                              headers={"Content-Type": "application/json"})
@@ -155,12 +208,16 @@ class MemoryPresenceTest(unittest.TestCase):
             client = harness.Client(server, "m-session")
             harness.until(lambda: server.user_of("m-session") == "m1", "the connection to be m1's")
             self.assertEqual(server.admin("/presence?users=m1,m2"), {"online": ["m1"]})
-            self.assertEqual(server.admin("/stats")["presence"]["users"], 1)
+            self.assertEqual(server.admin("/stats")["presence"],
+                             {"users": 1, "announced_online": 1, "announced_offline": 0})
             client.stop()
             harness.until(lambda: server.admin("/presence?users=m1,m2") == {"online": []}, "m1 offline", 2)
+            self.assertEqual(server.admin("/stats")["presence"],
+                             {"users": 0, "announced_online": 1, "announced_offline": 1})
             with self.assertRaises(urllib.error.HTTPError) as refused:
                 server.admin("/presence")
             self.assertEqual(refused.exception.code, 400)
+            self.assertNotIn("redis", server.output.text())  # nothing tried to reach one
         finally:
             server.stop()
 

@@ -15,10 +15,15 @@
 // one key, for any number of instances, where per-instance keys would need a SCAN; and redis's own clock, read in
 // the scripts, makes the instances' (and the web servers') clocks irrelevant.
 //
-// With store "memory" there is no redis: presence is this instance's connections, answered on the admin port.
+// A graceful stop removes this instance's entries and announces the users no other instance holds, before the
+// link closes (the core drains its loop after the plugins' stop()).
+//
+// With store "memory" there is no redis: presence is this instance's connections, answered on the admin port. It
+// is the default when no other plugin of the server talks to redis (the embedded mode).
 #include "redis_link.hpp"
 
 #include <yunity/admin_routes.hpp>
+#include <yunity/loaded_plugins.hpp>
 #include <yunity/plugin.hpp>
 #include <yunity/quoted.hpp>
 #include <yunity/settings_table.hpp>
@@ -40,7 +45,7 @@ namespace yunity::presence {
 namespace {
 
 struct Settings {
-    std::string store = "redis";
+    std::string store;  // none: see default_store()
     std::string prefix = "presence:";
     std::string channel = "presence";
     std::chrono::milliseconds ttl{20000};
@@ -55,8 +60,9 @@ const SettingsTable<Settings>& settings_table() {
     static const SettingsTable<Settings> table{
         S{"store", &Settings::store,
           "`redis`: presence across every instance sharing the redis of `--redis`; `memory`: this instance's "
-          "connections only, no redis (with memory-session)"}
-            .non_empty(),
+          "connections only, no redis (the embedded mode)"}
+            .non_empty()
+            .default_text("`redis` when redis-session, redis-pubsub or redis-streams is loaded, else `memory`"),
         S{"prefix", &Settings::prefix,
           "the keys are `<prefix>user:<user>`, `<prefix>instances` and "
           "`<prefix>instance:<id>`"}
@@ -122,25 +128,40 @@ end
 return gone
 )";
 
-// KEYS: instances; ARGV: prefix, channel. Removes every instance whose time ran out, and its entries; a user left
-// with no live entry goes offline. Only the call that removes an instance announces its users. Returns how many.
-constexpr std::string_view sweep_lua = R"(
-local prefix, channel = ARGV[1], ARGV[2]
-local gone = 0
-for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
-  redis.call('ZREM', KEYS[1], dead)
-  local users = prefix .. 'instance:' .. dead
+// remove(instances, prefix, channel, id): removes instance `id` and its entries; a user left with no live entry
+// goes offline. Returns how many did. Only the call that removes an instance announces its users.
+constexpr std::string_view remove_lua = R"(
+local function remove(instances, prefix, channel, id)
+  redis.call('ZREM', instances, id)
+  local users = prefix .. 'instance:' .. id
+  local gone = 0
   for _, user in ipairs(redis.call('SMEMBERS', users)) do
     local key = prefix .. 'user:' .. user
-    if redis.call('ZREM', key, dead) == 1 and redis.call('ZCOUNT', key, '(' .. now, '+inf') == 0 then
+    if redis.call('ZREM', key, id) == 1 and redis.call('ZCOUNT', key, '(' .. now, '+inf') == 0 then
       redis.call('DEL', key)
       redis.call('PUBLISH', channel, cjson.encode({user = user, online = false}))
       gone = gone + 1
     end
   end
   redis.call('DEL', users)
+  return gone
+end
+)";
+
+// KEYS: instances; ARGV: prefix, channel. Removes every instance whose time ran out. Returns how many users went
+// offline.
+constexpr std::string_view sweep_lua = R"(
+local gone = 0
+for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+  gone = gone + remove(KEYS[1], ARGV[1], ARGV[2], dead)
 end
 return gone
+)";
+
+// KEYS: instances; ARGV: prefix, channel, me. This instance stops: its entries go at once, rather than a ttl
+// later by another instance's sweep. Returns how many users went offline.
+constexpr std::string_view leave_lua = R"(
+return remove(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 )";
 
 // KEYS: user keys. The 1-based indexes of those with a live entry (what yunity_sockets.online() runs too).
@@ -185,6 +206,17 @@ std::vector<std::string> asked_users(const AdminRequest& req) {
     return users;
 }
 
+// The default store: redis when the server talks to redis anyway (its sessions or its notifications come from
+// there), memory when it does not (the embedded mode: memory-session, http-publish). Not "when --redis is
+// given": the URL has a default, which the stock set uses without naming it.
+std::string default_store(const PluginContext& c) {
+    const auto* loaded = c.service<LoadedPlugins>();
+    if (!loaded) return "redis";
+    for (const auto* name : {"redis-session", "redis-pubsub", "redis-streams"})
+        if (loaded->contains(name)) return "redis";
+    return "memory";
+}
+
 std::string online_json(const std::vector<std::string>& online) {
     std::string out = R"({"online":[)";
     for (std::size_t i = 0; i < online.size(); ++i) out += (i ? "," : "") + quoted(online[i]);
@@ -201,6 +233,7 @@ public:
                                            "Users this instance announced online or offline", "online=\"true\"")),
           went_offline_(c.metrics().counter("yunity_presence_changes_total",
                                             "Users this instance announced online or offline", "online=\"false\"")) {
+        if (settings_.store.empty()) settings_.store = default_store(c);
         if (settings_.store != "redis" && settings_.store != "memory")
             throw std::runtime_error("setting \"store\" must be \"redis\" or \"memory\", not " +
                                      quoted(settings_.store));
@@ -223,6 +256,7 @@ public:
     void start() override {
         const auto& name = c_.plugin_name();
         c_.bus().subscribe<events::MembershipChanged>(name, [this](const events::MembershipChanged& e) {
+            if (stopping_) return;  // stop() removed every entry of this instance
             auto it = user_of_.find(e.connection);
             if (it != user_of_.end() && e.user && it->second == *e.user) return;
             if (it != user_of_.end()) {
@@ -235,6 +269,7 @@ public:
             }
         });
         c_.bus().subscribe<events::ConnectionClosed>(name, [this](const events::ConnectionClosed& e) {
+            if (stopping_) return;
             auto it = user_of_.find(e.connection);
             if (it == user_of_.end()) return;
             leave(it->second);
@@ -268,15 +303,38 @@ public:
         schedule_refresh();
     }
 
+    // The connections close after this (the transport stops later, and the core drains the loop for at most
+    // shutdown_timeout): their users are taken off here, all at once, and the link stays up until redis has
+    // answered every write, this one last.
     void stop() override {
         if (stats_) stats_->remove("presence");
+        stopping_ = true;
         refresh_timer_.cancel();
-        if (link_) link_->stop();
+        if (!link_) return;
+        if (link_->connected()) {
+            ++writes_;
+            link_->command({"EVAL", std::string(now_lua) + std::string(remove_lua) + std::string(leave_lua), "1",
+                            settings_.prefix + "instances", settings_.prefix, settings_.channel, settings_.instance},
+                           [this](const redis::Reply* reply, const std::string& error) {
+                               if (!reply) c_.logger()->warn("presence: removing this instance failed: {}", error);
+                               else if (reply->is_integer()) {
+                                   went_offline_.fetch_add(reply->integer);
+                                   c_.logger()->info("presence: this instance stops; {} of its users went offline",
+                                                     reply->integer);
+                               }
+                               write_done();
+                           });
+        }
+        if (writes_ == 0) stop_link();
     }
+
+    ~PresencePlugin() override { stop_link(); }
 
 private:
     void join(const std::string& user) {
-        if (++connections_[user] == 1) run(up_lua, {user});
+        if (++connections_[user] > 1) return;
+        if (link_) return run(up_lua, {user});
+        went_online_.fetch_add(1);  // memory: the change is this instance's to know
     }
 
     void leave(const std::string& user) {
@@ -284,13 +342,26 @@ private:
         if (it == connections_.end()) return;
         if (--it->second > 0) return;
         connections_.erase(it);
-        run(down_lua, {user});
+        if (link_) return run(down_lua, {user});
+        went_offline_.fetch_add(1);
+    }
+
+    // Every write to redis is counted until answered (or failed), so that a stopping instance closes its link
+    // only after the last one.
+    void write_done() {
+        if (--writes_ == 0 && stopping_) stop_link();
+    }
+
+    void stop_link() {
+        if (!link_ || link_stopped_) return;
+        link_stopped_ = true;
+        link_->stop();  // fails what is still pending: write_done() finds link_stopped_ set
     }
 
     // Runs up_lua or down_lua for `users`, in batches. Nothing is queued while the link is down: the resync after
     // reconnecting sets redis straight.
     void run(std::string_view script, const std::vector<std::string>& users) {
-        if (!link_ || !link_->connected()) return;
+        if (!link_ || !link_->connected() || stopping_) return;
         const bool up = script == up_lua;
         for (std::size_t from = 0; from < users.size(); from += batch) {
             const auto to = std::min(users.size(), from + batch);
@@ -301,23 +372,27 @@ private:
             argv.insert(argv.end(), {settings_.instance, std::to_string(settings_.ttl.count()), settings_.channel});
             argv.insert(argv.end(), users.begin() + static_cast<std::ptrdiff_t>(from),
                         users.begin() + static_cast<std::ptrdiff_t>(to));
+            ++writes_;
             link_->command(std::move(argv), [this, up](const redis::Reply* reply, const std::string& error) {
-                if (!reply) return c_.logger()->warn("presence update failed: {}", error);
-                if (reply->is_integer()) (up ? went_online_ : went_offline_).fetch_add(reply->integer);
+                if (!reply) c_.logger()->warn("presence update failed: {}", error);
+                else if (reply->is_integer()) (up ? went_online_ : went_offline_).fetch_add(reply->integer);
+                write_done();
             });
         }
     }
 
     void sweep() {
-        link_->command({"EVAL", std::string(now_lua) + std::string(sweep_lua), "1", settings_.prefix + "instances",
-                        settings_.prefix, settings_.channel},
+        ++writes_;
+        link_->command({"EVAL", std::string(now_lua) + std::string(remove_lua) + std::string(sweep_lua), "1",
+                        settings_.prefix + "instances", settings_.prefix, settings_.channel},
                        [this](const redis::Reply* reply, const std::string& error) {
-                           if (!reply) return c_.logger()->warn("presence sweep failed: {}", error);
-                           if (reply->is_integer() && reply->integer > 0) {
+                           if (!reply) c_.logger()->warn("presence sweep failed: {}", error);
+                           else if (reply->is_integer() && reply->integer > 0) {
                                went_offline_.fetch_add(reply->integer);
                                c_.logger()->info("presence: {} users of stopped instances went offline",
                                                  reply->integer);
                            }
+                           write_done();
                        });
     }
 
@@ -343,7 +418,7 @@ private:
     }
 
     void refresh() {
-        if (!link_->connected()) return;
+        if (!link_->connected() || stopping_) return;
         auto users = local_users();
         if (users.empty()) {
             run_up_empty();  // still alive, with nobody: others must not sweep this instance
@@ -355,10 +430,11 @@ private:
 
     // up_lua with no users: stamps only the instance itself.
     void run_up_empty() {
+        ++writes_;
         link_->command({"EVAL", std::string(now_lua) + std::string(up_lua), "2", settings_.prefix + "instances",
                         settings_.prefix + "instance:" + settings_.instance, settings_.instance,
                         std::to_string(settings_.ttl.count()), settings_.channel},
-                       [](const redis::Reply*, const std::string&) {});
+                       [this](const redis::Reply*, const std::string&) { write_done(); });
     }
 
     void schedule_refresh() {
@@ -404,6 +480,9 @@ private:
     AdminStats* stats_ = nullptr;
     std::unordered_map<ConnectionId, std::string> user_of_;
     std::unordered_map<std::string, std::size_t> connections_;  // user -> their connections here
+    std::size_t writes_ = 0;                                    // writes sent to redis and not answered yet
+    bool stopping_ = false;
+    bool link_stopped_ = false;
 };
 
 }  // namespace
