@@ -12,6 +12,10 @@ std::string encode_record(const std::string& start, const std::string& session_i
 
 // A replay from the log reads this many entries (every user's) per round trip.
 constexpr std::size_t log_page = 1000;
+// A replay goes out in slices of about this many bytes, the next once the transport has written the last: well
+// under any sensible max_queue_bytes (1 MB by default), so that a client far behind is not cut off as too slow.
+constexpr std::size_t slice_bytes = 128 * 1024;
+constexpr std::size_t deliver_overhead = 64;  // the event's name and offset around each payload, roughly
 
 }  // namespace
 
@@ -147,7 +151,11 @@ void Recovery::finish(ConnectionId id, const std::string& user) {
         return fail(id, "offset unknown");  // the session stays: live notifications from now on
     }
     succeed(id, pending.pid, missed.size());
-    for (const auto* e : missed) bus_.publish(events::Deliver{{id}, "message", e->payload, e->offset});
+    if (missed.empty()) return;
+    Replay replay{user, std::move(pending.pid), {}, {}, false, false, false, {}, {}, 0};
+    replay.found.reserve(missed.size());
+    for (const auto* e : missed) replay.found.push_back(Held{e->offset, e->payload});
+    send_slice(id, replays_.insert_or_assign(id, std::move(replay)).first->second, false);
 }
 
 // The client's pid is its own again (the next drop writes its record again), it has seen everything routed so far,
@@ -166,7 +174,8 @@ void Recovery::succeed(ConnectionId id, const std::string& pending_pid, std::siz
 }
 
 void Recovery::replay_from_log(ConnectionId id, std::string user, std::string pid, std::string after) {
-    replays_[id] = Replay{std::move(user), std::move(pid), std::move(after), last_log_routed_, true, {}, {}};
+    replays_[id] =
+        Replay{std::move(user), std::move(pid), std::move(after), last_log_routed_, true, true, false, {}, {}, 0};
     read_page(id);
 }
 
@@ -202,14 +211,37 @@ void Recovery::on_page(ConnectionId id, NotificationLog::Page page) {
 
 // The end of a replay from the log: the answer, then what was found (when recovered), then what was held.
 void Recovery::release(ConnectionId id, Replay& replay, bool recovered, const std::string& reason) {
-    auto node = replays_.extract(id);
     if (recovered) succeed(id, replay.pid, replay.found.size());
     else fail(id, reason);
-    if (recovered)
-        for (auto& h : replay.found)
-            bus_.publish(events::Deliver{{id}, "message", std::move(h.payload), std::move(h.offset)});
-    for (auto& h : replay.held)
+    if (!recovered) replay.found.clear();
+    replay.reading = false;
+    send_slice(id, replay, false);
+}
+
+// Sends the next slice (everything, with `all`), and asks the transport to say when it is written; the replay
+// ends, and the connection is live again, once found and held are both sent.
+void Recovery::send_slice(ConnectionId id, Replay& replay, bool all) {
+    std::size_t bytes = 0;
+    const auto total = [&] { return replay.found.size() + replay.held.size(); };
+    while (replay.sent < total() && (all || bytes < slice_bytes)) {
+        auto& h = replay.sent < replay.found.size() ? replay.found[replay.sent]
+                                                    : replay.held[replay.sent - replay.found.size()];
+        ++replay.sent;
+        bytes += deliver_overhead + (h.payload ? h.payload->size() : 0);
         bus_.publish(events::Deliver{{id}, "message", std::move(h.payload), std::move(h.offset)});
+    }
+    if (replay.sent == total()) {
+        replays_.erase(id);
+        return;
+    }
+    replay.awaiting_drain = true;
+    bus_.publish(events::AwaitDrain{id});
+}
+
+void Recovery::drained(ConnectionId id) {
+    auto it = replays_.find(id);
+    if (it == replays_.end() || !std::exchange(it->second.awaiting_drain, false)) return;
+    send_slice(id, it->second, false);
 }
 
 void Recovery::hold_for_replays(std::vector<ConnectionId>& targets, const events::Notification& n) {
@@ -223,9 +255,15 @@ void Recovery::hold_for_replays(std::vector<ConnectionId>& targets, const events
                                      return true;
                                  }),
                   targets.end());
-    // Live notifications piling up faster than the log is read: give up the replay, send what was held.
-    for (auto id : over)
-        if (auto r = replays_.find(id); r != replays_.end()) release(id, r->second, false, "too far behind");
+    // Live notifications piling up faster than the log is read: give up the replay, send what was held. Faster
+    // than the client takes the slices: send the rest at once, and the transport's bound decides (a client cut
+    // off as too slow comes back from its last offset).
+    for (auto id : over) {
+        auto r = replays_.find(id);
+        if (r == replays_.end()) continue;
+        if (r->second.reading) release(id, r->second, false, "too far behind");
+        else send_slice(id, r->second, true);
+    }
 }
 
 void Recovery::fail(ConnectionId id, const std::string& reason) {

@@ -55,6 +55,7 @@ public:
     void authenticated(ConnectionId id);
     void resolved(const std::string& session_id);
     void resume(const events::Resume& e);
+    void drained(ConnectionId id);  // the transport wrote the last slice
 
     // At shutdown, before the plugins stop: every live connection's record, while the stores can still take
     // them. Closings after this write nothing.
@@ -79,14 +80,19 @@ private:
         std::string offset;
         std::shared_ptr<const std::string> payload;
     };
-    struct Replay {  // from the log, under way
+    // A replay under way: read from the log (`reading`), then sent in slices, each once the transport has
+    // written the last (`found`, then `held`). The connection's live notifications are held until the end.
+    struct Replay {
         std::string user;
         std::string pid;   // the pid the client came back with; empty for an explicit resume
         std::string next;  // read after this
         std::string upto;  // the last of the log's notifications routed before it joined (empty: the log's start)
         bool first = true;
+        bool reading = true;
+        bool awaiting_drain = false;
         std::vector<Held> found;  // the user's, to send once the whole range is read
         std::vector<Held> held;   // live ones meanwhile, to send after them
+        std::size_t sent = 0;     // of found, then of held
     };
 
     template <typename Service>
@@ -105,6 +111,7 @@ private:
     void on_page(ConnectionId id, NotificationLog::Page page);
     void succeed(ConnectionId id, const std::string& pending_pid, std::size_t replayed);
     void release(ConnectionId id, Replay& replay, bool recovered, const std::string& reason);
+    void send_slice(ConnectionId id, Replay& replay, bool all);
     void save(ConnectionId id, const Tracked& t);
     void on_taken(ConnectionId id, std::optional<std::string> record, const std::string& error);
     void try_finish(ConnectionId id);

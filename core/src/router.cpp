@@ -40,6 +40,7 @@ void Router::subscribe() {
         recovery_.resolved(e.session_id);
     });
     bus_.subscribe<Resume>("core", [this](const Resume& e) { recovery_.resume(e); });
+    bus_.subscribe<Drained>("core", [this](const Drained& e) { recovery_.drained(e.connection); });
     bus_.subscribe<Notification>("core", [this](const Notification& e) {
         notifications_.fetch_add(1, std::memory_order_relaxed);
         recovery_.routed(e);

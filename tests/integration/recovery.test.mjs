@@ -197,6 +197,32 @@ test('2.x: authenticate with the last offset replays what was missed, tells so, 
   } finally { b.close(); }
 });
 
+test('2.x: a replay three times the slow-client bound goes out in slices: nothing cut, every one in order', async () => {
+  const user = unique('u');
+  const session = await login(user);
+  const a = await client2(session);
+  await server.waitMembership(session, user, a);
+  await publish([user], 0);
+  await messageCount(a, 1);
+  const last = a.messageOffsets.at(-1);
+  a.close();
+  // 3,000 notifications of 1 KB while away: 3 MB to replay, where a connection may hold 1 MB (max_queue_bytes).
+  const pad = 'x'.repeat(1000);
+  await Promise.all(Array.from({ length: 3000 }, (_, i) => redis.command('PUBLISH', 'notifications',
+    JSON.stringify({ users: [user], data: { i: i + 1, pad } }))));
+  const b = await client2(session, last);
+  try {
+    await until(() => b.resumed.length === 1, 'the resumed event');
+    assert.deepEqual(b.resumed[0], { recovered: true, replayed: 3000 });
+    await messageCount(b, 3000, 20000 * TIME_FACTOR);
+    await publish([user], 'live');
+    await messageCount(b, 3001);
+    assert.deepEqual(b.messages.slice(0, 3000).map((m) => m.data.i), Array.from({ length: 3000 }, (_, i) => i + 1));
+    assert.equal(b.messages[3000].data, 'live');
+    assert.equal(b.connected, true, 'not cut off as too slow');
+  } finally { b.close(); }
+});
+
 test('2.x: an offset the history does not hold is a gap the client is told of; live goes on', async () => {
   const user = unique('u');
   const session = await login(user);

@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -124,6 +125,8 @@ struct Core {
         bus.subscribe<events::Deliver>("test", [this](const events::Deliver& d) {
             for (auto c : d.connections) seen.push_back("deliver #" + std::to_string(c) + " " + d.offset);
         });
+        bus.subscribe<events::AwaitDrain>(
+            "test", [this](const events::AwaitDrain& a) { seen.push_back("await #" + std::to_string(a.connection)); });
         bus.subscribe<events::Authenticate>(
             "test", [this](const events::Authenticate& a) { authenticates.push_back(a.session_id); });
     }
@@ -380,4 +383,49 @@ TEST_CASE("recovery from the log: a gap is told, what was held still comes; befo
     log.answer({note({"u"}, "2-1")}, true);
     c.run();
     CHECK(c.seen.empty());
+}
+
+TEST_CASE("recovery: a long replay goes out in slices, each after the transport wrote the last; live ones after") {
+    Core c;
+    c.open(1, "");
+    c.bus.publish(events::Authenticate{1, "s"});
+    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.bus.publish(note({"u"}, "1-0"));
+    for (int i = 1; i <= 3000; ++i) c.bus.publish(note({"u"}, "1-" + std::to_string(i), std::string(100, 'x')));
+    c.run();
+    c.seen.clear();
+    c.bus.publish(events::Resume{1, "", "1-0"});
+    c.run();
+    const auto delivered = [&] {
+        return std::count_if(c.seen.begin(), c.seen.end(), [](const auto& s) { return s.rfind("deliver", 0) == 0; });
+    };
+    REQUIRE(c.seen.front() == "resumed #1 ok  3000");
+    REQUIRE(c.seen.back() == "await #1");  // a slice, then the wait
+    const auto first = delivered();
+    CHECK(first > 100);
+    CHECK(first * 164 <= 128 * 1024 + 164);  // a slice stays near its size
+    c.bus.publish(note({"u"}, "1-3001"));    // live meanwhile: after the replay
+    c.bus.publish(events::Drained{7});       // another connection's: nothing
+    c.run();
+    CHECK(delivered() == first);
+    int slices = 1;
+    while (c.seen.back() == "await #1") {
+        c.bus.publish(events::Drained{1});
+        c.run();
+        ++slices;
+        REQUIRE(slices < 20);
+    }
+    CHECK(slices >= 4);
+    CHECK(delivered() == 3001);
+    std::vector<std::string> order;
+    for (const auto& s : c.seen)
+        if (s.rfind("deliver", 0) == 0) order.push_back(s);
+    CHECK(order[0] == "deliver #1 1-1");
+    CHECK(order[2999] == "deliver #1 1-3000");
+    CHECK(order[3000] == "deliver #1 1-3001");
+    c.seen.clear();
+    c.bus.publish(events::Drained{1});  // late: nothing more to send
+    c.bus.publish(note({"u"}, "1-3002"));
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"deliver #1 1-3002"});
 }

@@ -136,6 +136,13 @@ void Engine::resumed(const events::Resumed& answer) {
     if (it != by_id_.end()) it->second->on_resumed(answer);
 }
 
+void Engine::await_drain(const events::AwaitDrain& request) {
+    auto it = by_id_.find(request.connection);
+    if (it != by_id_.end()) it->second->await_drain();
+}
+
+void Engine::drained(Session& s) { context_.bus().publish(events::Drained{s.id()}); }
+
 void Engine::transport_changed(Session& s) { context_.bus().publish(events::TransportChanged{s.id(), "websocket"}); }
 
 void Engine::closed(Session& s, CloseReason reason) {

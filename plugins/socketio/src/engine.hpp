@@ -54,6 +54,9 @@ public:
     void resume(Session& session, std::string pid, std::string offset);
     // The core's answer to a resume: to the session, if it is still ours.
     void resumed(const events::Resumed& answer);
+    // The core waits for a session's queue to be written (AwaitDrain); the session says so (Drained).
+    void await_drain(const events::AwaitDrain& request);
+    void drained(Session& session);
     void transport_changed(Session& session);
     void closed(Session& session, CloseReason reason);
 

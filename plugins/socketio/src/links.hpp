@@ -45,6 +45,9 @@ class WebsocketLink {
 public:
     virtual ~WebsocketLink() = default;
     virtual SendStatus send(Frame frame) = 0;
+    // Tells the session (Session::on_drained) once every frame sent so far has been written: at once, from the
+    // loop, when none is waiting.
+    virtual void watch_drain() = 0;
     // Closes the websocket: with a close frame (1001 going away at shutdown), or, for a client that is too
     // slow or broken, by shutting the socket at once.
     virtual void close(CloseReason reason) = 0;

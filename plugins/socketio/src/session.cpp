@@ -438,6 +438,8 @@ void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
         for (auto& f : pending) {
             if (websocket_->send(std::move(f)) == SendStatus::over_limit) return close(CloseReason::too_slow);
         }
+        // What the core waits to hear about moved to the websocket's queue.
+        if (std::exchange(drain_awaited_, false)) websocket_->watch_drain();
         return;
     }
     // Anything else over a probing websocket is a client error: drop the probe, keep polling.
@@ -512,6 +514,25 @@ void Session::flush_poll() {
     respond(out);
     queue_.clear();
     queued_bytes_ = 0;
+    if (std::exchange(drain_awaited_, false)) on_drained();
+}
+
+// Over the websocket its link says when its queue is written; over polling, the queue is gone once a GET has
+// taken it (its response is bounded by the queue's bound).
+void Session::await_drain() {
+    if (closed()) return;
+    if (websocket_ && transport_ == Transport::websocket) return websocket_->watch_drain();
+    if (queue_.empty()) {
+        boost::asio::post(engine_.io(), [weak = weak_from_this()] {
+            if (auto self = weak.lock()) self->on_drained();
+        });
+        return;
+    }
+    drain_awaited_ = true;
+}
+
+void Session::on_drained() {
+    if (!closed()) engine_.drained(*this);
 }
 
 void Session::answer_waiter(std::string_view packet) {

@@ -54,6 +54,10 @@ public:
     // The core's answer to this session's resume: a recovering CONNECT is answered now; an explicit resume gets
     // the `resumed` event. The replayed notifications follow as deliveries.
     void on_resumed(const events::Resumed& answer);
+    // The core waits to hear when what was sent so far has left the session (a replay goes out in slices).
+    void await_drain();
+    // From the websocket link: what it held when asked has been written.
+    void on_drained();
     const std::shared_ptr<const Handshake>& handshake() const { return handshake_; }
     // A plain Engine.IO session of a plugin's path: messages go to the bus as they are, no Socket.IO layer.
     bool raw() const { return !raw_path_.empty(); }
@@ -144,6 +148,7 @@ private:
     // here (websockets have their own queue) nor await an ack.
     std::vector<Frame> queue_;  // while polling
     std::size_t queued_bytes_ = 0;
+    bool drain_awaited_ = false;  // the core waits for the polling queue to be taken (then hears Drained)
     std::shared_ptr<PollWaiter> waiter_;
     bool base64_ = false;
     std::string jsonp_index_;

@@ -200,7 +200,20 @@ void WebsocketConnection::begin_close(ws::CloseCode code, bool final) {
     write();
 }
 
+void WebsocketConnection::watch_drain() {
+    if (!frames_.empty() || write_waiting_) {
+        drain_watched_ = true;
+        return;
+    }
+    boost::asio::post(executor(), [weak = std::weak_ptr<WebsocketConnection>(shared_from_this())] {
+        if (auto self = weak.lock())
+            if (auto s = self->session_.lock()) s->on_drained();
+    });
+}
+
 void WebsocketConnection::drained() {
+    if (std::exchange(drain_watched_, false))
+        if (auto s = session_.lock()) s->on_drained();
     if (state_ == State::sending_final_close) return cut();
     if (state_ != State::sending_close) return;
     enter(State::draining);

@@ -56,6 +56,7 @@ public:
     void run(WebsocketStart start);
 
     SendStatus send(Frame frame) override;
+    void watch_drain() override;
     void close(CloseReason reason) override;
     void shutdown() override;
     void flush() override;
@@ -121,6 +122,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
     Protocol protocol_;
     bool flush_scheduled_ = false;
+    bool drain_watched_ = false;  // the session waits to hear that the queue was written
     State state_ = State::open;
 };
 

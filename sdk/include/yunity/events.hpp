@@ -154,8 +154,10 @@ struct Resume {
 // The core's answer to a Resume, published before anything it replays. `recovered` false tells the client it
 // missed notifications it will not get (its app refetches its state), with the reason: "recovery off",
 // "unknown pid" (never given, expired or already used), "no session", "logged out", "offset unknown" (older than
-// the history, trimmed, or of another run), "records unavailable". `pid` is what the client keeps: the one it
-// came back with when recovered, else the connection's new one.
+// the history, or of another run), "offset too old" (older than the recovery window), "entries trimmed" or
+// "entries deleted" (gone from the source's log), "stream gone", "too far behind" (more to replay than the
+// history's size), "log unavailable", "records unavailable", "already resumed" (one resume per connection).
+// `pid` is what the client keeps: the one it came back with when recovered, else the connection's new one.
 struct Resumed {
     static constexpr EventKind kind = 17;
     ConnectionId connection = 0;
@@ -163,6 +165,21 @@ struct Resumed {
     std::string pid;
     std::string reason;
     std::size_t replayed = 0;  // notifications that follow as Delivers
+};
+
+// The core asks a transport to say (with Drained) when what it has sent this connection so far has left the
+// server: a long replay goes out in slices, each after the last was written, so that a client far behind is
+// never sent more at once than its queue's bound (max_queue_bytes) and is not cut off as too slow. A transport
+// that writes Delivers must answer each, once (at once when nothing is queued); a connection that closes first
+// needs no answer.
+struct AwaitDrain {
+    static constexpr EventKind kind = 18;
+    ConnectionId connection = 0;
+};
+
+struct Drained {
+    static constexpr EventKind kind = 19;
+    ConnectionId connection = 0;
 };
 
 // A connection switched transport (the polling → websocket upgrade).
@@ -357,6 +374,10 @@ inline std::string describe(EventKind kind, const void* event) {
             return "Resumed #" + std::to_string(e.connection) +
                    (e.recovered ? ", " + std::to_string(e.replayed) + " replayed" : " not: " + e.reason);
         }
+        case AwaitDrain::kind:
+            return "AwaitDrain #" + std::to_string(static_cast<const AwaitDrain*>(event)->connection);
+        case Drained::kind:
+            return "Drained #" + std::to_string(static_cast<const Drained*>(event)->connection);
         case EngineSend::kind: {
             auto& e = *static_cast<const EngineSend*>(event);
             return "EngineSend to " + std::to_string(e.connections.size()) + " connections, " +
