@@ -436,4 +436,32 @@ TEST_SUITE("socketio engine") {
                            {ws->id(), CloseReason::server_shutdown}, {polling->id(), CloseReason::server_shutdown}});
     }
 
+    TEST_CASE("await drain: polling answers once a GET took the queue; a websocket once its link has written") {
+        Fixture f;
+        std::vector<yunity::ConnectionId> drained;
+        f.context.bus().subscribe<yunity::events::Drained>(
+            "test", [&](const yunity::events::Drained& e) { drained.push_back(e.connection); });
+        auto polling = f.polling_session(Protocol::eio4_sio5);
+        polling->on_post({eio::Packet{eio::PacketType::message, false, "0"}});  // the CONNECT's answer is queued
+        polling->await_drain();
+        f.context.run_for(10ms);
+        CHECK(drained.empty());  // the CONNECT's answer waits for a GET
+        auto poll = std::make_shared<MemoryPoll>();
+        CHECK(polling->on_poll(poll, {}));
+        f.context.run_for(10ms);
+        CHECK(poll->body->starts_with("40{\"sid\":"));
+        CHECK(drained == std::vector<yunity::ConnectionId>{polling->id()});
+        polling->await_drain();  // nothing queued: at once, from the loop
+        f.context.run_for(10ms);
+        CHECK(drained.size() == 2);
+
+        auto link = std::make_shared<MemoryLink>();
+        auto ws = f.websocket_session(Protocol::eio3_sio4, link);
+        ws->await_drain();
+        CHECK(link->drain_watches == 1);  // the link says when (WebsocketConnection::drained)
+        ws->on_drained();
+        f.context.run_for(10ms);
+        CHECK(drained.back() == ws->id());
+    }
+
 }  // TEST_SUITE
