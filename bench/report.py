@@ -91,7 +91,7 @@ def plot(runs, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(15, 10))
-    colors = {"yunity": "tab:blue", "baseline": "tab:orange"}
+    colors = {"yunity": "tab:blue", "baseline": "tab:orange", "norecovery": "tab:green", "streams": "tab:purple"}
     styles = ["-", "--", ":", "-."]
 
     # Latency: the share of deliveries slower than x, per fixed-rate fan-out phase (log-log shows the tail).

@@ -57,6 +57,12 @@ public:
     void resume(const events::Resume& e);
     void drained(ConnectionId id);  // the transport wrote the last slice
 
+    // Once every plugin has started (and provided its services): the log is looked up once, not per notification.
+    void plugins_started() {
+        log_ = service<NotificationLog>();
+        services_known_ = true;
+    }
+
     // At shutdown, before the plugins stop: every live connection's record, while the stores can still take
     // them. Closings after this write nothing.
     void save_all();
@@ -100,9 +106,8 @@ private:
         return find_service_ ? static_cast<Service*>(find_service_(Service::service_name)) : nullptr;
     }
     RecoveryRecords& records();
-    NotificationLog* log() {  // looked up until found: plugins provide their services as they start
-        if (!log_) log_ = service<NotificationLog>();
-        return log_;
+    NotificationLog* log() {  // looked up until the plugins have started, then kept: no lookup per notification
+        return services_known_ ? log_ : service<NotificationLog>();
     }
     std::string newest_offset();
     void hold_for_replays(std::vector<ConnectionId>& targets, const events::Notification& n);
@@ -133,7 +138,8 @@ private:
     std::unordered_map<ConnectionId, Replay> replays_;
     std::string last_routed_;
     std::string last_log_routed_;
-    NotificationLog* log_ = nullptr;  // connections that asked once: a second resume is refused
+    NotificationLog* log_ = nullptr;
+    bool services_known_ = false;  // connections that asked once: a second resume is refused
     bool saved_all_ = false;
     std::atomic<std::uint64_t>& recovered_;
     std::atomic<std::uint64_t>& replayed_;

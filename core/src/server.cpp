@@ -88,6 +88,7 @@ void Server::run() {
             throw StartupError("plugin " + name + " failed to start: " + e.what());
         }
     }
+    recovery_->plugins_started();
     logger_->info("yunity-sockets running with {} plugins", plugins_.size());
 
     signals_->add(SIGINT);
