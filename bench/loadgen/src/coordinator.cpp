@@ -290,6 +290,66 @@ rapidjson::Value Coordinator::run_hold(const Phase& phase) {
     return v;
 }
 
+// Notifications for users that no client holds (as for the users of other instances, when several share a redis):
+// the server parses and routes each, and sends nothing. The server's CPU over the phase, per notification, is what
+// an instance pays for a notification that is not for it.
+rapidjson::Value Coordinator::run_foreign(const Phase& phase) {
+    auto& a = doc_.GetAllocator();
+    RedisPipe pub(options_.redis_host, options_.redis_port);
+    const std::string padding(options_.payload_bytes, 'x');
+    std::size_t redis_errors = 0;
+    std::uint64_t published = 0;
+    std::string json;
+    const auto before = sample_servers();
+    const auto t0 = now_ns();
+    const auto end = t0 + static_cast<std::int64_t>(phase.seconds * 1e9);
+    for (auto now = now_ns(); now < end; now = now_ns()) {
+        const auto target = static_cast<std::uint64_t>(static_cast<double>(now - t0) / 1e9 * phase.rate);
+        auto due = std::min<std::uint64_t>(target > published ? target - published : 0, 2000);
+        if (pub.pending() > 50000) due = 0;
+        for (std::uint64_t i = 0; i < due; ++i, ++published) {
+            json = "{\"users\":[";
+            for (std::size_t j = 0; j < plan_.users_per_notification(); ++j) {
+                if (j) json += ',';
+                json += "\"nobody-" + std::to_string(published) + "-" + std::to_string(j) + "\"";
+            }
+            json += "],\"data\":{\"k\":2,\"x\":\"" + padding + "\"}}";
+            pub.append(publish_command(options_, json));
+        }
+        if (due) pub.flush();
+        bool redis_ready = false;
+        poll_workers(due ? 0 : 1, pub.fd(), &redis_ready);
+        if (redis_ready) pub.read_available(redis_errors);
+    }
+    const auto published_end = now_ns();
+    while (pub.pending() > 0 && seconds_since(published_end) < 5) {
+        bool redis_ready = false;
+        poll_workers(5, pub.fd(), &redis_ready);
+        if (redis_ready) pub.read_available(redis_errors);
+    }
+    // The server may still be working through what redis handed it: let it finish before its CPU is read.
+    const auto settle = now_ns();
+    while (seconds_since(settle) < 1.0) poll_workers(100);
+    const auto after = sample_servers();
+    const double seconds = static_cast<double>(published_end - t0) / 1e9;
+    const double cpu = after.cpu_s - before.cpu_s;
+    const double us_per = published ? cpu * 1e6 / static_cast<double>(published) : 0;
+    if (redis_errors) fail(phase.name + ": " + std::to_string(redis_errors) + " commands failed");
+    std::fprintf(stderr,
+                 "ys-loadgen: %-24s %8.0f notifications/s for users nobody holds, server cpu %.0f%%: %.2f us each\n",
+                 phase.name.c_str(), static_cast<double>(published) / seconds, 100.0 * cpu / (seconds + 1.0), us_per);
+    rapidjson::Value v(rapidjson::kObjectType);
+    v.AddMember("kind", "foreign", a);
+    v.AddMember("name", rapidjson::Value(phase.name.c_str(), a), a);
+    v.AddMember("seconds", phase.seconds, a);
+    v.AddMember("notifications", published, a);
+    v.AddMember("notifications_per_second", round_to(static_cast<double>(published) / seconds, 0), a);
+    v.AddMember("users_per_notification", static_cast<std::uint64_t>(plan_.users_per_notification()), a);
+    v.AddMember("server_cpu_seconds", round_to(cpu, 3), a);
+    v.AddMember("server_us_per_notification", round_to(us_per, 2), a);
+    return v;
+}
+
 rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     auto& a = doc_.GetAllocator();
     send_all("phase " + std::to_string(next_seq_));
@@ -453,23 +513,23 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     // The kernel's part: what no change to the server's own code removes while each delivery is its own write.
     const double system_cpu = after.system_cpu_s - before.system_cpu_s;
     v.AddMember("server_system_cpu_share", round_to(duration > 0 ? system_cpu / duration : 0, 3), a);
-    v.AddMember("server_system_cpu_us_per_delivery",
-                round_to(got ? system_cpu * 1e6 / static_cast<double>(got) : 0, 3), a);
+    v.AddMember("server_system_cpu_us_per_delivery", round_to(got ? system_cpu * 1e6 / static_cast<double>(got) : 0, 3),
+                a);
     v.AddMember("server_rss_kb", after.rss_kb, a);
     v.AddMember("loadgen_cpu_share",
                 round_to(duration > 0 ? (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0, 3), a);
 
-    std::fprintf(stderr,
-                 "ys-loadgen: %-22s %9.0f deliveries/s (%llu notifications, %llu deliveries)  latency us p50 %.0f  "
-                 "p99 %.0f  p99.9 %.0f  max %.0f  lost %llu dup %llu  cpu: server %.0f%% (kernel %.0f%%) loadgen %.0f%%\n",
-                 phase.name.c_str(), static_cast<double>(received_at_end) / phase.seconds,
-                 static_cast<unsigned long long>(published), static_cast<unsigned long long>(got),
-                 static_cast<double>(histogram.percentile(0.5)) / 1e3,
-                 static_cast<double>(histogram.percentile(0.99)) / 1e3,
-                 static_cast<double>(histogram.percentile(0.999)) / 1e3, static_cast<double>(histogram.max()) / 1e3,
-                 static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup),
-                 duration > 0 ? 100 * cpu / duration : 0, duration > 0 ? 100 * system_cpu / duration : 0,
-                 duration > 0 ? 100 * (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0);
+    std::fprintf(
+        stderr,
+        "ys-loadgen: %-22s %9.0f deliveries/s (%llu notifications, %llu deliveries)  latency us p50 %.0f  "
+        "p99 %.0f  p99.9 %.0f  max %.0f  lost %llu dup %llu  cpu: server %.0f%% (kernel %.0f%%) loadgen %.0f%%\n",
+        phase.name.c_str(), static_cast<double>(received_at_end) / phase.seconds,
+        static_cast<unsigned long long>(published), static_cast<unsigned long long>(got),
+        static_cast<double>(histogram.percentile(0.5)) / 1e3, static_cast<double>(histogram.percentile(0.99)) / 1e3,
+        static_cast<double>(histogram.percentile(0.999)) / 1e3, static_cast<double>(histogram.max()) / 1e3,
+        static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup),
+        duration > 0 ? 100 * cpu / duration : 0, duration > 0 ? 100 * system_cpu / duration : 0,
+        duration > 0 ? 100 * (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0);
     return v;
 }
 
@@ -548,6 +608,8 @@ int Coordinator::run() {
                 phases.PushBack(run_fanout(phase), a);
             } else if (phase.kind == Phase::Kind::hold) {
                 phases.PushBack(run_hold(phase), a);
+            } else if (phase.kind == Phase::Kind::foreign) {
+                phases.PushBack(run_foreign(phase), a);
             } else {
                 const auto before = sample_servers();
                 const auto loadgen_before_storm = sample_loadgen();
@@ -557,8 +619,8 @@ int Coordinator::run() {
                 const auto loadgen_after_storm = sample_loadgen();
                 auto v = connect_json(r, "storm", counters);
                 v.AddMember("server_cpu_seconds", round_to(after.cpu_s - before.cpu_s, 3), a);
-                v.AddMember("loadgen_cpu_seconds",
-                            round_to(loadgen_after_storm.cpu_s - loadgen_before_storm.cpu_s, 3), a);
+                v.AddMember("loadgen_cpu_seconds", round_to(loadgen_after_storm.cpu_s - loadgen_before_storm.cpu_s, 3),
+                            a);
                 v.AddMember("server_rss_kb", after.rss_kb, a);
                 std::fprintf(stderr,
                              "ys-loadgen: storm: %llu clients dropped and reconnected: all sent authenticate after "

@@ -10,10 +10,10 @@
 
 #include <rapidjson/document.h>
 
+#include <sys/types.h>
 #include <cstdint>
 #include <deque>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace yunity::bench {
@@ -58,6 +58,7 @@ private:
                                   const std::vector<std::pair<std::string, std::uint64_t>>& counters_before);
     rapidjson::Value run_fanout(const Phase& phase);
     rapidjson::Value run_hold(const Phase& phase);
+    rapidjson::Value run_foreign(const Phase& phase);
     ServerSample sample_servers() const { return sample(options_.server_pids); }
     // The loadgen's own processes: whether the load generator, not the server, was the limit.
     ServerSample sample_loadgen() const;

@@ -49,7 +49,8 @@ std::uint64_t count(std::string_view text, const std::string& what) {
     return value;
 }
 
-// fanout:RATE:SECONDS (RATE in deliveries per second, or "max"), storm, hold:SECONDS.
+// fanout:RATE:SECONDS (RATE in deliveries per second, or "max"), storm, hold:SECONDS, foreign:RATE:SECONDS (RATE in
+// notifications per second for users no client holds: what an instance spends on others' notifications).
 Phase parse_phase(const std::string& text) {
     Phase p;
     p.name = text;
@@ -63,7 +64,8 @@ Phase parse_phase(const std::string& text) {
     }
     const auto bad = [&] {
         return UsageError("--phase '" + text +
-                          "': expected fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm or hold:SECONDS");
+                          "': expected fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm, hold:SECONDS or "
+                          "foreign:RATE:SECONDS");
     };
     if (parts[0] == "fanout" && (parts.size() == 3 || (parts.size() == 4 && parts[1] == "max"))) {
         p.kind = Phase::Kind::fanout;
@@ -71,6 +73,11 @@ Phase parse_phase(const std::string& text) {
         p.seconds = number(parts[2], "--phase " + text);
         if (p.seconds <= 0) throw bad();
         if (parts.size() == 4) p.window = count(parts[3], "--phase " + text);
+    } else if (parts[0] == "foreign" && parts.size() == 3) {
+        p.kind = Phase::Kind::foreign;
+        p.rate = number(parts[1], "--phase " + text);
+        p.seconds = number(parts[2], "--phase " + text);
+        if (p.seconds <= 0 || p.rate <= 0) throw bad();
     } else if (parts[0] == "storm" && parts.size() == 1) {
         p.kind = Phase::Kind::storm;
     } else if (parts[0] == "hold" && parts.size() == 2) {
@@ -112,7 +119,7 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
         ("users-per-notification,m", po::value(&o.users_per_notification)->default_value(o.users_per_notification), "distinct users each notification names")
         ("payload-bytes", po::value(&o.payload_bytes)->default_value(o.payload_bytes), "padding in each notification")
         ("window", po::value(&o.window)->default_value(o.window), "deliveries in flight for fanout:max (a phase's own WINDOW overrides it)")
-        ("phase", po::value(&phases)->composing(), "fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm, hold:SECONDS; in order, after connecting")
+        ("phase", po::value(&phases)->composing(), "fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm, hold:SECONDS, foreign:RATE:SECONDS; in order, after connecting")
         ("server-pid", po::value(&o.server_pids)->composing(), "a server process to read RSS and CPU time from; repeatable")
         ("label", po::value(&o.label), "name of the run in the JSON")
         ("note", po::value(&o.note), "free text kept in the JSON")
@@ -132,8 +139,9 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
     }
     help_shown = vm.count("help") > 0;
     if (help_shown) {
-        std::cout << desc << "\nExample: ys-loadgen --url http://127.0.0.1:5000 -n 10000 -k 2 --phase fanout:50000:10 "
-                             "--phase fanout:max:10 --phase storm\n";
+        std::cout << desc
+                  << "\nExample: ys-loadgen --url http://127.0.0.1:5000 -n 10000 -k 2 --phase fanout:50000:10 "
+                     "--phase fanout:max:10 --phase storm\n";
         return o;
     }
     if (urls.empty()) urls.push_back("http://127.0.0.1:5000");
@@ -158,7 +166,8 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
                          std::to_string(per_notification) + ")");
     for (const auto& p : o.phases)
         if (p.window != 0 && p.window < per_notification)
-            throw UsageError("--phase " + p.name + ": the window must be at least the deliveries of one notification (" +
+            throw UsageError("--phase " + p.name +
+                             ": the window must be at least the deliveries of one notification (" +
                              std::to_string(per_notification) + ")");
     if (o.source_addresses == 0 || o.source_addresses > 250) throw UsageError("--source-addresses: 1 to 250");
     if (o.per_process < 100) throw UsageError("--per-process: at least 100");

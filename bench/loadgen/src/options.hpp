@@ -23,12 +23,12 @@ struct Target {
 };
 
 struct Phase {
-    enum class Kind { fanout, storm, hold };
+    enum class Kind { fanout, storm, hold, foreign };
     Kind kind = Kind::fanout;
-    double rate = 0;     // fanout: deliveries per second; 0 = as fast as the window lets
+    double rate = 0;     // fanout: deliveries per second; 0 = as fast as the window lets; foreign: notifications/s
     double seconds = 0;  // fanout and hold: how long
     std::uint64_t window = 0;  // fanout:max: deliveries in flight (0: --window)
-    std::string name;    // as written on the command line, for the report
+    std::string name;          // as written on the command line, for the report
 };
 
 struct Options {
@@ -46,8 +46,8 @@ struct Options {
     int eio = 4;               // 3, 4, or 0 for half of each
     double polling_share = 0;  // of the connections, long-polling instead of websocket
     std::size_t source_addresses = 8;
-    std::size_t processes = 0;         // 0: as many as the open-file limit asks for
-    std::size_t per_process = 18000;   // sockets one worker may hold (the hard limit is 20,000 here)
+    std::size_t processes = 0;        // 0: as many as the open-file limit asks for
+    std::size_t per_process = 18000;  // sockets one worker may hold (the hard limit is 20,000 here)
     std::size_t connect_concurrency = 500;
     std::size_t storm_concurrency = 0;  // 0: every client at once
 
@@ -63,8 +63,8 @@ struct Options {
     double probe_interval_ms = 10;
     double connect_timeout_s = 120;
     double drain_timeout_s = 15;
-    std::uint64_t seed = 0;        // 0: from the clock
-    std::uint64_t user_base = 0;   // 0: from the seed, so that runs never share users
+    std::uint64_t seed = 0;       // 0: from the clock
+    std::uint64_t user_base = 0;  // 0: from the seed, so that runs never share users
 
     std::size_t users() const { return connections / per_user; }
 };
