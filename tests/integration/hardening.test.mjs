@@ -11,7 +11,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { Redis, Server, connect, until, sleep, TIME_FACTOR } from './lib/harness.mjs';
+import { BIN, Redis, Server, connect, until, sleep, TIME_FACTOR } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 const WebSocket = require('ws');
@@ -327,24 +327,39 @@ test('cookie sessions with every origin allowed: a warning at startup names the 
   assert.doesNotMatch(closed.log, /allows every origin/);
 });
 
+// The SDK's example plugin that logs every event through describe(), as a plugin's throwing handler does too.
+const EVENT_LOGGER = path.resolve(path.dirname(BIN), '../tests/plugins/event-logger.so');
+
 test('session ids and Engine.IO sids never appear in the log, at debug level, through login and logout', async () => {
   const redis = await Redis.start();
   cleanup.push(() => redis.stop());
-  const srv = await start({ redis });
+  // The stock plugins, and the event logger: every event crosses the log at info level through describe().
+  const srv = await start({ redis, plugins: ['socketio', 'redis-session', 'redis-pubsub', 'admin-http', EVENT_LOGGER] });
   await srv.waitLog(/redis: subscribed to notifications/);
   const session = `secret${Math.random().toString(36).slice(2)}`;
+  const ids = [];
   for (const version of [2, 4]) {
     const s = await connect(version, srv.url, { transports: ['polling'] }, session);
     try {
+      // An Engine.IO 3 client's sid is its public id (socket.id) too; a Socket.IO 5 client has both.
+      ids.push(s.io.engine.id, s.id);
       await redis.command('SET', `session-store-${session}`, 'u-secret');
       await srv.waitMembership(session, 'u-secret');
       await redis.command('DEL', `session-store-${session}`);
       await srv.waitMembership(session, null);
       s.emit('authenticate', { sessionId: 'x'.repeat(5000) });  // unusable: ignored, and not logged either
       await sleep(100);
-      assert.ok(!srv.log.includes(s.io.engine.id), 'the sid is not logged');
     } finally { s.close(); }
   }
+  await srv.waitLog(/\[event-logger\].*MembershipChanged #\d+ .*user "u-secret"[^]*\[event-logger\].*MembershipChanged #\d+ .*user "u-secret"/);
   assert.match(srv.log, /SessionResolved|with a session/);  // debug lines about sessions were written...
   assert.ok(!srv.log.includes(session), 'the session id is not logged');  // ...without the id
+  for (const id of ids) assert.ok(!srv.log.includes(id), `the sid or public id ${id} is not logged`);
+  // The event logger described each event that carries a session id or a public id, saying only their lengths.
+  for (const line of [/\[event-logger\].*ConnectionOpened #\d+ \(a public id of 20 characters\) polling EIO 3/,
+    /\[event-logger\].*ConnectionOpened #\d+ \(a public id of 20 characters\) polling EIO 4/,
+    /\[event-logger\].*Authenticate #\d+ \(a session id of \d+ characters\)/,
+    /\[event-logger\].*SessionResolved \(a session id of \d+ characters\) -> "u-secret"/,
+    /\[event-logger\].*MembershipChanged #\d+ \(a session id of \d+ characters\) user "u-secret"/])
+    assert.match(srv.log, line);
 });
