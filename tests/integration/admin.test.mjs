@@ -1,7 +1,9 @@
 // The admin port with real clients and a real redis: the connections report, token and redaction, metrics,
-// readiness across a redis stop and start, and the dashboard in headless Chromium.
+// readiness across a redis stop and start, the dashboard in headless Chromium, and the guard against other web
+// pages (Host, Origin, JSON-only writes) on every route family.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { Redis, Server, connect, until, sleep } from './lib/harness.mjs';
 import { uploadPastLimit } from './lib/upload.mjs';
@@ -130,6 +132,43 @@ test('a body over max_body_bytes gets 413, read by a client still uploading (lin
   assert.match(reply, /payload too large/);
   // The server goes on serving the admin port.
   assert.equal((await fetch(`${admin}/healthz`)).status, 200);
+});
+
+// One request with exactly these headers (fetch would not send a Host of our choosing).
+function request(port, method, path, headers = {}, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false,
+      headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('PUT /sessions with a body nested past 64 levels gets a 400 naming it; the server goes on', async () => {
+  // A megabyte of brackets: RapidJSON's recursive parser, which read these bodies before, overflowed its stack.
+  const srv = await Server.start({ plugins: ['socketio', 'admin-http', 'memory-session'],
+    config: { 'admin-http': { max_body_bytes: 4 * 1024 * 1024 } } });
+  const port = srv.adminPort;
+  const put = (body) => request(port, 'PUT', '/sessions/deep', { 'content-type': 'application/json' }, body);
+  try {
+    for (const body of ['['.repeat(1000000), `${'['.repeat(1000000)}"alice"${']'.repeat(1000000)}`,
+      '{"a":'.repeat(200000), `${'['.repeat(65)}"alice"${']'.repeat(65)}`]) {
+      const res = await put(body);
+      assert.equal(res.status, 400);
+      assert.deepEqual(JSON.parse(res.text), { error: 'not JSON: nested deeper than 64 levels' });
+    }
+    const shallow = await put(`${'['.repeat(64)}"alice"${']'.repeat(64)}`);
+    assert.equal(shallow.status, 400);
+    assert.match(shallow.text, /must be a string or an integer/);
+    assert.equal(srv.proc.exitCode, null);
+    assert.equal((await put('"alice"')).status, 204);
+    assert.equal((await request(port, 'GET', '/sessions')).text, '{"deep":"alice"}');
+  } finally { await srv.stop(); }
 });
 
 test('the dashboard in headless Chromium shows a live connection', async () => {
