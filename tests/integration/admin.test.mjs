@@ -1,7 +1,9 @@
 // The admin port with real clients and a real redis: the connections report, token and redaction, metrics,
-// readiness across a redis stop and start, and the dashboard in headless Chromium.
+// readiness across a redis stop and start, the dashboard in headless Chromium, and the guard against other web
+// pages (Host, Origin, JSON-only writes) on every route family.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { Redis, Server, connect, until, sleep } from './lib/harness.mjs';
 import { uploadPastLimit } from './lib/upload.mjs';
@@ -130,6 +132,104 @@ test('a body over max_body_bytes gets 413, read by a client still uploading (lin
   assert.match(reply, /payload too large/);
   // The server goes on serving the admin port.
   assert.equal((await fetch(`${admin}/healthz`)).status, 200);
+});
+
+// One request with exactly these headers (fetch would not send a Host of our choosing).
+function request(port, method, path, headers = {}, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false,
+      headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('Host, Origin and JSON-only writes are enforced over the real port, on every route family', async () => {
+  // No redis: sessions in memory (PUT /sessions/<id>) and notifications by POST /publish are the write routes.
+  const srv = await Server.start({ plugins: ['socketio', 'admin-http', 'memory-session', 'http-publish'] });
+  const port = srv.adminPort;
+  const own = `http://127.0.0.1:${port}`;
+  const json = { 'content-type': 'application/json' };
+  const routes = [
+    { method: 'GET', path: '/stats', ok: 200 },
+    { method: 'GET', path: '/metrics', ok: 200 },
+    { method: 'GET', path: '/ui', ok: 200 },
+    { method: 'GET', path: '/', ok: 200 },
+    { method: 'PUT', path: '/sessions/guarded', body: '"alice"', headers: json, ok: 204 },
+    { method: 'POST', path: '/publish', body: JSON.stringify({ users: ['alice'], data: 1 }), headers: json, ok: 202 },
+  ];
+  try {
+    for (const { method, path, body, headers = {}, ok } of routes) {
+      const call = (extra) => request(port, method, path, { ...headers, ...extra }, body);
+      const what = `${method} ${path}`;
+      // DNS rebinding: a foreign name resolving to 127.0.0.1 carries its own Host.
+      for (const host of ['evil.example', `evil.example:${port}`, 'localhost.evil.example'])
+        assert.equal((await call({ host })).status, 403, `${what} with Host ${host}`);
+      // Cross-site requests: another origin, an opaque one, or the browser saying another site made it.
+      for (const origin of ['http://evil.example', `http://evil.example:${port}`, 'null', `http://localhost:${port}`])
+        assert.equal((await call({ origin })).status, 403, `${what} from Origin ${origin}`);
+      assert.equal((await call({ 'sec-fetch-site': 'cross-site' })).status, 403, `${what} made by another site`);
+      // The page's own requests, and those of clients that are not browsers, go through.
+      const refusal = await call({ host: 'evil.example' });
+      assert.match(refusal.text, /Host not allowed/);
+      assert.equal((await call({ origin: own })).status, ok, `${what} from its own page`);
+      assert.equal((await call({ origin: own, 'sec-fetch-site': 'same-origin' })).status, ok, `${what} same-origin`);
+      assert.equal((await call({ host: `localhost:${port}`, origin: `http://localhost:${port}` })).status, ok,
+        `${what} through localhost`);
+      assert.equal((await call({})).status, ok, `${what} from a client that is not a browser`);
+      if (method === 'GET') continue;
+      // Writes take JSON only: a form (or a "simple" text body) from another site needs no CORS preflight.
+      for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain']) {
+        const res = await call({ 'content-type': type });
+        assert.equal(res.status, 415, `${what} as ${type}`);
+        assert.match(res.text, /application\/json/);
+      }
+      const untyped = await request(port, method, path, {}, body);
+      assert.equal(untyped.status, 415, `${what} without a Content-Type`);
+      assert.equal((await call({ 'content-type': 'application/json; charset=utf-8' })).status, ok, `${what} as JSON`);
+    }
+    // Nothing refused reached a handler: only the accepted PUTs logged the session in.
+    assert.equal((await request(port, 'GET', '/sessions')).text, '{"guarded":"alice"}');
+  } finally { await srv.stop(); }
+
+  // With a token, the guard answers first: a rebinding page learns nothing, not even that a token is asked for.
+  const tokened = await Server.start({ plugins: ['socketio', 'admin-http'], env: { YUNITY_ADMIN_TOKEN: 's3cret' } });
+  try {
+    const p = tokened.adminPort;
+    assert.equal((await request(p, 'GET', '/stats', { host: 'evil.example' })).status, 403);
+    assert.equal((await request(p, 'GET', '/stats', { origin: 'http://evil.example' })).status, 403);
+    assert.equal((await request(p, 'GET', '/stats')).status, 401);
+    assert.equal((await request(p, 'GET', '/stats', { authorization: 'Bearer s3cret' })).status, 200);
+    assert.equal((await request(p, 'GET', '/ui', { host: 'evil.example' })).status, 403);
+    assert.equal((await request(p, 'GET', '/ui')).status, 200);  // public: the page asks for the token itself
+  } finally { await tokened.stop(); }
+});
+
+test('PUT /sessions with a body nested past 64 levels gets a 400 naming it; the server goes on', async () => {
+  // A megabyte of brackets: RapidJSON's recursive parser, which read these bodies before, overflowed its stack.
+  const srv = await Server.start({ plugins: ['socketio', 'admin-http', 'memory-session'],
+    config: { 'admin-http': { max_body_bytes: 4 * 1024 * 1024 } } });
+  const port = srv.adminPort;
+  const put = (body) => request(port, 'PUT', '/sessions/deep', { 'content-type': 'application/json' }, body);
+  try {
+    for (const body of ['['.repeat(1000000), `${'['.repeat(1000000)}"alice"${']'.repeat(1000000)}`,
+      '{"a":'.repeat(200000), `${'['.repeat(65)}"alice"${']'.repeat(65)}`]) {
+      const res = await put(body);
+      assert.equal(res.status, 400);
+      assert.deepEqual(JSON.parse(res.text), { error: 'not JSON: nested deeper than 64 levels' });
+    }
+    const shallow = await put(`${'['.repeat(64)}"alice"${']'.repeat(64)}`);
+    assert.equal(shallow.status, 400);
+    assert.match(shallow.text, /must be a string or an integer/);
+    assert.equal(srv.proc.exitCode, null);
+    assert.equal((await put('"alice"')).status, 204);
+    assert.equal((await request(port, 'GET', '/sessions')).text, '{"deep":"alice"}');
+  } finally { await srv.stop(); }
 });
 
 test('the dashboard in headless Chromium shows a live connection', async () => {

@@ -11,7 +11,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { Redis, Server, connect, until, sleep, TIME_FACTOR } from './lib/harness.mjs';
+import { BIN, Redis, Server, connect, until, sleep, TIME_FACTOR } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 const WebSocket = require('ws');
@@ -229,6 +229,79 @@ test('nested JSON: within 64 levels it is echoed back whole; deeper closes the s
   after.close();
 });
 
+// A raw Engine.IO 4 websocket, opened but not yet joined to any namespace: the test writes the CONNECT.
+async function engineio(port) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+  ws.received = [];
+  ws.on('message', (d, binary) => ws.received.push(binary ? d : d.toString()));
+  ws.on('error', () => {});
+  ws.gone = new Promise((r) => ws.once('close', (code) => r(code)));
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  await until(() => ws.received.some((m) => typeof m === 'string' && m.startsWith('0{')), 'the open packet', 3000);
+  return ws;
+}
+const placeholder = '{"_placeholder":true,"num":0}';
+const around = (n, inner) => '['.repeat(n) + inner + ']'.repeat(n);
+
+test('nested JSON in a CONNECT\'s auth or around a binary placeholder: past 64 levels the connection closes, others go on', async () => {
+  const srv = await start({ plugins: ['socketio', 'echo'] });
+  const bystander = await socketio(srv.port);  // connected throughout: the attacks must not disturb it
+
+  // Within the limit (the outer object or array is level 1): the CONNECT is answered, on "/" and on /chat, whose
+  // hook (examples/echo) gets the auth; a binary echo comes back with its placeholder where it was, and its bytes.
+  const ok = await engineio(srv.port);
+  ok.send(`40{"a":${nested(63)}}`);
+  await until(() => ok.received.some((m) => typeof m === 'string' && m.startsWith('40{"sid"')), 'CONNECT of /', 3000);
+  ok.send(`40/chat,{"token":"t","a":${nested(63)}}`);
+  await until(() => ok.received.some((m) => typeof m === 'string' && m.startsWith('40/chat,{"sid"')), 'CONNECT of /chat', 3000);
+  ok.send(`451-7["echo",${around(62, placeholder)}]`);
+  ok.send(Buffer.from([1, 2, 3]));
+  await until(() => ok.received.includes(`461-7[${around(62, placeholder)}]`), 'the binary echo', 3000);
+  await until(() => ok.received.some((m) => Buffer.isBuffer(m) && m.equals(Buffer.from([1, 2, 3]))), 'its bytes', 3000);
+  ok.close();
+
+  // One level more (65), and far more: the packet is refused before anything reads it; the connection closes.
+  const attacks = [];
+  for (const depth of [64, 100000]) {
+    attacks.push({ packets: [`40{"a":${nested(depth)}}`] },
+      { packets: [`40/chat,{"token":"t","a":${nested(depth)}}`] },
+      { join: true, packets: [`451-1["echo",${around(depth - 1, placeholder)}]`, Buffer.from([1, 2, 3])] },
+      { join: true, packets: [`452-2["echo",${placeholder},${around(depth - 1, '{"_placeholder":true,"num":1}')}]`,
+        Buffer.from([1]), Buffer.from([2])] });
+  }
+  for (const { join, packets } of attacks) {
+    const what = `${packets[0].slice(0, 30)}... (${packets[0].length} bytes)`;
+    const from = srv.log.length;
+    const bad = await engineio(srv.port);
+    if (join) {
+      bad.send('40');
+      await until(() => bad.received.some((m) => typeof m === 'string' && m.startsWith('40{"sid"')), 'CONNECT', 3000);
+    }
+    const seen = bad.received.length;
+    for (const p of packets) bad.send(p);
+    const code = await Promise.race([bad.gone, sleep(3000 * TIME_FACTOR).then(() => 'still open')]);
+    assert.notEqual(code, 'still open', `${what} closes the connection`);
+    await srv.waitLog(/malformed Socket\.IO packet: invalid payload: nested deeper than 64 levels; closing/, 3000, from);
+    assert.deepEqual(bad.received.slice(seen).filter((m) => typeof m !== 'string' || m.startsWith('4')), [],
+      `${what}: nothing answered`);
+  }
+
+  // Over polling too: the CONNECT closes the session, whose sid is then unknown.
+  const base = `${srv.url}/socket.io/?EIO=4&transport=polling`;
+  const sid = JSON.parse((await (await fetch(base)).text()).slice(1)).sid;
+  await fetch(`${base}&sid=${sid}`, { method: 'POST', body: `40{"a":${nested(100000)}}` });
+  await until(async () => (await fetch(`${base}&sid=${sid}`)).status === 400, 'the polling session to close', 3000);
+
+  assert.equal(srv.proc.exitCode, null);
+  bystander.send('421["echo","still here"]');
+  await until(() => bystander.received.includes('431["still here"]'), 'the bystander\'s echo', 3000);
+  const after = await socketio(srv.port);
+  after.send('422["echo","after"]');
+  await until(() => after.received.includes('432["after"]'), 'an echo after the attacks', 3000);
+  after.close();
+  bystander.close();
+});
+
 test('attachments behind an ack that overflows a polling queue: the session closes, nothing more is sent', async () => {
   // The ack of a large binary echo is over the queue limit at its text frame: the session closes there, and the
   // attachments that followed were once written through the closed, released session (a use after free).
@@ -327,24 +400,39 @@ test('cookie sessions with every origin allowed: a warning at startup names the 
   assert.doesNotMatch(closed.log, /allows every origin/);
 });
 
+// The SDK's example plugin that logs every event through describe(), as a plugin's throwing handler does too.
+const EVENT_LOGGER = path.resolve(path.dirname(BIN), '../tests/plugins/event-logger.so');
+
 test('session ids and Engine.IO sids never appear in the log, at debug level, through login and logout', async () => {
   const redis = await Redis.start();
   cleanup.push(() => redis.stop());
-  const srv = await start({ redis });
+  // The stock plugins, and the event logger: every event crosses the log at info level through describe().
+  const srv = await start({ redis, plugins: ['socketio', 'redis-session', 'redis-pubsub', 'admin-http', EVENT_LOGGER] });
   await srv.waitLog(/redis: subscribed to notifications/);
   const session = `secret${Math.random().toString(36).slice(2)}`;
+  const ids = [];
   for (const version of [2, 4]) {
     const s = await connect(version, srv.url, { transports: ['polling'] }, session);
     try {
+      // An Engine.IO 3 client's sid is its public id (socket.id) too; a Socket.IO 5 client has both.
+      ids.push(s.io.engine.id, s.id);
       await redis.command('SET', `session-store-${session}`, 'u-secret');
       await srv.waitMembership(session, 'u-secret');
       await redis.command('DEL', `session-store-${session}`);
       await srv.waitMembership(session, null);
       s.emit('authenticate', { sessionId: 'x'.repeat(5000) });  // unusable: ignored, and not logged either
       await sleep(100);
-      assert.ok(!srv.log.includes(s.io.engine.id), 'the sid is not logged');
     } finally { s.close(); }
   }
+  await srv.waitLog(/\[event-logger\].*MembershipChanged #\d+ .*user "u-secret"[^]*\[event-logger\].*MembershipChanged #\d+ .*user "u-secret"/);
   assert.match(srv.log, /SessionResolved|with a session/);  // debug lines about sessions were written...
   assert.ok(!srv.log.includes(session), 'the session id is not logged');  // ...without the id
+  for (const id of ids) assert.ok(!srv.log.includes(id), `the sid or public id ${id} is not logged`);
+  // The event logger described each event that carries a session id or a public id, saying only their lengths.
+  for (const line of [/\[event-logger\].*ConnectionOpened #\d+ \(a public id of 20 characters\) polling EIO 3/,
+    /\[event-logger\].*ConnectionOpened #\d+ \(a public id of 20 characters\) polling EIO 4/,
+    /\[event-logger\].*Authenticate #\d+ \(a session id of \d+ characters\)/,
+    /\[event-logger\].*SessionResolved \(a session id of \d+ characters\) -> "u-secret"/,
+    /\[event-logger\].*MembershipChanged #\d+ \(a session id of \d+ characters\) user "u-secret"/])
+    assert.match(srv.log, line);
 });

@@ -124,6 +124,22 @@ TEST_CASE("a PUT body that names no user is refused") {
     CHECK(user(R"("\u00e9\ud83d\ude00")") == "\xC3\xA9\xF0\x9F\x98\x80");
 }
 
+TEST_CASE("a PUT body nested deeper than 64 levels is refused as such, however deep, without recursion") {
+    auto nested = [](std::size_t levels, std::string_view inner) {
+        return std::string(levels, '[') + std::string(inner) + std::string(levels, ']');
+    };
+    // Within the limit it is JSON, but not a user id.
+    CHECK(refused_body(nested(63, "\"alice\"")) == "the user id must be a string or an integer");
+    CHECK(refused_body(nested(65, "\"alice\"")) == "not JSON: nested deeper than 64 levels");
+    CHECK(refused_body(std::string(65, '[')) == "not JSON: nested deeper than 64 levels");
+    // A recursive parser overflows its stack here (max_body_bytes, 64 KB by default, may let megabytes through).
+    CHECK(refused_body(nested(1000000, "1")) == "not JSON: nested deeper than 64 levels");
+    CHECK(refused_body(std::string(1000000, '[')) == "not JSON: nested deeper than 64 levels");
+    std::string objects;
+    for (int i = 0; i < 200000; ++i) objects += "{\"a\":";
+    CHECK(refused_body(objects) == "not JSON: nested deeper than 64 levels");
+}
+
 TEST_CASE("UTF-8 validation") {
     CHECK(is_valid_utf8(""));
     CHECK(is_valid_utf8("plain"));

@@ -1,5 +1,7 @@
 #include "session_json.hpp"
 
+#include "json_reader.hpp"
+
 #include <rapidjson/encodings.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -93,9 +95,11 @@ std::optional<std::string> parse_user_body(std::string_view body, std::string& e
         error = "the body must be the user id";
         return std::nullopt;
     }
+    // The project's reader for untrusted JSON: no recursion, and nothing nested deeper than 64 levels (a user id
+    // is a string or a number, so nothing deeper is ever needed; deeper is refused as what it is).
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-    if (!doc.HasParseError()) {
+    const auto parsed = json::parse(doc, text);
+    if (!parsed.IsError()) {
         auto user = user_id(doc);
         if (!user) {
             error = "the user id must be a string or an integer";
@@ -115,7 +119,7 @@ std::optional<std::string> parse_user_body(std::string_view body, std::string& e
     }
     // What starts like JSON and is not is a mistake, not a user id that happens to begin with a quote.
     if (text.front() == '"' || text.front() == '{' || text.front() == '[') {
-        error = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError());
+        error = "not JSON: " + json::describe(parsed);
         return std::nullopt;
     }
     if (!is_valid_utf8(text)) {

@@ -284,14 +284,21 @@ struct EngineSend {
 }  // namespace events
 
 // A short human-readable summary of an event, for logs; "kind N" for kinds this SDK does not know.
+// Session ids are credentials (a session cookie's value), and a connection's public id is, for an Engine.IO 3
+// client, its sid, which lets anyone who reads it speak as that client: describe() never shows either, only
+// whether there is one and its length. The connection number (#N) is what ties log lines together.
 inline std::string describe(EventKind kind, const void* event) {
     using namespace events;
     auto opt = [](const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("none"); };
+    auto secret = [](const char* what, const std::string& v) {
+        if (v.empty()) return std::string("no ") + what;
+        return std::string("a ") + what + " of " + std::to_string(v.size()) + " characters";
+    };
     switch (kind) {
         case ConnectionOpened::kind: {
             auto& e = *static_cast<const ConnectionOpened*>(event);
-            return "ConnectionOpened #" + std::to_string(e.connection) + " " + e.public_id + " " + e.transport +
-                   " EIO " + std::to_string(engineio_version(e.protocol)) +
+            return "ConnectionOpened #" + std::to_string(e.connection) + " (" + secret("public id", e.public_id) +
+                   ") " + e.transport + " EIO " + std::to_string(engineio_version(e.protocol)) +
                    (e.handshake ? " from " + e.handshake->address : "");
         }
         case ConnectionClosed::kind: {
@@ -300,14 +307,11 @@ inline std::string describe(EventKind kind, const void* event) {
         }
         case Authenticate::kind: {
             auto& e = *static_cast<const Authenticate*>(event);
-            // Session ids are credentials (a session cookie's value): no log line ever shows one.
-            return "Authenticate #" + std::to_string(e.connection) + " (a session id of " +
-                   std::to_string(e.session_id.size()) + " characters)";
+            return "Authenticate #" + std::to_string(e.connection) + " (" + secret("session id", e.session_id) + ")";
         }
         case SessionResolved::kind: {
             auto& e = *static_cast<const SessionResolved*>(event);
-            return "SessionResolved (a session id of " + std::to_string(e.session_id.size()) + " characters) -> " +
-                   opt(e.user);
+            return "SessionResolved (" + secret("session id", e.session_id) + ") -> " + opt(e.user);
         }
         case Notification::kind: {
             auto& e = *static_cast<const Notification*>(event);
@@ -331,7 +335,8 @@ inline std::string describe(EventKind kind, const void* event) {
         }
         case MembershipChanged::kind: {
             auto& e = *static_cast<const MembershipChanged*>(event);
-            return "MembershipChanged #" + std::to_string(e.connection) + " session " + opt(e.session_id) + " user " +
+            return "MembershipChanged #" + std::to_string(e.connection) + " (" +
+                   (e.session_id ? secret("session id", *e.session_id) : std::string("no session")) + ") user " +
                    opt(e.user);
         }
         case ClientEvent::kind: {
