@@ -134,6 +134,12 @@ struct Core {
         io.restart();
         io.poll();
     }
+    // A connection without a pid (an explicit resume's) holding `session`, which is `user`'s.
+    void join(ConnectionId id, const std::string& session, const std::string& user) {
+        open(id, "");
+        bus.publish(events::Authenticate{id, session});
+        bus.publish(events::SessionResolved{session, user});
+    }
     void open(ConnectionId id, std::string pid) {
         events::ConnectionOpened e;
         e.connection = id;
@@ -239,9 +245,7 @@ TEST_CASE("recovery: unknown pid, logged out, unknown offset, no session: answer
 
 TEST_CASE("recovery: one resume per connection; a second is refused without scanning or replaying") {
     Core c;
-    c.open(1, "");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.join(1, "s", "u");
     c.bus.publish(note({"u"}, "1-1"));
     c.bus.publish(note({"u"}, "1-2"));
     c.run();
@@ -319,9 +323,7 @@ TEST_CASE("recovery from the log: pages up to the last routed, live ones held un
     Core c;
     PagedLog log;
     c.services[std::string(NotificationLog::service_name)] = &log;
-    c.open(1, "");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.join(1, "s", "u");
     c.bus.publish(note({"u"}, "5-1"));
     c.run();
     c.seen.clear();
@@ -357,9 +359,7 @@ TEST_CASE("recovery from the log: a gap is told, what was held still comes; befo
     Core c;
     PagedLog log;
     c.services[std::string(NotificationLog::service_name)] = &log;
-    c.open(1, "");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.join(1, "s", "u");
     c.bus.publish(events::Resume{1, "", "1-1"});
     c.run();
     REQUIRE(log.requests.size() == 1);
@@ -387,9 +387,7 @@ TEST_CASE("recovery from the log: a gap is told, what was held still comes; befo
 
 TEST_CASE("recovery: a long replay goes out in slices, each after the transport wrote the last; live ones after") {
     Core c;
-    c.open(1, "");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.join(1, "s", "u");
     c.bus.publish(note({"u"}, "1-0"));
     for (int i = 1; i <= 3000; ++i) c.bus.publish(note({"u"}, "1-" + std::to_string(i), std::string(100, 'x')));
     c.run();
