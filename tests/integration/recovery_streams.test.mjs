@@ -19,7 +19,7 @@ after(async () => { await redis?.stop(); });
 async function start() {
   const server = await Server.start({ redis, plugins: PLUGINS, config: CONFIG });
   await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
-    'the server to be ready', 10000);
+    'the server to be ready', 10000 * TIME_FACTOR);
   return server;
 }
 

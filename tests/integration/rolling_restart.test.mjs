@@ -55,7 +55,7 @@ after(async () => {
 async function start(port) {
   const server = await Server.start({ redis, plugins: PLUGINS, config: CONFIG, port });
   await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
-    'the server to be ready', 10000);
+    'the server to be ready', 10000 * TIME_FACTOR);
   return server;
 }
 
