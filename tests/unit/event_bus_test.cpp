@@ -136,7 +136,9 @@ TEST_CASE("describe() never shows a session id, a public id (an Engine.IO 3 clie
         {describe(events::Resumed::kind, &resumed), "Resumed #5, 3 replayed"},
         {describe(events::Resumed::kind, &refused), "Resumed #5 not: unknown pid"},
     };
-    for (const auto& [line, expected] : lines) {
+    for (const auto& entry : lines) {
+        const auto& line = entry.first;  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+        const auto& expected = entry.second;
         CAPTURE(line);
         CHECK(line == expected);
         CHECK(line.find(session) == std::string::npos);
