@@ -260,22 +260,46 @@ function certificate() {
     ca: fs.readFileSync(path.join(dir, 'cert.pem')) };
 }
 
-test('TLS: a session closed while a large frame is being written finishes that frame, then closes', async () => {
+test('TLS: a session closed while a large frame is being written finishes that frame, then closes with 1000', async () => {
   const { args, ca } = certificate();
-  // An echo larger than what the kernel's socket buffers take on loopback (several MB): its write stays in flight.
-  const srv = await start({ plugins: ['socketio', 'echo'], args,
+  // An echo far larger than what the kernel's socket buffers take on loopback while the client does not read.
+  const size = 15000000;
+  const srv = await start({ plugins: ['socketio', 'echo', 'admin-http'], args,
     config: { socketio: { max_payload: 16000000, max_queue_bytes: 64000000 } } });
-  for (let round = 0; round < 2; round++) {
+  const sentTotal = async () => metric(await metricsOf(srv), /yunity_socketio_bytes_sent_total (\d+)/);
+  const text = 'y'.repeat(size);
+  for (let round = 0; round < 3; round++) {
     const ws = await socketio(srv.port, { tls: true, ca });
-    ws._socket.pause();  // stop reading: the echo's write stays in flight
-    ws.send(`420["echo","${'y'.repeat(12000000)}"]`);
-    await sleep(500 * TIME_FACTOR);
-    ws.send('1');  // Engine.IO close: the session closes with its write still going
+    const before = await sentTotal();
+    // The client reads until the first bytes of the echo are in (its write has begun), then stops reading.
+    let received = 0;
+    const started = new Promise((resolve) => {
+      const onData = (d) => {
+        received += d.length;
+        if (received < 65536) return;
+        ws._socket.pause();
+        ws._socket.off('data', onData);
+        resolve();
+      };
+      ws._socket.on('data', onData);
+    });
+    ws.send(`420["echo","${text}"]`);
+    await Promise.race([started, sleep(20000 * TIME_FACTOR).then(() => { throw new Error('no echo began'); })]);
+    // The server's writes stall once the kernel's buffers are full, with the rest of the frame still its own: what
+    // it has handed to TLS stops growing, short of the frame.
+    let last = -1, now = await sentTotal();
+    while (now !== last) { last = now; await sleep(300); now = await sentTotal(); }
+    assert.ok(now - before < size, `the echo was written whole (${now - before} bytes) before the close: no write in flight`);
+    ws.send('1');  // Engine.IO close: the session closes with its write in flight
     await sleep(200);
     ws._socket.resume();  // the write resumes from its buffer, which must still be there
-    // Without the fix the frame's buffer was freed mid-write: the stream broke and this never ended cleanly.
-    const code = await Promise.race([ws.gone, sleep(10000 * TIME_FACTOR).then(() => 'timeout')]);
-    assert.notEqual(code, 'timeout');
+    // As designed: the frame being written is finished, then the close frame (1000) follows; what else was queued is
+    // dropped. Once, the frame's buffer was freed mid-write and the stream broke.
+    const code = await Promise.race([ws.gone, sleep(20000 * TIME_FACTOR).then(() => 'timeout')]);
+    assert.equal(code, 1000);
+    const echoes = ws.received.filter((m) => m.startsWith('430'));
+    assert.equal(echoes.length, 1, 'the echo arrived');
+    assert.ok(echoes[0] === `430["${text}"]`, `the echo arrived whole (${echoes[0].length} characters)`);
   }
   assert.equal(srv.proc.exitCode, null);
   const again = await socketio(srv.port, { tls: true, ca });
