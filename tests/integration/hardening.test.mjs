@@ -37,6 +37,22 @@ function frame(opcode, payload = Buffer.alloc(0)) {
   return Buffer.concat([head, mask, masked]);
 }
 
+// A client frame of any length, FIN set unless `fin` is false (a fragment that more follow).
+function bigFrame(opcode, payload, fin = true) {
+  payload = Buffer.from(payload);
+  const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  const first = (fin ? 0x80 : 0) | opcode;
+  let head;
+  if (payload.length < 126) head = Buffer.from([first, 0x80 | payload.length]);
+  else if (payload.length < 65536) { head = Buffer.from([first, 0x80 | 126, 0, 0]); head.writeUInt16BE(payload.length, 2); }
+  else { head = Buffer.alloc(10); head[0] = first; head[1] = 0x80 | 127; head.writeBigUInt64BE(BigInt(payload.length), 2); }
+  return Buffer.concat([head, mask, masked]);
+}
+// `buffer` cut into pieces of `size` bytes.
+const pieces = (buffer, size) => Array.from({ length: Math.ceil(buffer.length / size) },
+  (_, i) => buffer.subarray(i * size, (i + 1) * size));
+
 // A raw websocket over TCP: the upgrade is written and its 101 read; then the caller decides whether to read.
 async function rawWebsocket(port, eio) {
   const sock = net.connect(port, '127.0.0.1');
@@ -91,6 +107,44 @@ for (const [name, eio, ping] of [
     sock.destroy();
   });
 }
+
+test('input held partly read counts against max_queue_bytes: a large message sent slowly by a client that never reads', async () => {
+  // max_payload stays at its 1,000,000: only the connection's bound, 256 KB here, stops these before they end.
+  // Before, each was held whole (up to max_payload apiece, and the attachments beside a message in progress).
+  const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 262144 } } });
+  const size = 16384;
+  const shapes = {
+    // One message in 40 fragments of 16 KB (655 KB), never finished.
+    fragments: () => [bigFrame(0x1, `42["x","${'z'.repeat(size)}`, false),
+      ...Array.from({ length: 39 }, () => bigFrame(0x0, 'z'.repeat(size), false))],
+    // One frame of 900 KB, 16 KB at a time, 800 KB of it.
+    'one frame': () => pieces(bigFrame(0x1, `4${'z'.repeat(900000)}`).subarray(0, 800000), size),
+    // A binary event's attachments: the first (200 KB) whole, the second (600 KB) on its way, 16 KB at a time.
+    attachments: () => [bigFrame(0x1, '452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'),
+      bigFrame(0x2, Buffer.alloc(200000, 1)), ...pieces(bigFrame(0x2, Buffer.alloc(600000, 2)).subarray(0, 500000), size)],
+  };
+  for (const [name, shape] of Object.entries(shapes)) {
+    const sock = await rawWebsocket(srv.port, 4);
+    sock.write(frame(0x1, '40'));
+    sock.pause();  // never reads
+    const from = srv.log.length;
+    let sent = 0, gone = false;
+    sock.ended.then(() => { gone = true; });
+    for (const piece of shape()) {
+      if (gone) break;
+      sock.write(piece);
+      sent += piece.length;
+      await sleep(10);
+    }
+    const cut = await Promise.race([sock.ended.then(() => true), sleep(5000 * TIME_FACTOR).then(() => false)]);
+    assert.ok(cut, `${name}: the connection was not cut (${sent} bytes sent)`);
+    assert.ok(sent < 600000, `${name}: cut only after ${sent} bytes`);
+    await srv.waitLog(/closed: too slow \(over 262144 bytes queued or partly read\)/, 2000, from);
+    sock.destroy();
+  }
+  const metrics = await (await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).text();
+  assert.match(metrics, /yunity_socketio_disconnects_total\{reason="too slow"\} 3/);
+});
 
 test('a probing websocket that repeats its probe and never reads is dropped as too slow; polling goes on', async () => {
   const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 65536 } } });

@@ -238,7 +238,7 @@ TEST_CASE("queue bounds: a polling session and a websocket over max_queue_bytes 
     CHECK(s->closed());
     CHECK(sent == 4);  // 4 × (1000 + the entry's overhead) > 4096
     CHECK(f.closed_as("too slow") == 1);
-    CHECK(f.context.log().find("closed: too slow (over 4096 bytes queued)") != std::string::npos);
+    CHECK(f.context.log().find("closed: too slow (over 4096 bytes queued or partly read)") != std::string::npos);
 
     auto link = std::make_shared<MemoryLink>();
     link->limit = 2500;
@@ -250,6 +250,48 @@ TEST_CASE("queue bounds: a polling session and a websocket over max_queue_bytes 
     CHECK(t->closed());
     CHECK(link->closed == CloseReason::too_slow);
     CHECK(f.closed_as("too slow") == 2);
+}
+
+TEST_CASE("attachments being assembled count with the polling queue against max_queue_bytes") {
+    // max_payload is the default 1,000,000: only the connection's bound stops these.
+    Fixture f;
+    const auto binary = [](std::size_t size) { return eio::Packet{eio::PacketType::message, true, std::string(size, 'b')}; };
+    const auto text = [](std::string t) { return eio::Packet{eio::PacketType::message, false, std::move(t)}; };
+    const std::string two = R"(52-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])";
+
+    // Attachments alone: the first is held while the second is due.
+    auto s = f.polling_session(Protocol::eio4_sio5);
+    std::vector<eio::Packet> packets;
+    packets.push_back(text("0"));
+    packets.push_back(text(two));
+    packets.push_back(binary(4100));
+    s->on_post(std::move(packets));
+    CHECK(s->closed());
+    CHECK(f.closed_as("too slow") == 1);
+
+    // With the queue: 2,000 bytes held and 2,000 queued are over 4,096 together, either way round.
+    auto t = f.polling_session(Protocol::eio4_sio5);
+    packets.clear();
+    packets.push_back(text("0"));
+    packets.push_back(text(two));
+    packets.push_back(binary(2000));
+    t->on_post(std::move(packets));
+    CHECK_FALSE(t->closed());
+    CHECK(t->partial_input() == 2000 + two.size());
+    t->send({std::make_shared<const std::string>(std::string(2000, 'x')), false});
+    CHECK(t->closed());
+    CHECK(f.closed_as("too slow") == 2);
+
+    // A packet whose attachments all came holds nothing more.
+    auto u = f.polling_session(Protocol::eio4_sio5);
+    packets.clear();
+    packets.push_back(text("0"));
+    packets.push_back(text(two));
+    packets.push_back(binary(3000));
+    packets.push_back(binary(3000));
+    u->on_post(std::move(packets));
+    CHECK_FALSE(u->closed());
+    CHECK(u->partial_input() == 0);
 }
 
 TEST_CASE("two polling GETs at once close the session; a waiting GET learns of a server-side close") {

@@ -32,6 +32,11 @@ Engine::Engine(PluginContext& context, TransportConfig config)
         // plugin files and admin requests.
         max_connections_ = limit.rlim_cur > 512 ? static_cast<std::size_t>(limit.rlim_cur) - 256 : 256;
     }
+    if (config_.max_queue_bytes <= config_.max_payload)
+        context_.logger()->warn(
+            "max_queue_bytes ({}) is not above max_payload ({}): a message counts against max_queue_bytes while it "
+            "arrives, so one near max_payload cuts its connection as too slow",
+            config_.max_queue_bytes, config_.max_payload);
     context_.logger()->info("at most {} sessions at once; per client address: {}, {} before CONNECT{}",
                             max_connections_, config_.max_connections_per_address, config_.max_pending_per_address,
                             config_.trusted_proxies.empty() ? "" : "; X-Forwarded-For believed from trusted proxies");
@@ -141,7 +146,8 @@ void Engine::transport_changed(Session& s) { context_.bus().publish(events::Tran
 void Engine::closed(Session& s, CloseReason reason) {
     // A client cut off for not reading is an operator's business (a slow network, a stuck app); the rest is routine.
     if (reason == CloseReason::too_slow)
-        log().warn("connection #{} closed: too slow (over {} bytes queued)", s.id(), config_.max_queue_bytes);
+        log().warn("connection #{} closed: too slow (over {} bytes queued or partly read)", s.id(),
+                   config_.max_queue_bytes);
     else log().debug("connection #{} closed: {}", s.id(), to_string(reason));
     context_.metrics()
         .counter("yunity_socketio_disconnects_total", "Closed client connections by reason",
