@@ -146,6 +146,49 @@ test('input held partly read counts against max_queue_bytes: a large message sen
   assert.match(metrics, /yunity_socketio_disconnects_total\{reason="too slow"\} 3/);
 });
 
+test('a client that sends without pause gets its share of the loop: another client and the admin port still answered', async () => {
+  // Each connection reads at most 256 KB per turn of the loop (plain_websocket.cpp, max_reads_per_turn). Without that
+  // bound a client sending faster than the server parses holds the loop as long as it keeps sending.
+  const srv = await start({ plugins: ['socketio', 'echo', 'admin-http'] });
+  const other = await socketio(srv.port);
+  const sock = await rawWebsocket(srv.port, 4);
+  sock.write(frame(0x1, '40'));
+  // Valid events that no plugin answers, 1 KB each, written as fast as the socket takes them.
+  const chunk = Buffer.concat(Array(1024).fill(frame(0x1, `42["flood","${'f'.repeat(1000)}"]`)));
+  let flooding = true, flooded = 0, gone = false;
+  sock.ended.then(() => { gone = true; });
+  const flooder = (async () => {
+    while (flooding && !gone) {
+      flooded += chunk.length;
+      if (!sock.write(chunk)) await Promise.race([new Promise((r) => sock.once('drain', r)), sock.ended]);
+    }
+  })();
+  const began = Date.now();
+  await sleep(300);
+  const echoes = [], admin = [];
+  for (let i = 0; i < 10; i++) {
+    let t0 = Date.now();
+    other.send(`42${i}["echo",${i}]`);
+    await until(() => other.received.includes(`43${i}[${i}]`), `echo ${i}`, 20000 * TIME_FACTOR, 5);
+    echoes.push(Date.now() - t0);
+    t0 = Date.now();
+    assert.equal((await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).status, 200);
+    admin.push(Date.now() - t0);
+    await sleep(50);
+  }
+  const seconds = (Date.now() - began) / 1000;
+  flooding = false;
+  await flooder;
+  assert.ok(!gone, 'the flooding client was served, not cut');
+  // The flood was one: tens of MB while the others were being answered.
+  assert.ok(flooded > 20e6, `only ${flooded} bytes flooded in ${seconds} s`);
+  const bound = 500 * TIME_FACTOR;
+  assert.ok(Math.max(...echoes) < bound, `echoes took ${echoes.join(', ')} ms during the flood`);
+  assert.ok(Math.max(...admin) < bound, `the admin port took ${admin.join(', ')} ms during the flood`);
+  sock.destroy();
+  other.close();
+});
+
 test('a probing websocket that repeats its probe and never reads is dropped as too slow; polling goes on', async () => {
   const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 65536 } } });
   const base = `${srv.url}/socket.io/?EIO=4&transport=polling`;
