@@ -239,6 +239,47 @@ test('a flood of bare handshakes from one address holds at most its pending shar
   assert.equal(metric(m, /yunity_socketio_pending_sessions (\d+)/), 65);
 });
 
+// A raw TCP connection from `localAddress` that sends nothing; `gone` resolves when the server closes it.
+async function idle(port, localAddress = '127.0.0.1') {
+  const sock = net.connect({ port, host: '127.0.0.1', localAddress });
+  sock.on('error', () => {});
+  sock.gone = new Promise((r) => sock.once('close', () => r(true)));
+  await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
+  return sock;
+}
+const unboundOf = async (srv) => metric(await metricsOf(srv), /yunity_socketio_unbound_connections (\d+)/);
+
+test('connections without a session: max_unbound_per_address per address, closed at once beyond; others get in', async () => {
+  // The default: 64. Before, one address could hold any number, each for request_timeout_ms, and so every file
+  // descriptor.
+  const srv = await start({ plugins: ['socketio', 'admin-http'] });
+  const held = [];
+  for (let i = 0; i < 64; i++) held.push(await idle(srv.port));
+  await until(async () => (await unboundOf(srv)) === 64, '64 connections counted', 3000);
+  const t0 = Date.now();
+  const extra = await idle(srv.port);
+  assert.equal(await Promise.race([extra.gone, sleep(2000).then(() => false)]), true, 'the 65th is closed at once');
+  assert.ok(Date.now() - t0 < 2000);
+  // Another address is not locked out.
+  assert.equal((await handshake(srv.port, { localAddress: '127.0.0.2' })).status, 200);
+  let m = await metricsOf(srv);
+  assert.equal(metric(m, /yunity_socketio_refused_total\{limit="max_unbound_per_address"\} (\d+)/), 1);
+  await srv.waitLog(/closing new connections at once: max_unbound_per_address \(64 connections without a session\) reached for 127\.0\.0\.1/);
+  // A connection that made its handshake counts with its session from then on (kept alive, it is not counted
+  // again), and one closed gives its slot back: room for two more.
+  held[0].write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n');
+  held[1].destroy();
+  await until(async () => (await unboundOf(srv)) === 62, 'two slots given back', 3000);
+  const more = [await idle(srv.port), await idle(srv.port)];
+  const third = await idle(srv.port);
+  assert.equal(await Promise.race([third.gone, sleep(2000).then(() => false)]), true, 'full again');
+  for (const s of more) assert.equal(await Promise.race([s.gone, sleep(300).then(() => false)]), false);
+  m = await metricsOf(srv);
+  assert.equal(metric(m, /yunity_socketio_refused_total\{limit="max_unbound_per_address"\} (\d+)/), 2);
+  for (const s of [...held, ...more]) s.destroy();
+  await until(async () => (await unboundOf(srv)) === 0, 'every slot given back', 3000);
+});
+
 test('pending sessions live only connect_timeout_ms; a CONNECT takes a session out of the pending count', async () => {
   const srv = await start({ plugins: ['socketio', 'admin-http'],
     config: { socketio: { max_pending_per_address: 3, connect_timeout_ms: 500 } } });

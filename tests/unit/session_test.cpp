@@ -447,6 +447,51 @@ TEST_CASE("admit: max_connections, then per address max_connections_per_address 
     CHECK_FALSE(engine.admit("a", true));
 }
 
+TEST_CASE("admit_connection: max_unbound_per_address connections per address group, none counted from trusted proxies") {
+    yunity::test::TestContext context{"socketio"};
+    auto config = fast_config();
+    config.max_unbound_per_address = 2;
+    config.trusted_proxies = {"10.0.0.0/8"};
+    Engine engine{context, config};
+    const auto ip = [](const char* a) { return boost::asio::ip::make_address(a); };
+
+    auto a1 = engine.admit_connection(ip("192.0.2.1"));
+    auto a2 = engine.admit_connection(ip("::ffff:192.0.2.1"));  // the same address, mapped into IPv6
+    REQUIRE(a1);
+    REQUIRE(a2);
+    CHECK(engine.unbound_count() == 2);
+    CHECK_FALSE(engine.admit_connection(ip("192.0.2.1")));
+    CHECK(context.counter("yunity_socketio_refused_total", "limit=\"max_unbound_per_address\"") == 1);
+    CHECK(context.log().find("max_unbound_per_address (2 connections without a session) reached for 192.0.2.1") !=
+          std::string::npos);
+    // An IPv6 /64 counts as one address; another one apart.
+    auto v6a = engine.admit_connection(ip("2001:db8:1:2::1"));
+    auto v6b = engine.admit_connection(ip("2001:db8:1:2::2"));
+    REQUIRE(v6a);
+    REQUIRE(v6b);
+    CHECK_FALSE(engine.admit_connection(ip("2001:db8:1:2:ffff::3")));
+    CHECK(engine.admit_connection(ip("2001:db8:1:3::1")));  // given back at once: the optional is a temporary
+    // A trusted proxy's connections take no slot.
+    std::vector<yunity::socketio::AddressSlots::Slot> proxy;
+    for (int i = 0; i < 10; ++i) {
+        auto slot = engine.admit_connection(ip("10.1.2.3"));
+        REQUIRE(slot);
+        CHECK_FALSE(slot->held());
+        proxy.push_back(std::move(*slot));
+    }
+    CHECK(engine.unbound_count() == 4);
+
+    // A slot given back (a request for a session, or the connection's end) makes room, once.
+    a1->release();
+    a1->release();
+    CHECK(engine.unbound_count() == 3);
+    auto a3 = engine.admit_connection(ip("192.0.2.1"));
+    REQUIRE(a3);
+    CHECK_FALSE(engine.admit_connection(ip("192.0.2.1")));
+    a2.reset();
+    CHECK(engine.unbound_count() == 3);
+}
+
 TEST_CASE("close_all: every session closes with the shutdown reason, and the bus hears it of the announced ones") {
     Fixture f;
     std::vector<std::pair<yunity::ConnectionId, CloseReason>> heard;
