@@ -88,15 +88,29 @@ for (const [name, eio, ping] of [
   ['websocket PING frames', 4, frame(0x9)],
   ['Engine.IO 3 ping packets', 3, frame(0x1, '2')],
 ]) {
-  test(`a client that floods ${name} and never reads is cut off as too slow; memory stays bounded`, async () => {
-    const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 262144 } } });
+  test(`a client that floods ${name} and never reads is cut off as too slow; memory stays bounded; others are served`, async () => {
+    const srv = await start({ plugins: ['socketio', 'echo', 'admin-http'],
+      config: { socketio: { max_queue_bytes: 262144 } } });
+    const other = await socketio(srv.port);
     const sock = await rawWebsocket(srv.port, eio);
     if (eio === 4) sock.write(frame(0x1, '40'));
     sock.pause();  // never reads again: the replies pile up on the server's side
     const before = rss(srv);
     const from = srv.log.length;
     const chunk = Buffer.concat(Array(10000).fill(ping));
-    const sent = await flood(sock, chunk, 200 * 1024 * 1024);
+    let flooding = true;
+    const flooded = flood(sock, chunk, 200 * 1024 * 1024).finally(() => { flooding = false; });
+    // Another client is answered while the flood goes on, and after it.
+    const times = [];
+    for (let i = 0; flooding || times.length < 3; i++) {
+      const t0 = Date.now();
+      other.send(`42${i}["echo",${i}]`);
+      await until(() => other.received.includes(`43${i}[${i}]`), `echo ${i} during the flood`, 5000 * TIME_FACTOR, 5);
+      times.push(Date.now() - t0);
+      await sleep(20);
+    }
+    assert.ok(Math.max(...times) < 1000 * TIME_FACTOR, `echoes took ${times.join(', ')} ms`);
+    const sent = await flooded;
     await srv.waitLog(/closed: too slow/, 10000 * TIME_FACTOR, from);
     await Promise.race([sock.ended, sleep(5000)]);
     const grown = rss(srv) - before;
@@ -105,6 +119,7 @@ for (const [name, eio, ping] of [
     const metrics = await (await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).text();
     assert.match(metrics, /yunity_socketio_disconnects_total\{reason="too slow"\} 1/);
     sock.destroy();
+    other.close();
   });
 }
 
@@ -460,6 +475,72 @@ test('TLS: the per-address limits hold over https and wss too', async () => {
     ws.on('error', () => {});
   });
   assert.equal(status, 503);
+});
+
+test('TLS: max_connections (503, Retry-After, a slot freed by a close), the pending cap, X-Forwarded-For, idle connections', async () => {
+  const { args, ca } = certificate();
+  const { default: https } = await import('node:https');
+  const request = (srv, { method = 'GET', path = '/socket.io/?EIO=4&transport=polling', headers = {}, body,
+    localAddress } = {}) => new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: srv.port, ca, agent: false, method, path, headers, localAddress },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, retry: res.headers['retry-after'], text }));
+      });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const sidOf = (r) => JSON.parse(r.text.slice(1)).sid;
+  const wss = (srv, headers = {}) => new Promise((resolve) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${srv.port}/socket.io/?EIO=4&transport=websocket`, { ca, headers });
+    ws.on('unexpected-response', (req, res) => { resolve({ status: res.statusCode, retry: res.headers['retry-after'] }); req.destroy(); });
+    ws.on('open', () => resolve({ status: 101, ws }));
+    ws.on('error', () => {});
+  });
+
+  // max_connections: 503 with Retry-After over https and wss; a session closed over TLS frees its slot.
+  const full = await start({ plugins: ['socketio', 'admin-http'], args, config: { socketio: { max_connections: 2 } } });
+  const a = await request(full);
+  const b = await wss(full);
+  assert.deepEqual([a.status, b.status], [200, 101]);
+  const refused = await request(full);
+  assert.deepEqual([refused.status, refused.retry, JSON.parse(refused.text)], [503, '5', { code: 3, message: 'Server full' }]);
+  assert.deepEqual(await wss(full), { status: 503, retry: '5' });
+  assert.equal((await request(full, { method: 'POST', path: `/socket.io/?EIO=4&transport=polling&sid=${sidOf(a)}`,
+    body: '1' })).status, 200);
+  const c = await wss(full);
+  assert.equal(c.status, 101);
+  b.ws.close();  // the websocket's close frees its slot too
+  await until(async () => (await request(full)).status === 200, 'the websocket\'s slot', 3000);
+  c.ws.close();
+  assert.equal(metric(await metricsOf(full), /yunity_socketio_refused_total\{limit="max_connections"\} (\d+)/), 2);
+
+  // The pending cap, by X-Forwarded-For from a trusted proxy, over https and wss; from another peer the header is
+  // the client's own claim and changes nothing.
+  const proxied = await start({ plugins: ['socketio'], args,
+    config: { socketio: { max_pending_per_address: 2, trusted_proxies: ['127.0.0.1'] } } });
+  const via = (client) => ({ 'x-forwarded-for': `6.6.6.6, ${client}` });
+  assert.equal((await request(proxied, { headers: via('198.51.100.1') })).status, 200);
+  assert.equal((await wss(proxied, via('198.51.100.1'))).status, 101);
+  assert.equal((await request(proxied, { headers: via('198.51.100.1') })).status, 503);
+  assert.equal((await wss(proxied, via('198.51.100.1'))).status, 503);
+  assert.equal((await request(proxied, { headers: via('198.51.100.2') })).status, 200);
+  assert.equal((await wss(proxied, via('198.51.100.3'))).status, 101);
+  const untrusted = (client) => request(proxied, { localAddress: '127.0.0.2', headers: via(client) });
+  assert.deepEqual([(await untrusted('198.51.100.4')).status, (await untrusted('198.51.100.5')).status,
+    (await untrusted('198.51.100.6')).status], [200, 200, 503]);
+
+  // Connections that never start their TLS handshake count as connections without a session.
+  const capped = await start({ plugins: ['socketio', 'admin-http'], args, config: { socketio: { max_unbound_per_address: 3 } } });
+  const idles = [await idle(capped.port), await idle(capped.port), await idle(capped.port)];
+  await until(async () => (await unboundOf(capped)) === 3, 'three connections counted', 3000);
+  const extra = await idle(capped.port);
+  assert.equal(await Promise.race([extra.gone, sleep(2000).then(() => false)]), true, 'the fourth is closed at once');
+  assert.equal((await request(capped, { localAddress: '127.0.0.2' })).status, 200);
+  for (const s of idles) s.destroy();
+  await until(async () => (await unboundOf(capped)) === 0, 'the slots given back', 3000);
+  assert.equal((await request(capped)).status, 200);
 });
 
 test('client port: with allowed_origins set, a request without Origin is judged by its Referer; JSONP needs one', async () => {
