@@ -64,7 +64,8 @@ before(async () => {
       // A slower build (a sanitizer's) takes longer over the connect burst, and heartbeats wait on the loop.
       // The connect burst comes from one address: the per-address limits (tested in hardening.test.mjs) are off.
       socketio: { ping_interval_ms: 1000, ping_timeout_ms: 3000 * TIME_FACTOR, request_timeout_ms: 2000,
-        max_payload: 100000, max_connections_per_address: 1000000, max_pending_per_address: 1000000 },
+        max_payload: 100000, max_connections_per_address: 1000000, max_pending_per_address: 1000000,
+        max_unbound_per_address: 1000000 },
       'redis-session': { command_timeout_ms: 500, connect_timeout_ms: 500 },
     },
   });

@@ -37,6 +37,22 @@ function frame(opcode, payload = Buffer.alloc(0)) {
   return Buffer.concat([head, mask, masked]);
 }
 
+// A client frame of any length, FIN set unless `fin` is false (a fragment that more follow).
+function bigFrame(opcode, payload, fin = true) {
+  payload = Buffer.from(payload);
+  const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  const first = (fin ? 0x80 : 0) | opcode;
+  let head;
+  if (payload.length < 126) head = Buffer.from([first, 0x80 | payload.length]);
+  else if (payload.length < 65536) { head = Buffer.from([first, 0x80 | 126, 0, 0]); head.writeUInt16BE(payload.length, 2); }
+  else { head = Buffer.alloc(10); head[0] = first; head[1] = 0x80 | 127; head.writeBigUInt64BE(BigInt(payload.length), 2); }
+  return Buffer.concat([head, mask, masked]);
+}
+// `buffer` cut into pieces of `size` bytes.
+const pieces = (buffer, size) => Array.from({ length: Math.ceil(buffer.length / size) },
+  (_, i) => buffer.subarray(i * size, (i + 1) * size));
+
 // A raw websocket over TCP: the upgrade is written and its 101 read; then the caller decides whether to read.
 async function rawWebsocket(port, eio) {
   const sock = net.connect(port, '127.0.0.1');
@@ -72,15 +88,29 @@ for (const [name, eio, ping] of [
   ['websocket PING frames', 4, frame(0x9)],
   ['Engine.IO 3 ping packets', 3, frame(0x1, '2')],
 ]) {
-  test(`a client that floods ${name} and never reads is cut off as too slow; memory stays bounded`, async () => {
-    const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 262144 } } });
+  test(`a client that floods ${name} and never reads is cut off as too slow; memory stays bounded; others are served`, async () => {
+    const srv = await start({ plugins: ['socketio', 'echo', 'admin-http'],
+      config: { socketio: { max_queue_bytes: 262144 } } });
+    const other = await socketio(srv.port);
     const sock = await rawWebsocket(srv.port, eio);
     if (eio === 4) sock.write(frame(0x1, '40'));
     sock.pause();  // never reads again: the replies pile up on the server's side
     const before = rss(srv);
     const from = srv.log.length;
     const chunk = Buffer.concat(Array(10000).fill(ping));
-    const sent = await flood(sock, chunk, 200 * 1024 * 1024);
+    let flooding = true;
+    const flooded = flood(sock, chunk, 200 * 1024 * 1024).finally(() => { flooding = false; });
+    // Another client is answered while the flood goes on, and after it.
+    const times = [];
+    for (let i = 0; flooding || times.length < 3; i++) {
+      const t0 = Date.now();
+      other.send(`42${i}["echo",${i}]`);
+      await until(() => other.received.includes(`43${i}[${i}]`), `echo ${i} during the flood`, 5000 * TIME_FACTOR, 5);
+      times.push(Date.now() - t0);
+      await sleep(20);
+    }
+    assert.ok(Math.max(...times) < 1000 * TIME_FACTOR, `echoes took ${times.join(', ')} ms`);
+    const sent = await flooded;
     await srv.waitLog(/closed: too slow/, 10000 * TIME_FACTOR, from);
     await Promise.race([sock.ended, sleep(5000)]);
     const grown = rss(srv) - before;
@@ -89,8 +119,90 @@ for (const [name, eio, ping] of [
     const metrics = await (await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).text();
     assert.match(metrics, /yunity_socketio_disconnects_total\{reason="too slow"\} 1/);
     sock.destroy();
+    other.close();
   });
 }
+
+test('input held partly read counts against max_queue_bytes: a large message sent slowly by a client that never reads', async () => {
+  // max_payload stays at its 1,000,000: only the connection's bound, 256 KB here, stops these before they end.
+  // Before, each was held whole (up to max_payload apiece, and the attachments beside a message in progress).
+  const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 262144 } } });
+  const size = 16384;
+  const shapes = {
+    // One message in 40 fragments of 16 KB (655 KB), never finished.
+    fragments: () => [bigFrame(0x1, `42["x","${'z'.repeat(size)}`, false),
+      ...Array.from({ length: 39 }, () => bigFrame(0x0, 'z'.repeat(size), false))],
+    // One frame of 900 KB, 16 KB at a time, 800 KB of it.
+    'one frame': () => pieces(bigFrame(0x1, `4${'z'.repeat(900000)}`).subarray(0, 800000), size),
+    // A binary event's attachments: the first (200 KB) whole, the second (600 KB) on its way, 16 KB at a time.
+    attachments: () => [bigFrame(0x1, '452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'),
+      bigFrame(0x2, Buffer.alloc(200000, 1)), ...pieces(bigFrame(0x2, Buffer.alloc(600000, 2)).subarray(0, 500000), size)],
+  };
+  for (const [name, shape] of Object.entries(shapes)) {
+    const sock = await rawWebsocket(srv.port, 4);
+    sock.write(frame(0x1, '40'));
+    sock.pause();  // never reads
+    const from = srv.log.length;
+    let sent = 0, gone = false;
+    sock.ended.then(() => { gone = true; });
+    for (const piece of shape()) {
+      if (gone) break;
+      sock.write(piece);
+      sent += piece.length;
+      await sleep(10);
+    }
+    const cut = await Promise.race([sock.ended.then(() => true), sleep(5000 * TIME_FACTOR).then(() => false)]);
+    assert.ok(cut, `${name}: the connection was not cut (${sent} bytes sent)`);
+    assert.ok(sent < 600000, `${name}: cut only after ${sent} bytes`);
+    await srv.waitLog(/closed: too slow \(over 262144 bytes queued or partly read\)/, 2000, from);
+    sock.destroy();
+  }
+  const metrics = await (await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).text();
+  assert.match(metrics, /yunity_socketio_disconnects_total\{reason="too slow"\} 3/);
+});
+
+test('a client that sends without pause gets its share of the loop: another client and the admin port still answered', async () => {
+  // Each connection reads at most 256 KB per turn of the loop (plain_websocket.cpp, max_reads_per_turn). Without that
+  // bound a client sending faster than the server parses holds the loop as long as it keeps sending.
+  const srv = await start({ plugins: ['socketio', 'echo', 'admin-http'] });
+  const other = await socketio(srv.port);
+  const sock = await rawWebsocket(srv.port, 4);
+  sock.write(frame(0x1, '40'));
+  // Valid events that no plugin answers, 1 KB each, written as fast as the socket takes them.
+  const chunk = Buffer.concat(Array(1024).fill(frame(0x1, `42["flood","${'f'.repeat(1000)}"]`)));
+  let flooding = true, flooded = 0, gone = false;
+  sock.ended.then(() => { gone = true; });
+  const flooder = (async () => {
+    while (flooding && !gone) {
+      flooded += chunk.length;
+      if (!sock.write(chunk)) await Promise.race([new Promise((r) => sock.once('drain', r)), sock.ended]);
+    }
+  })();
+  const began = Date.now();
+  await sleep(300);
+  const echoes = [], admin = [];
+  for (let i = 0; i < 10; i++) {
+    let t0 = Date.now();
+    other.send(`42${i}["echo",${i}]`);
+    await until(() => other.received.includes(`43${i}[${i}]`), `echo ${i}`, 20000 * TIME_FACTOR, 5);
+    echoes.push(Date.now() - t0);
+    t0 = Date.now();
+    assert.equal((await fetch(`http://127.0.0.1:${srv.adminPort}/metrics`)).status, 200);
+    admin.push(Date.now() - t0);
+    await sleep(50);
+  }
+  const seconds = (Date.now() - began) / 1000;
+  flooding = false;
+  await flooder;
+  assert.ok(!gone, 'the flooding client was served, not cut');
+  // The flood was one: tens of MB while the others were being answered.
+  assert.ok(flooded > 20e6, `only ${flooded} bytes flooded in ${seconds} s`);
+  const bound = 500 * TIME_FACTOR;
+  assert.ok(Math.max(...echoes) < bound, `echoes took ${echoes.join(', ')} ms during the flood`);
+  assert.ok(Math.max(...admin) < bound, `the admin port took ${admin.join(', ')} ms during the flood`);
+  sock.destroy();
+  other.close();
+});
 
 test('a probing websocket that repeats its probe and never reads is dropped as too slow; polling goes on', async () => {
   const srv = await start({ plugins: ['socketio', 'admin-http'], config: { socketio: { max_queue_bytes: 65536 } } });
@@ -140,6 +252,47 @@ test('a flood of bare handshakes from one address holds at most its pending shar
   const m = await metricsOf(srv);
   assert.equal(metric(m, /yunity_socketio_refused_total\{limit="max_pending_per_address"\} (\d+)/), 36);
   assert.equal(metric(m, /yunity_socketio_pending_sessions (\d+)/), 65);
+});
+
+// A raw TCP connection from `localAddress` that sends nothing; `gone` resolves when the server closes it.
+async function idle(port, localAddress = '127.0.0.1') {
+  const sock = net.connect({ port, host: '127.0.0.1', localAddress });
+  sock.on('error', () => {});
+  sock.gone = new Promise((r) => sock.once('close', () => r(true)));
+  await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
+  return sock;
+}
+const unboundOf = async (srv) => metric(await metricsOf(srv), /yunity_socketio_unbound_connections (\d+)/);
+
+test('connections without a session: max_unbound_per_address per address, closed at once beyond; others get in', async () => {
+  // The default: 64. Before, one address could hold any number, each for request_timeout_ms, and so every file
+  // descriptor.
+  const srv = await start({ plugins: ['socketio', 'admin-http'] });
+  const held = [];
+  for (let i = 0; i < 64; i++) held.push(await idle(srv.port));
+  await until(async () => (await unboundOf(srv)) === 64, '64 connections counted', 3000);
+  const t0 = Date.now();
+  const extra = await idle(srv.port);
+  assert.equal(await Promise.race([extra.gone, sleep(2000).then(() => false)]), true, 'the 65th is closed at once');
+  assert.ok(Date.now() - t0 < 2000);
+  // Another address is not locked out.
+  assert.equal((await handshake(srv.port, { localAddress: '127.0.0.2' })).status, 200);
+  let m = await metricsOf(srv);
+  assert.equal(metric(m, /yunity_socketio_refused_total\{limit="max_unbound_per_address"\} (\d+)/), 1);
+  await srv.waitLog(/closing new connections at once: max_unbound_per_address \(64 connections without a session\) reached for 127\.0\.0\.1/);
+  // A connection that made its handshake counts with its session from then on (kept alive, it is not counted
+  // again), and one closed gives its slot back: room for two more.
+  held[0].write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n');
+  held[1].destroy();
+  await until(async () => (await unboundOf(srv)) === 62, 'two slots given back', 3000);
+  const more = [await idle(srv.port), await idle(srv.port)];
+  const third = await idle(srv.port);
+  assert.equal(await Promise.race([third.gone, sleep(2000).then(() => false)]), true, 'full again');
+  for (const s of more) assert.equal(await Promise.race([s.gone, sleep(300).then(() => false)]), false);
+  m = await metricsOf(srv);
+  assert.equal(metric(m, /yunity_socketio_refused_total\{limit="max_unbound_per_address"\} (\d+)/), 2);
+  for (const s of [...held, ...more]) s.destroy();
+  await until(async () => (await unboundOf(srv)) === 0, 'every slot given back', 3000);
 });
 
 test('pending sessions live only connect_timeout_ms; a CONNECT takes a session out of the pending count', async () => {
@@ -333,22 +486,46 @@ function certificate() {
     ca: fs.readFileSync(path.join(dir, 'cert.pem')) };
 }
 
-test('TLS: a session closed while a large frame is being written finishes that frame, then closes', async () => {
+test('TLS: a session closed while a large frame is being written finishes that frame, then closes with 1000', async () => {
   const { args, ca } = certificate();
-  // An echo larger than what the kernel's socket buffers take on loopback (several MB): its write stays in flight.
-  const srv = await start({ plugins: ['socketio', 'echo'], args,
+  // An echo far larger than what the kernel's socket buffers take on loopback while the client does not read.
+  const size = 15000000;
+  const srv = await start({ plugins: ['socketio', 'echo', 'admin-http'], args,
     config: { socketio: { max_payload: 16000000, max_queue_bytes: 64000000 } } });
-  for (let round = 0; round < 2; round++) {
+  const sentTotal = async () => metric(await metricsOf(srv), /yunity_socketio_bytes_sent_total (\d+)/);
+  const text = 'y'.repeat(size);
+  for (let round = 0; round < 3; round++) {
     const ws = await socketio(srv.port, { tls: true, ca });
-    ws._socket.pause();  // stop reading: the echo's write stays in flight
-    ws.send(`420["echo","${'y'.repeat(12000000)}"]`);
-    await sleep(500 * TIME_FACTOR);
-    ws.send('1');  // Engine.IO close: the session closes with its write still going
+    const before = await sentTotal();
+    // The client reads until the first bytes of the echo are in (its write has begun), then stops reading.
+    let received = 0;
+    const started = new Promise((resolve) => {
+      const onData = (d) => {
+        received += d.length;
+        if (received < 65536) return;
+        ws._socket.pause();
+        ws._socket.off('data', onData);
+        resolve();
+      };
+      ws._socket.on('data', onData);
+    });
+    ws.send(`420["echo","${text}"]`);
+    await Promise.race([started, sleep(20000 * TIME_FACTOR).then(() => { throw new Error('no echo began'); })]);
+    // The server's writes stall once the kernel's buffers are full, with the rest of the frame still its own: what
+    // it has handed to TLS stops growing, short of the frame.
+    let last = -1, now = await sentTotal();
+    while (now !== last) { last = now; await sleep(300); now = await sentTotal(); }
+    assert.ok(now - before < size, `the echo was written whole (${now - before} bytes) before the close: no write in flight`);
+    ws.send('1');  // Engine.IO close: the session closes with its write in flight
     await sleep(200);
     ws._socket.resume();  // the write resumes from its buffer, which must still be there
-    // Without the fix the frame's buffer was freed mid-write: the stream broke and this never ended cleanly.
-    const code = await Promise.race([ws.gone, sleep(10000 * TIME_FACTOR).then(() => 'timeout')]);
-    assert.notEqual(code, 'timeout');
+    // As designed: the frame being written is finished, then the close frame (1000) follows; what else was queued is
+    // dropped. Once, the frame's buffer was freed mid-write and the stream broke.
+    const code = await Promise.race([ws.gone, sleep(20000 * TIME_FACTOR).then(() => 'timeout')]);
+    assert.equal(code, 1000);
+    const echoes = ws.received.filter((m) => m.startsWith('430'));
+    assert.equal(echoes.length, 1, 'the echo arrived');
+    assert.ok(echoes[0] === `430["${text}"]`, `the echo arrived whole (${echoes[0].length} characters)`);
   }
   assert.equal(srv.proc.exitCode, null);
   const again = await socketio(srv.port, { tls: true, ca });
@@ -371,6 +548,72 @@ test('TLS: the per-address limits hold over https and wss too', async () => {
     ws.on('error', () => {});
   });
   assert.equal(status, 503);
+});
+
+test('TLS: max_connections (503, Retry-After, a slot freed by a close), the pending cap, X-Forwarded-For, idle connections', async () => {
+  const { args, ca } = certificate();
+  const { default: https } = await import('node:https');
+  const request = (srv, { method = 'GET', path = '/socket.io/?EIO=4&transport=polling', headers = {}, body,
+    localAddress } = {}) => new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: srv.port, ca, agent: false, method, path, headers, localAddress },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, retry: res.headers['retry-after'], text }));
+      });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const sidOf = (r) => JSON.parse(r.text.slice(1)).sid;
+  const wss = (srv, headers = {}) => new Promise((resolve) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${srv.port}/socket.io/?EIO=4&transport=websocket`, { ca, headers });
+    ws.on('unexpected-response', (req, res) => { resolve({ status: res.statusCode, retry: res.headers['retry-after'] }); req.destroy(); });
+    ws.on('open', () => resolve({ status: 101, ws }));
+    ws.on('error', () => {});
+  });
+
+  // max_connections: 503 with Retry-After over https and wss; a session closed over TLS frees its slot.
+  const full = await start({ plugins: ['socketio', 'admin-http'], args, config: { socketio: { max_connections: 2 } } });
+  const a = await request(full);
+  const b = await wss(full);
+  assert.deepEqual([a.status, b.status], [200, 101]);
+  const refused = await request(full);
+  assert.deepEqual([refused.status, refused.retry, JSON.parse(refused.text)], [503, '5', { code: 3, message: 'Server full' }]);
+  assert.deepEqual(await wss(full), { status: 503, retry: '5' });
+  assert.equal((await request(full, { method: 'POST', path: `/socket.io/?EIO=4&transport=polling&sid=${sidOf(a)}`,
+    body: '1' })).status, 200);
+  const c = await wss(full);
+  assert.equal(c.status, 101);
+  b.ws.close();  // the websocket's close frees its slot too
+  await until(async () => (await request(full)).status === 200, 'the websocket\'s slot', 3000);
+  c.ws.close();
+  assert.equal(metric(await metricsOf(full), /yunity_socketio_refused_total\{limit="max_connections"\} (\d+)/), 2);
+
+  // The pending cap, by X-Forwarded-For from a trusted proxy, over https and wss; from another peer the header is
+  // the client's own claim and changes nothing.
+  const proxied = await start({ plugins: ['socketio'], args,
+    config: { socketio: { max_pending_per_address: 2, trusted_proxies: ['127.0.0.1'] } } });
+  const via = (client) => ({ 'x-forwarded-for': `6.6.6.6, ${client}` });
+  assert.equal((await request(proxied, { headers: via('198.51.100.1') })).status, 200);
+  assert.equal((await wss(proxied, via('198.51.100.1'))).status, 101);
+  assert.equal((await request(proxied, { headers: via('198.51.100.1') })).status, 503);
+  assert.equal((await wss(proxied, via('198.51.100.1'))).status, 503);
+  assert.equal((await request(proxied, { headers: via('198.51.100.2') })).status, 200);
+  assert.equal((await wss(proxied, via('198.51.100.3'))).status, 101);
+  const untrusted = (client) => request(proxied, { localAddress: '127.0.0.2', headers: via(client) });
+  assert.deepEqual([(await untrusted('198.51.100.4')).status, (await untrusted('198.51.100.5')).status,
+    (await untrusted('198.51.100.6')).status], [200, 200, 503]);
+
+  // Connections that never start their TLS handshake count as connections without a session.
+  const capped = await start({ plugins: ['socketio', 'admin-http'], args, config: { socketio: { max_unbound_per_address: 3 } } });
+  const idles = [await idle(capped.port), await idle(capped.port), await idle(capped.port)];
+  await until(async () => (await unboundOf(capped)) === 3, 'three connections counted', 3000);
+  const extra = await idle(capped.port);
+  assert.equal(await Promise.race([extra.gone, sleep(2000).then(() => false)]), true, 'the fourth is closed at once');
+  assert.equal((await request(capped, { localAddress: '127.0.0.2' })).status, 200);
+  for (const s of idles) s.destroy();
+  await until(async () => (await unboundOf(capped)) === 0, 'the slots given back', 3000);
+  assert.equal((await request(capped)).status, 200);
 });
 
 test('client port: with allowed_origins set, a request without Origin is judged by its Referer; JSONP needs one', async () => {

@@ -210,7 +210,7 @@ test('heartbeat: a silent version 4 session is gone at pingInterval + pingTimeou
   assert.ok(elapsed >= 1900 && elapsed < 2600, `closed after ${elapsed} ms`);
 });
 
-test('a stalled reader is cut off at its queue limit while another client keeps receiving', async () => {
+test('a stalled reader that floods pings is cut off at its queue limit while another client keeps receiving', async () => {
   // Default heartbeats here, so that only the queue limit can cut the silent reader off.
   const srv = await Server.start({ redis, config: { socketio: { max_queue_bytes: 262144 } } });
   await srv.waitLog(/redis: subscribed to notifications/);
@@ -220,6 +220,8 @@ test('a stalled reader is cut off at its queue limit while another client keeps 
   await redis.command('SET', `session-store-${session}`, user);
   // A raw websocket client that authenticates, then never reads again.
   const sock = net.connect(srv.port, '127.0.0.1');
+  sock.on('error', () => {});  // the server cuts it: writes after that fail
+  const sockClosed = new Promise((r) => sock.once('close', r));
   await new Promise((r) => sock.once('connect', r));
   const key = Buffer.from('0123456789abcdef').toString('base64');
   sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
@@ -234,6 +236,17 @@ test('a stalled reader is cut off at its queue limit while another client keeps 
   sock.write(frame(`42["authenticate",{"sessionId":"${session}"}]`));
   await srv.waitMembership(session, user);
   sock.pause();  // stop reading: the kernel buffers fill, then the server's queue
+  // And it floods websocket PINGs meanwhile: their pongs count in the same bound as the notifications.
+  const pings = Buffer.concat(Array(10000).fill(Buffer.from([0x89, 0x80, 1, 2, 3, 4])));
+  let pinging = true, pinged = 0;
+  const pinger = (async () => {
+    while (pinging) {
+      pinged += pings.length;
+      if (!sock.write(pings)) await Promise.race([new Promise((r) => sock.once('drain', r)), sockClosed, sleep(200)]);
+      else await sleep(1);
+    }
+  })();
+  sockClosed.then(() => { pinging = false; });
 
   const other = await connect(4, srv.url, { transports: ['websocket'] }, 'other-session');
   // Closed whatever happens: an open client would keep node, and so this whole file, running until ctest's timeout.
@@ -248,6 +261,9 @@ test('a stalled reader is cut off at its queue limit while another client keeps 
       if (/closed: too slow/.test(srv.log.slice(from))) break;
     }
     await cut;
+    pinging = false;
+    await pinger;
+    assert.ok(pinged > 0);
     // The notifications published before the cut are still read and parsed first (redis keeps their order), up
     // to 12 MB of them, as the kernel's socket buffers take that much before the server's queue fills: a first
     // notification waits for that backlog, a second one then shows the other client served at once.
@@ -264,6 +280,7 @@ test('a stalled reader is cut off at its queue limit while another client keeps 
     console.log(`the server's log since the client authenticated:\n${srv.log.slice(from).slice(-6000)}`);
     throw e;
   } finally {
+    pinging = false;
     other.close(); sock.destroy();
     await srv.stop();
   }

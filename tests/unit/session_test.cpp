@@ -239,7 +239,7 @@ TEST_SUITE("socketio session") {
         CHECK(s->closed());
         CHECK(sent == 4);  // 4 × (1000 + the entry's overhead) > 4096
         CHECK(f.closed_as("too slow") == 1);
-        CHECK(f.context.log().find("closed: too slow (over 4096 bytes queued)") != std::string::npos);
+        CHECK(f.context.log().find("closed: too slow (over 4096 bytes queued or partly read)") != std::string::npos);
 
         auto link = std::make_shared<MemoryLink>();
         link->limit = 2500;
@@ -251,6 +251,50 @@ TEST_SUITE("socketio session") {
         CHECK(t->closed());
         CHECK(link->closed == CloseReason::too_slow);
         CHECK(f.closed_as("too slow") == 2);
+    }
+
+    TEST_CASE("attachments being assembled count with the polling queue against max_queue_bytes") {
+        // max_payload is the default 1,000,000: only the connection's bound stops these.
+        Fixture f;
+        const auto binary = [](std::size_t size) {
+            return eio::Packet{eio::PacketType::message, true, std::string(size, 'b')};
+        };
+        const auto text = [](std::string t) { return eio::Packet{eio::PacketType::message, false, std::move(t)}; };
+        const std::string two = R"(52-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])";
+
+        // Attachments alone: the first is held while the second is due.
+        auto s = f.polling_session(Protocol::eio4_sio5);
+        std::vector<eio::Packet> packets;
+        packets.push_back(text("0"));
+        packets.push_back(text(two));
+        packets.push_back(binary(4100));
+        s->on_post(std::move(packets));
+        CHECK(s->closed());
+        CHECK(f.closed_as("too slow") == 1);
+
+        // With the queue: 2,000 bytes held and 2,000 queued are over 4,096 together, either way round.
+        auto t = f.polling_session(Protocol::eio4_sio5);
+        packets.clear();
+        packets.push_back(text("0"));
+        packets.push_back(text(two));
+        packets.push_back(binary(2000));
+        t->on_post(std::move(packets));
+        CHECK_FALSE(t->closed());
+        CHECK(t->partial_input() == 2000 + two.size());
+        t->send({std::make_shared<const std::string>(std::string(2000, 'x')), false});
+        CHECK(t->closed());
+        CHECK(f.closed_as("too slow") == 2);
+
+        // A packet whose attachments all came holds nothing more.
+        auto u = f.polling_session(Protocol::eio4_sio5);
+        packets.clear();
+        packets.push_back(text("0"));
+        packets.push_back(text(two));
+        packets.push_back(binary(3000));
+        packets.push_back(binary(3000));
+        u->on_post(std::move(packets));
+        CHECK_FALSE(u->closed());
+        CHECK(u->partial_input() == 0);
     }
 
     TEST_CASE("two polling GETs at once close the session; a waiting GET learns of a server-side close") {
@@ -402,6 +446,52 @@ TEST_SUITE("socketio engine") {
         CHECK_FALSE(engine.admit("c", true));
         a2->close(CloseReason::client_close);
         CHECK_FALSE(engine.admit("a", true));
+    }
+
+    TEST_CASE(
+        "admit_connection: max_unbound_per_address connections per address group, none counted from trusted proxies") {
+        yunity::test::TestContext context{"socketio"};
+        auto config = fast_config();
+        config.max_unbound_per_address = 2;
+        config.trusted_proxies = {"10.0.0.0/8"};
+        Engine engine{context, config};
+        const auto ip = [](const char* a) { return boost::asio::ip::make_address(a); };
+
+        auto a1 = engine.admit_connection(ip("192.0.2.1"));
+        auto a2 = engine.admit_connection(ip("::ffff:192.0.2.1"));  // the same address, mapped into IPv6
+        REQUIRE(a1);
+        REQUIRE(a2);
+        CHECK(engine.unbound_count() == 2);
+        CHECK_FALSE(engine.admit_connection(ip("192.0.2.1")));
+        CHECK(context.counter("yunity_socketio_refused_total", "limit=\"max_unbound_per_address\"") == 1);
+        CHECK(context.log().find("max_unbound_per_address (2 connections without a session) reached for 192.0.2.1") !=
+              std::string::npos);
+        // An IPv6 /64 counts as one address; another one apart.
+        auto v6a = engine.admit_connection(ip("2001:db8:1:2::1"));
+        auto v6b = engine.admit_connection(ip("2001:db8:1:2::2"));
+        REQUIRE(v6a);
+        REQUIRE(v6b);
+        CHECK_FALSE(engine.admit_connection(ip("2001:db8:1:2:ffff::3")));
+        CHECK(engine.admit_connection(ip("2001:db8:1:3::1")));  // given back at once: the optional is a temporary
+        // A trusted proxy's connections take no slot.
+        std::vector<yunity::socketio::AddressSlots::Slot> proxy;
+        for (int i = 0; i < 10; ++i) {
+            auto slot = engine.admit_connection(ip("10.1.2.3"));
+            REQUIRE(slot);
+            CHECK_FALSE(slot->held());
+            proxy.push_back(std::move(*slot));
+        }
+        CHECK(engine.unbound_count() == 4);
+
+        // A slot given back (a request for a session, or the connection's end) makes room, once.
+        a1->release();
+        a1->release();
+        CHECK(engine.unbound_count() == 3);
+        auto a3 = engine.admit_connection(ip("192.0.2.1"));
+        REQUIRE(a3);
+        CHECK_FALSE(engine.admit_connection(ip("192.0.2.1")));
+        a2.reset();
+        CHECK(engine.unbound_count() == 3);
     }
 
     TEST_CASE("close_all: every session closes with the shutdown reason, and the bus hears it of the announced ones") {

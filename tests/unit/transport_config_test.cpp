@@ -74,7 +74,7 @@ TEST_CASE("transport config: refusals name the setting") {
 
 TEST_CASE("transport config: its description, as the configuration reference prints it") {
     const auto& d = TransportConfig::settings().description();
-    REQUIRE(d.count == 18);
+    REQUIRE(d.count == 19);
     CHECK(std::string(d.settings[0].name) == "paths");
     CHECK(std::string(d.settings[0].default_value) == R"(["/socket.io/", "/socket/"])");
     CHECK(std::string(d.settings[9].name) == "allowed_origins");
@@ -87,8 +87,10 @@ TEST_CASE("transport config: its description, as the configuration reference pri
     CHECK(std::string(d.settings[15].default_value) == "1000");
     CHECK(std::string(d.settings[16].name) == "max_pending_per_address");
     CHECK(std::string(d.settings[16].default_value) == "64");
-    CHECK(std::string(d.settings[17].name) == "trusted_proxies");
-    CHECK(std::string(d.settings[17].default_value) == "none");
+    CHECK(std::string(d.settings[17].name) == "max_unbound_per_address");
+    CHECK(std::string(d.settings[17].default_value) == "64");
+    CHECK(std::string(d.settings[18].name) == "trusted_proxies");
+    CHECK(std::string(d.settings[18].default_value) == "none");
 }
 
 TEST_CASE("transport config: trusted proxies are addresses or networks") {

@@ -40,6 +40,7 @@ public:
         : WebsocketConnection(engine, listener, protocol) {}
 
     std::string written;        // everything the server wrote: the 101, then its frames
+    bool stalled = false;       // the client reads nothing: what is queued stays queued
     bool reading = false;       // a read is pending
     bool half_closed = false;   // shutdown_send() was called
     bool stream_closed = false;  // close_stream() was called
@@ -77,6 +78,7 @@ public:
 
 private:
     void write() override {
+        if (stalled) return;
         while (!write_waiting_ && !frames_.empty() && !stream_closed) {
             std::array<std::span<const char>, max_buffers> pieces;
             const std::size_t n = frames_.gather(pieces);
@@ -95,12 +97,21 @@ private:
     boost::asio::any_io_executor executor() override { return engine_.io().get_executor(); }
 };
 
-// A client's frame: FIN set, masked (as RFC 6455 requires of clients), shorter than 126 bytes.
-std::string client_frame(ws::Opcode opcode, std::string_view payload) {
+// Any client frame: masked, of any length, FIN set unless `fin` is false (a fragment that more follow).
+std::string client_frame(ws::Opcode opcode, std::string_view payload, bool fin = true) {
     const std::array<char, 4> key{0x11, 0x22, 0x33, 0x44};
     std::string out;
-    out += static_cast<char>(0x80 | static_cast<int>(opcode));
-    out += static_cast<char>(0x80 | payload.size());
+    out += static_cast<char>((fin ? 0x80 : 0) | static_cast<int>(opcode));
+    if (payload.size() < 126) {
+        out += static_cast<char>(0x80 | payload.size());
+    } else if (payload.size() <= 0xffff) {
+        out += static_cast<char>(0x80 | 126);
+        out += static_cast<char>(payload.size() >> 8);
+        out += static_cast<char>(payload.size() & 0xff);
+    } else {
+        out += static_cast<char>(0x80 | 127);
+        for (int i = 7; i >= 0; --i) out += static_cast<char>((payload.size() >> (8 * i)) & 0xff);
+    }
     out.append(key.data(), key.size());
     for (std::size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ key[i % 4]);
     return out;
@@ -237,6 +248,64 @@ TEST_CASE("a protocol error closes with 1002 (sending_final_close); a client too
     f.context.run_for(5ms);
     CHECK(slow->written.size() == written);  // cut: no close frame, nothing queued written
     CHECK(f.closed_as("too slow") == 1);
+}
+
+TEST_CASE("partly read input counts with the queue against max_queue_bytes: fragments, a frame's start, attachments") {
+    // max_queue_bytes is 4096, max_payload the default 1,000,000: only the connection's bound can stop these.
+    Fixture f;
+    const std::string kb(1000, 'x');
+
+    // The fragments of a message that never ends.
+    auto fragments = f.connect(Protocol::eio4_sio5);
+    CHECK(fragments->client_sends(client_frame(ws::Opcode::text, "40")));
+    f.context.run_for(5ms);  // the CONNECT's answer is written: nothing queued
+    CHECK(fragments->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + kb, false)));
+    CHECK(fragments->client_sends(client_frame(ws::Opcode::continuation, kb + kb, false)));  // 4,008 held
+    CHECK(fragments->state() == State::open);
+    CHECK_FALSE(fragments->client_sends(client_frame(ws::Opcode::continuation, kb, false)));
+    CHECK(fragments->state() == State::closed);
+    CHECK(fragments->stream_closed);
+    CHECK(f.closed_as("too slow") == 1);
+
+    // One large frame, sent slowly: its first bytes are held until the rest comes.
+    auto slow = f.connect(Protocol::eio4_sio5);
+    const auto frame = client_frame(ws::Opcode::text, "4" + std::string(8000, 'x'));
+    CHECK(slow->client_sends(frame.substr(0, 4000)));
+    CHECK_FALSE(slow->client_sends(frame.substr(4000, 200)));
+    CHECK(slow->state() == State::closed);
+    CHECK(f.closed_as("too slow") == 2);
+
+    // Attachments: the first one whole and held by the session, the second on its way.
+    auto binary = f.connect(Protocol::eio4_sio5);
+    CHECK(binary->client_sends(client_frame(ws::Opcode::text, "40")));
+    f.context.run_for(5ms);
+    CHECK(binary->client_sends(client_frame(
+        ws::Opcode::text, R"(452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])")));
+    CHECK(binary->client_sends(client_frame(ws::Opcode::binary, kb + kb + kb)));
+    CHECK(binary->state() == State::open);
+    CHECK_FALSE(binary->client_sends(client_frame(ws::Opcode::binary, kb + std::string(100, 'x'), false)));
+    CHECK(binary->state() == State::closed);
+    CHECK(f.closed_as("too slow") == 3);
+
+    // With what waits to be written: 2,000 bytes queued and 2,000 partly read are over 4,096 together.
+    auto stalled = f.connect(Protocol::eio4_sio5);
+    CHECK(stalled->client_sends(client_frame(ws::Opcode::text, "40")));
+    f.context.run_for(5ms);
+    stalled->stalled = true;
+    auto session = f.session_of(*stalled);
+    REQUIRE(session);
+    session->send({std::make_shared<const std::string>(kb + kb), false});
+    CHECK_FALSE(session->closed());
+    CHECK_FALSE(stalled->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + kb, false)));
+    CHECK(stalled->state() == State::closed);
+    CHECK(session->closed());
+    CHECK(f.closed_as("too slow") == 4);
+
+    // Input that completes is no longer held: the same bytes as whole messages are fine.
+    auto whole = f.connect(Protocol::eio4_sio5);
+    CHECK(whole->client_sends(client_frame(ws::Opcode::text, "40")));
+    for (int i = 0; i < 10; ++i) CHECK(whole->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + "\"]")));
+    CHECK(whole->state() == State::open);
 }
 
 TEST_CASE("a probe: the session answers through the link, whose upgrade makes it the transport; a second is closed") {

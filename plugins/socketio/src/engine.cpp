@@ -24,7 +24,8 @@ Engine::Engine(PluginContext& context, TransportConfig config)
       max_connections_(config_.max_connections),
       refused_total_(refused_counter(context, "max_connections")),
       refused_per_address_(refused_counter(context, "max_connections_per_address")),
-      refused_pending_(refused_counter(context, "max_pending_per_address")) {
+      refused_pending_(refused_counter(context, "max_pending_per_address")),
+      refused_unbound_(refused_counter(context, "max_unbound_per_address")) {
     if (max_connections_ == 0) {
         rlimit limit{};
         getrlimit(RLIMIT_NOFILE, &limit);
@@ -32,15 +33,43 @@ Engine::Engine(PluginContext& context, TransportConfig config)
         // plugin files and admin requests.
         max_connections_ = limit.rlim_cur > 512 ? static_cast<std::size_t>(limit.rlim_cur) - 256 : 256;
     }
-    context_.logger()->info("at most {} sessions at once; per client address: {}, {} before CONNECT{}",
-                            max_connections_, config_.max_connections_per_address, config_.max_pending_per_address,
-                            config_.trusted_proxies.empty() ? "" : "; X-Forwarded-For believed from trusted proxies");
+    if (config_.max_queue_bytes <= config_.max_payload)
+        context_.logger()->warn(
+            "max_queue_bytes ({}) is not above max_payload ({}): a message counts against max_queue_bytes while it "
+            "arrives, so one near max_payload cuts its connection as too slow",
+            config_.max_queue_bytes, config_.max_payload);
+    context_.logger()->info(
+        "at most {} sessions at once; per client address: {}, {} before CONNECT, {} connections without one{}",
+        max_connections_, config_.max_connections_per_address, config_.max_pending_per_address,
+        config_.max_unbound_per_address,
+        config_.trusted_proxies.empty() ? "" : "; X-Forwarded-For believed from trusted proxies");
 }
 
 std::atomic<std::uint64_t>& Engine::refused_counter(PluginContext& context, const char* limit) {
-    return context.metrics().counter("yunity_socketio_refused_total",
-                                     "Handshakes refused with 503, by the limit reached",
-                                     std::string("limit=\"") + limit + "\"");
+    return context.metrics().counter(
+        "yunity_socketio_refused_total",
+        "Handshakes refused with 503, and connections closed at once (max_unbound_per_address), by the limit reached",
+        std::string("limit=\"") + limit + "\"");
+}
+
+void Engine::log_refusal(std::chrono::steady_clock::time_point& last, const char* what, const std::string& why) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last <= std::chrono::seconds(10)) return;
+    last = now;
+    log().warn("{}: {}", what, why);
+}
+
+std::optional<AddressSlots::Slot> Engine::admit_connection(const boost::asio::ip::address& peer) {
+    if (trusted_proxies_.contains(peer)) return AddressSlots::Slot{};
+    const auto group = address_group(peer);
+    auto slot = unbound_->take(group, config_.max_unbound_per_address);
+    if (!slot) {
+        refused_unbound_.fetch_add(1, std::memory_order_relaxed);
+        log_refusal(last_unbound_log_, "closing new connections at once",
+                    "max_unbound_per_address (" + std::to_string(config_.max_unbound_per_address) +
+                        " connections without a session) reached for " + group);
+    }
+    return slot;
 }
 
 std::optional<std::string> Engine::admit(const std::string& group, bool pending) {
@@ -59,13 +88,7 @@ std::optional<std::string> Engine::admit(const std::string& group, bool pending)
                   " sessions without a CONNECT) reached for " + group;
         refused_pending_.fetch_add(1, std::memory_order_relaxed);
     }
-    if (refusal) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_refusal_log_ > std::chrono::seconds(10)) {  // a flood must not flood the log
-            last_refusal_log_ = now;
-            log().warn("refusing new sessions with 503: {}", *refusal);
-        }
-    }
+    if (refusal) log_refusal(last_refusal_log_, "refusing new sessions with 503", *refusal);
     return refusal;
 }
 
@@ -148,7 +171,8 @@ void Engine::transport_changed(Session& s) { context_.bus().publish(events::Tran
 void Engine::closed(Session& s, CloseReason reason) {
     // A client cut off for not reading is an operator's business (a slow network, a stuck app); the rest is routine.
     if (reason == CloseReason::too_slow)
-        log().warn("connection #{} closed: too slow (over {} bytes queued)", s.id(), config_.max_queue_bytes);
+        log().warn("connection #{} closed: too slow (over {} bytes queued or partly read)", s.id(),
+                   config_.max_queue_bytes);
     else log().debug("connection #{} closed: {}", s.id(), to_string(reason));
     context_.metrics()
         .counter("yunity_socketio_disconnects_total", "Closed client connections by reason",

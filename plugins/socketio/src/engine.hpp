@@ -1,5 +1,6 @@
 #pragma once
 
+#include "address_slots.hpp"
 #include "client_address.hpp"
 #include "request_route.hpp"
 #include "session.hpp"
@@ -42,6 +43,13 @@ public:
     // a limited rate, counted by limit).
     std::optional<std::string> admit(const std::string& group, bool pending);
     std::size_t max_connections() const { return max_connections_; }
+    // A client-port connection from `peer`, just accepted: its slot among the connections its address group holds
+    // before they carry a request for a session (max_unbound_per_address); an empty slot for a trusted proxy,
+    // whose clients only its requests tell apart. nullopt when the group holds that many: the caller closes the
+    // connection at once (counted by limit, logged at a limited rate).
+    std::optional<AddressSlots::Slot> admit_connection(const boost::asio::ip::address& peer);
+    // Connections that have not carried a request for a session yet (a trusted proxy's not counted).
+    std::size_t unbound_count() const { return unbound_->total(); }
     // Sessions that have not completed a Socket.IO CONNECT yet.
     std::size_t pending_count() const { return pending_total_; }
 
@@ -102,6 +110,8 @@ public:
 
 private:
     static std::atomic<std::uint64_t>& refused_counter(PluginContext& context, const char* limit);
+    // Logs a refusal, at most once every 10 s per kind: a flood must not flood the log.
+    void log_refusal(std::chrono::steady_clock::time_point& last, const char* what, const std::string& why);
 
     struct NamespaceTable : Namespaces {
         std::map<std::string, AuthHook, std::less<>> hooks;
@@ -134,7 +144,11 @@ private:
     std::atomic<std::uint64_t>& refused_total_;
     std::atomic<std::uint64_t>& refused_per_address_;
     std::atomic<std::uint64_t>& refused_pending_;
+    std::atomic<std::uint64_t>& refused_unbound_;
     std::chrono::steady_clock::time_point last_refusal_log_{};
+    std::chrono::steady_clock::time_point last_unbound_log_{};
+    // Shared with the slots connections hold, which may outlive the engine.
+    std::shared_ptr<AddressSlots> unbound_ = std::make_shared<AddressSlots>();
 };
 
 }  // namespace yunity::socketio

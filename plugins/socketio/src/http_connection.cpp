@@ -72,8 +72,13 @@ public:
     // `handed_over`.
     using State = HttpState;
 
-    HttpConnection(Engine& engine, Listener& listener, Stream stream, const TrustedProxies& trusted)
-        : engine_(engine), listener_(listener), trusted_(trusted), stream_(std::move(stream)) {
+    HttpConnection(Engine& engine, Listener& listener, Stream stream, const TrustedProxies& trusted,
+                   AddressSlots::Slot unbound)
+        : engine_(engine),
+          listener_(listener),
+          trusted_(trusted),
+          unbound_(std::move(unbound)),
+          stream_(std::move(stream)) {
         live_ = listener_.track(this);
     }
     ~HttpConnection() override { live_->erase(this); }
@@ -242,6 +247,7 @@ private:
         auto group = fill_handshake(*hs);
         // A Socket.IO 5 session owes a CONNECT: until it comes, it counts against the pending limit too.
         if (engine_.admit(group, o.protocol == Protocol::eio4_sio5 && o.raw_path.empty())) return unavailable();
+        unbound_.release();  // the connection carries a session now: the session limits count it
         if (o.websocket)
             return hand_over(nullptr, o.protocol, o.accept, std::move(hs), std::move(o.raw_path), std::move(group));
         jsonp_ = !o.jsonp.empty();
@@ -264,11 +270,13 @@ private:
 
     // route() found the session of a Probe, Poll or Post in this same turn of the loop: it is still there.
     void carry_out(routed::Probe& p) {
+        unbound_.release();
         auto session = engine_.find(p.sid);
         hand_over(session, session->protocol(), p.accept, nullptr, {}, {});
     }
 
     void carry_out(routed::Poll& p) {
+        unbound_.release();
         auto session = engine_.find(p.sid);
         jsonp_ = !p.jsonp.empty();
         // Holding before the session sees the GET: it may answer it at once (a noop while upgrading).
@@ -281,6 +289,7 @@ private:
     }
 
     void carry_out(routed::Post& p) {
+        unbound_.release();
         auto session = engine_.find(p.sid);
         jsonp_ = !p.jsonp.empty();
         std::string_view body = request_.body();
@@ -416,6 +425,8 @@ private:
     Engine& engine_;
     Listener& listener_;
     const TrustedProxies& trusted_;
+    // Held until the first request for a session (max_unbound_per_address); empty from a trusted proxy.
+    AddressSlots::Slot unbound_;
     std::shared_ptr<Listener::LiveSet> live_;
     Stream stream_;
     beast::flat_buffer buffer_;
@@ -430,14 +441,16 @@ private:
 
 }  // namespace
 
-void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, asio::ssl::context* tls) {
+void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, asio::ssl::context* tls,
+                           AddressSlots::Slot unbound) {
     const auto& trusted = engine.trusted_proxies();
     if (tls)
-        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted)
+        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted,
+                                                    std::move(unbound))
             ->run();
     else
         std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)),
-                                                            trusted)
+                                                            trusted, std::move(unbound))
             ->run();
 }
 

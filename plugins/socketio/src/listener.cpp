@@ -72,15 +72,27 @@ void Listener::accept_queued() {
         boost::system::error_code ec;
         tcp::socket socket = acceptor_.accept(ec);
         if (ec) return;  // would_block: the queue is empty; anything else: the asynchronous accept reports it
-        start_http_connection(engine_, *this, std::move(socket), tls_.get());
+        serve(std::move(socket));
     }
+}
+
+void Listener::serve(tcp::socket socket) {
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return;  // gone already
+    auto unbound = engine_.admit_connection(peer.address());
+    if (!unbound) {
+        socket.close(ec);  // cheaply: nothing read, no TLS handshake, no timer
+        return;
+    }
+    start_http_connection(engine_, *this, std::move(socket), tls_.get(), std::move(*unbound));
 }
 
 void Listener::do_accept() {
     acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         if (self->stopped_) return;
         if (!ec) {
-            start_http_connection(self->engine_, *self, std::move(socket), self->tls_.get());
+            self->serve(std::move(socket));
             self->accept_queued();
         } else if (ec != asio::error::operation_aborted) {
             // Out of file descriptors, most likely: pause instead of spinning, and keep accepting afterwards.

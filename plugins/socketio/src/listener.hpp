@@ -46,6 +46,9 @@ public:
 private:
     void do_accept();
     void accept_queued();
+    // Hands an accepted connection to an HttpConnection, or closes it at once when its address holds
+    // max_unbound_per_address connections without a session.
+    void serve(boost::asio::ip::tcp::socket socket);
 
     Engine& engine_;
     boost::asio::ip::tcp::acceptor acceptor_;

@@ -138,6 +138,10 @@ void Session::on_packet(eio::Packet packet) {
                     auto done = assembler_.take();
                     return on_socketio_packet(std::move(done->packet), std::move(done->buffers));
                 }
+                // The attachments held count with the polling queue against the slow-client bound (over a
+                // websocket, its link counts them after each read).
+                if (transport_ != Transport::websocket && queued_bytes_ + partial_input() > c.max_queue_bytes)
+                    return close(CloseReason::too_slow);
                 return;
             }
             if (assembler_.assembling()) return protocol_error("a text message while binary attachments were due");
@@ -156,6 +160,7 @@ void Session::on_message(std::string_view text) {
     auto packet = sio::decode(text, protocol_, &error);
     if (!packet) return protocol_error("malformed Socket.IO packet: " + error);
     if (packet->type == sio::PacketType::binary_event || packet->type == sio::PacketType::binary_ack) {
+        assembly_text_bytes_ = text.size();
         assembled_bytes_ = 0;
         const auto status = assembler_.start(std::move(*packet), &error);
         if (status == sio::BinaryAssembler::Status::error) return protocol_error("malformed binary packet: " + error);
@@ -489,10 +494,10 @@ void Session::send(Frame frame) {
         return;
     }
     // The entry counts with its payload (frame_overhead, as a websocket's queue counts it): many tiny replies
-    // weigh as one large frame.
+    // weigh as one large frame. Attachments still being assembled count too: every byte a connection holds.
     queued_bytes_ += frame_overhead + frame.bytes->size();
     queue_.push_back(std::move(frame));
-    if (queued_bytes_ > limit) return close(CloseReason::too_slow);
+    if (queued_bytes_ + partial_input() > limit) return close(CloseReason::too_slow);
     if (waiter_) schedule_flush();
 }
 

@@ -98,6 +98,11 @@ public:
     void send(Frame frame);
     void close(CloseReason reason);
 
+    // What the session holds of input not yet whole: a binary packet's text and the attachments it has of it, while
+    // the rest is due. A connection counts it, with its outgoing queue and its own unfinished input, against
+    // max_queue_bytes.
+    std::size_t partial_input() const { return assembler_.assembling() ? assembly_text_bytes_ + assembled_bytes_ : 0; }
+
     // Whether the client joined `nsp` ("/" included).
     bool joined(std::string_view nsp) const;
     // An encoded Socket.IO packet and its attachments: the text as a message, then each attachment as a binary
@@ -167,8 +172,9 @@ private:
     // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
     std::vector<std::pair<std::string, std::uint64_t>> pending_acks_;
     sio::BinaryAssembler assembler_;
-    std::size_t assembled_bytes_ = 0;
-    bool announced_ = false;  // ConnectionOpened was published: ConnectionClosed is owed
+    std::size_t assembly_text_bytes_ = 0;  // the text of the packet being assembled
+    std::size_t assembled_bytes_ = 0;      // its attachments so far
+    bool announced_ = false;               // ConnectionOpened was published: ConnectionClosed is owed
     State state_ = State::connecting;
 };
 

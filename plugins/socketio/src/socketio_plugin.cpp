@@ -39,6 +39,10 @@ public:
         context_.metrics().gauge(context_.plugin_name(), "yunity_socketio_pending_sessions",
                                  "Socket.IO 5 sessions that have not completed a CONNECT yet", "",
                                  [this] { return static_cast<double>(engine_.pending_count()); });
+        context_.metrics().gauge(context_.plugin_name(), "yunity_socketio_unbound_connections",
+                                 "Client-port connections that have not carried a request for a session yet (a "
+                                 "trusted proxy's not counted)",
+                                 "", [this] { return static_cast<double>(engine_.unbound_count()); });
         listener_->start();
     }
 

@@ -50,6 +50,10 @@ const SettingsTable<TransportConfig>& TransportConfig::settings() {
          "trusted_proxies"},
         {"max_pending_per_address", &TransportConfig::max_pending_per_address,
          "sessions one client address may hold before their Socket.IO CONNECT, 503 beyond"},
+        {"max_unbound_per_address", &TransportConfig::max_unbound_per_address,
+         "connections one client address may hold open before they carry a request for a session (an Engine.IO "
+         "handshake, or a request of a session it has); a new one beyond is closed at once. A trusted proxy's "
+         "connections are not counted"},
         S{"trusted_proxies", &TransportConfig::trusted_proxies,
           "proxies (IP addresses or networks) whose X-Forwarded-For names the client, for the limits and the "
           "handshake's address"}

@@ -51,6 +51,11 @@ struct TransportConfig {
     // Of those, sessions that have not completed a Socket.IO CONNECT yet (version 5 clients before theirs): what
     // a flood of bare handshakes holds. Real clients connect within milliseconds of the handshake.
     std::size_t max_pending_per_address = 64;
+    // Client-port connections one address may hold before they carry a request for a session (an Engine.IO
+    // handshake, or a request of a session it has): each is held up to request_timeout_ms doing nothing, and
+    // without a bound one address could take every file descriptor. Beyond it a new connection is closed at once.
+    // A trusted proxy's connections are not counted: it is the proxy's to bound its clients' idle connections.
+    std::size_t max_unbound_per_address = 64;
     // Proxies (addresses or networks) whose X-Forwarded-For names the client; nobody's by default, since a
     // client could otherwise claim any address.
     std::vector<std::string> trusted_proxies;

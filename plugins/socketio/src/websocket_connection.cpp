@@ -91,7 +91,11 @@ SendStatus WebsocketConnection::send(Frame frame) {
         frames_.push(std::move(frame.bytes), ws::Opcode::text);
     }
     schedule();
-    return frames_.bytes() > engine_.config().max_queue_bytes ? SendStatus::over_limit : SendStatus::queued;
+    return over_limit() ? SendStatus::over_limit : SendStatus::queued;
+}
+
+bool WebsocketConnection::over_limit() const {
+    return frames_.bytes() + input_held_ > engine_.config().max_queue_bytes;
 }
 
 void WebsocketConnection::close(CloseReason reason) {
@@ -137,6 +141,16 @@ bool WebsocketConnection::received(std::span<char> data) {
     } else {
         pending_.erase(0, *used);
         if (pending_.empty() && pending_.capacity() > 1024) std::string().swap(pending_);
+        // What held a large frame does not stay that large behind the next one's first bytes.
+        else if (pending_.capacity() > 65536 && pending_.capacity() > 4 * pending_.size()) pending_.shrink_to_fit();
+    }
+    // Every byte the connection holds counts: a client that sends a large message slowly (or its fragments, or its
+    // attachments) while it does not read is held to the same bound as one that only does not read.
+    input_held_ = pending_.size() + reader_.held();
+    if (auto session = session_.lock()) input_held_ += session->partial_input();
+    if (over_limit()) {
+        lost(CloseReason::too_slow);
+        return false;
     }
     return true;
 }
@@ -156,7 +170,7 @@ bool WebsocketConnection::on_ping(std::string_view data) {
     if (state_ != State::open) return true;
     frames_.push(std::make_shared<const std::string>(data), ws::Opcode::pong);
     // The session bounds what it sends; the pongs this link makes on its own are bounded here, the same way.
-    if (frames_.bytes() > engine_.config().max_queue_bytes) {
+    if (over_limit()) {
         lost(CloseReason::too_slow);
         return false;
     }

@@ -105,6 +105,8 @@ private:
     void protocol_failure();
     void begin_close(ws::CloseCode code, bool final);
     void cut();
+    // Whether what the connection holds, its queue and its partly read input, is over max_queue_bytes.
+    bool over_limit() const;
 
     // ---- ws::FrameSink ----
     bool on_message(bool text, std::string_view data) override;
@@ -118,7 +120,10 @@ private:
     // other, so that neither hears back from the other afterwards.
     std::weak_ptr<Session> session_;
     ws::FrameReader reader_;
-    std::string pending_;                                // the start of a frame whose rest has not arrived
+    std::string pending_;  // the start of a frame whose rest has not arrived
+    // Input held partly read after the last read: pending_, the fragments of a message (the reader's), and the
+    // attachments the session is assembling. It counts with frames_ against the slow-client bound.
+    std::size_t input_held_ = 0;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
     Protocol protocol_;
     bool flush_scheduled_ = false;
