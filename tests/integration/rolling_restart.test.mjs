@@ -5,50 +5,22 @@
 // every notification once, in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Redis, Server, connect, messageCount, quiet, until, sleep, httpGet, freePort, TIME_FACTOR } from './lib/harness.mjs';
+import { startNginx } from './lib/nginx.mjs';
 
 const PLUGINS = ['socketio', 'redis-session', 'redis-streams', 'admin-http'];
 const CONFIG = { 'redis-streams': { block_ms: 200, info_interval_ms: 300 } };
-const SITE = path.resolve(import.meta.dirname, '../../deploy/nginx-yunity-sockets.conf');
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p)) || 'nginx';
 
-let redis, work, nginxPort, redirectPort;
+let redis, nginx;
 const ports = [];
-
-// The site as shipped, with the instances' ports in its upstream and a private port in place of 443.
-function startNginx() {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'ys-rolling-'));
-  const site = fs.readFileSync(SITE, 'utf8')
-    .replace('127.0.0.1:5090', `127.0.0.1:${ports[0]}`).replace('127.0.0.1:5092', `127.0.0.1:${ports[1]}`)
-    .split('\n').filter((l) => !/^\s*ssl_/.test(l) && !/listen \[::\]/.test(l)).join('\n')
-    .replace(/^\s*listen 443 ssl http2;/m, `    listen 127.0.0.1:${nginxPort};`)
-    .replace(/^\s*listen 80;/m, `    listen 127.0.0.1:${redirectPort};`);
-  assert.ok(site.includes(`listen 127.0.0.1:${nginxPort};`), 'the site\'s listen lines changed: update this test');
-  assert.ok(site.includes(`127.0.0.1:${ports[1]}`), 'the site\'s upstream servers changed: update this test');
-  fs.writeFileSync(path.join(work, 'site.conf'), site);
-  fs.mkdirSync(path.join(work, 'logs'));
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${work}/tmp-${t};`).join(' ');
-  fs.writeFileSync(path.join(work, 'nginx.conf'), `daemon on; pid ${work}/nginx.pid; error_log ${work}/logs/error.log warn;
-events { worker_connections 256; } worker_processes 1;
-http { access_log off; ${temp} include ${work}/site.conf; }\n`);
-  const r = spawnSync(NGINX, ['-p', work, '-c', path.join(work, 'nginx.conf'), '-e', path.join(work, 'logs/error.log')]);
-  assert.equal(r.status, 0, `nginx did not start: ${r.stderr}`);
-}
 
 before(async () => {
   redis = await Redis.start();
   ports.push(await freePort(), await freePort());
-  nginxPort = await freePort();
-  redirectPort = await freePort();
-  startNginx();
+  nginx = await startNginx(ports);
 });
 after(async () => {
-  if (work && fs.existsSync(path.join(work, 'nginx.pid')))
-    process.kill(Number(fs.readFileSync(path.join(work, 'nginx.pid'), 'utf8')), 'SIGTERM');
+  await nginx?.stop();
   await redis?.stop();
 });
 
@@ -69,7 +41,7 @@ async function login(user) {
 
 test('a rolling restart of two instances behind nginx loses nothing and sends nothing twice', async () => {
   const instances = [await start(ports[0]), await start(ports[1])];
-  const url = `http://127.0.0.1:${nginxPort}`;
+  const url = nginx.url;
   const user = 'rolling-user';
   const clients = [];
   try {
