@@ -195,8 +195,8 @@ test('a client that sends without pause gets its share of the loop: another clie
   flooding = false;
   await flooder;
   assert.ok(!gone, 'the flooding client was served, not cut');
-  // The flood was one: tens of MB while the others were being answered.
-  assert.ok(flooded > 20e6, `only ${flooded} bytes flooded in ${seconds} s`);
+  // The flood was one: tens of MB while the others were being answered (a sanitizer build parses it slower).
+  assert.ok(flooded > 20e6 / TIME_FACTOR, `only ${flooded} bytes flooded in ${seconds} s`);
   const bound = 500 * TIME_FACTOR;
   assert.ok(Math.max(...echoes) < bound, `echoes took ${echoes.join(', ')} ms during the flood`);
   assert.ok(Math.max(...admin) < bound, `the admin port took ${admin.join(', ')} ms during the flood`);
