@@ -3,6 +3,7 @@
 // sending_final_close, draining, closed) are followed without sockets. Also the state table enter() asserts.
 #include <doctest/doctest.h>
 
+#include "client_frame.hpp"
 #include "engine.hpp"
 #include "listener.hpp"
 #include "session.hpp"
@@ -39,10 +40,10 @@ public:
     MemoryWebsocket(Engine& engine, Listener& listener, Protocol protocol)
         : WebsocketConnection(engine, listener, protocol) {}
 
-    std::string written;        // everything the server wrote: the 101, then its frames
-    bool stalled = false;       // the client reads nothing: what is queued stays queued
-    bool reading = false;       // a read is pending
-    bool half_closed = false;   // shutdown_send() was called
+    std::string written;         // everything the server wrote: the 101, then its frames
+    bool stalled = false;        // the client reads nothing: what is queued stays queued
+    bool reading = false;        // a read is pending
+    bool half_closed = false;    // shutdown_send() was called
     bool stream_closed = false;  // close_stream() was called
 
     // The client's bytes arrive; returns whether the connection reads on.
@@ -99,22 +100,7 @@ private:
 
 // Any client frame: masked, of any length, FIN set unless `fin` is false (a fragment that more follow).
 std::string client_frame(ws::Opcode opcode, std::string_view payload, bool fin = true) {
-    const std::array<char, 4> key{0x11, 0x22, 0x33, 0x44};
-    std::string out;
-    out += static_cast<char>((fin ? 0x80 : 0) | static_cast<int>(opcode));
-    if (payload.size() < 126) {
-        out += static_cast<char>(0x80 | payload.size());
-    } else if (payload.size() <= 0xffff) {
-        out += static_cast<char>(0x80 | 126);
-        out += static_cast<char>(payload.size() >> 8);
-        out += static_cast<char>(payload.size() & 0xff);
-    } else {
-        out += static_cast<char>(0x80 | 127);
-        for (int i = 7; i >= 0; --i) out += static_cast<char>((payload.size() >> (8 * i)) & 0xff);
-    }
-    out.append(key.data(), key.size());
-    for (std::size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ key[i % 4]);
-    return out;
+    return yunity::test::client_frame((fin ? 0x80u : 0u) | static_cast<unsigned>(opcode), payload);
 }
 
 const std::string close_1000("\x03\xe8", 2);
@@ -139,8 +125,8 @@ struct Fixture {
 
     std::shared_ptr<MemoryWebsocket> connect(Protocol protocol, std::shared_ptr<Session> probing = nullptr) {
         auto link = std::make_shared<MemoryWebsocket>(engine, *listener, protocol);
-        link->run(WebsocketStart{switching, std::move(probing), protocol, std::make_shared<yunity::Handshake>(), {},
-                                 {}});
+        link->run(
+            WebsocketStart{switching, std::move(probing), protocol, std::make_shared<yunity::Handshake>(), {}, {}});
         context.run_for(10ms);  // a new session's open packet follows the 101 after 2 ms
         return link;
     }
@@ -158,186 +144,191 @@ struct Fixture {
 }  // namespace
 
 TEST_SUITE("socketio websocket connection") {
+    TEST_CASE("the state table: the closing handshake's moves, and nothing back, nothing out of closed") {
+        const std::array all{State::open, State::sending_close, State::sending_final_close, State::draining,
+                             State::closed};
+        const std::vector<std::pair<State, State>> moves{
+            {State::open, State::sending_close},   {State::open, State::sending_final_close},
+            {State::open, State::closed},          {State::sending_close, State::draining},
+            {State::sending_close, State::closed}, {State::sending_final_close, State::closed},
+            {State::draining, State::closed},
+        };
+        for (auto from : all)
+            for (auto to : all) {
+                const bool listed = std::find(moves.begin(), moves.end(), std::pair{from, to}) != moves.end();
+                CAPTURE(static_cast<int>(from));
+                CAPTURE(static_cast<int>(to));
+                CHECK(WebsocketConnection::allowed(from, to) == listed);
+            }
+    }
 
-TEST_CASE("the state table: the closing handshake's moves, and nothing back, nothing out of closed") {
-    const std::array all{State::open, State::sending_close, State::sending_final_close, State::draining,
-                         State::closed};
-    const std::vector<std::pair<State, State>> moves{
-        {State::open, State::sending_close},       {State::open, State::sending_final_close},
-        {State::open, State::closed},              {State::sending_close, State::draining},
-        {State::sending_close, State::closed},     {State::sending_final_close, State::closed},
-        {State::draining, State::closed},
-    };
-    for (auto from : all)
-        for (auto to : all) {
-            const bool listed = std::find(moves.begin(), moves.end(), std::pair{from, to}) != moves.end();
-            CAPTURE(static_cast<int>(from));
-            CAPTURE(static_cast<int>(to));
-            CHECK(WebsocketConnection::allowed(from, to) == listed);
-        }
-}
+    TEST_CASE("a new session: the 101, the open packet, the CONNECT; our close goes sending_close, draining, closed") {
+        Fixture f;
+        auto link = f.connect(Protocol::eio4_sio5);
+        CHECK(link->written.starts_with(switching));
+        REQUIRE(link->frames().size() == 1);
+        CHECK(link->frames()[0].second.starts_with("0{\"sid\":"));
+        CHECK(link->reading);
+        CHECK(link->client_sends(client_frame(ws::Opcode::text, "40")));
+        f.context.run_for(5ms);  // frames go out after the turn's handlers
+        CHECK(link->frames().back().second.starts_with("40{\"sid\":"));
+        CHECK(link->state() == State::open);
 
-TEST_CASE("a new session: the 101, the open packet, the CONNECT; our close goes sending_close, draining, closed") {
-    Fixture f;
-    auto link = f.connect(Protocol::eio4_sio5);
-    CHECK(link->written.starts_with(switching));
-    REQUIRE(link->frames().size() == 1);
-    CHECK(link->frames()[0].second.starts_with("0{\"sid\":"));
-    CHECK(link->reading);
-    CHECK(link->client_sends(client_frame(ws::Opcode::text, "40")));
-    f.context.run_for(5ms);  // frames go out after the turn's handlers
-    CHECK(link->frames().back().second.starts_with("40{\"sid\":"));
-    CHECK(link->state() == State::open);
+        // The server stops: 1001, then the stream is half-closed and the client's close frame awaited.
+        f.engine.close_all(CloseReason::server_shutdown);
+        CHECK(link->state() == State::draining);
+        CHECK(link->frames().back() == std::pair{ws::Opcode::close, close_1001});
+        CHECK(link->half_closed);
+        CHECK_FALSE(link->stream_closed);
+        CHECK(link->reading);
+        CHECK_FALSE(link->client_sends(client_frame(ws::Opcode::close, close_1001)));
+        CHECK(link->state() == State::closed);
+        CHECK(link->stream_closed);
+        CHECK(f.closed_as("server shutdown") == 1);
+    }
 
-    // The server stops: 1001, then the stream is half-closed and the client's close frame awaited.
-    f.engine.close_all(CloseReason::server_shutdown);
-    CHECK(link->state() == State::draining);
-    CHECK(link->frames().back() == std::pair{ws::Opcode::close, close_1001});
-    CHECK(link->half_closed);
-    CHECK_FALSE(link->stream_closed);
-    CHECK(link->reading);
-    CHECK_FALSE(link->client_sends(client_frame(ws::Opcode::close, close_1001)));
-    CHECK(link->state() == State::closed);
-    CHECK(link->stream_closed);
-    CHECK(f.closed_as("server shutdown") == 1);
-}
+    TEST_CASE("the client closes: sending_final_close until our answer is out, then closed; the session closes too") {
+        Fixture f;
+        auto link = f.connect(Protocol::eio3_sio4);
+        CHECK(f.engine.session_count() == 1);
+        CHECK_FALSE(link->client_sends(client_frame(ws::Opcode::close, close_1000)));
+        CHECK(link->state() == State::closed);  // the answer was written at once
+        CHECK(link->frames().back() == std::pair{ws::Opcode::close, close_1000});
+        CHECK_FALSE(link->half_closed);
+        CHECK(link->stream_closed);
+        CHECK(f.engine.session_count() == 0);
+        CHECK(f.closed_as("client close") == 1);
+    }
 
-TEST_CASE("the client closes: sending_final_close until our answer is out, then closed; the session closes too") {
-    Fixture f;
-    auto link = f.connect(Protocol::eio3_sio4);
-    CHECK(f.engine.session_count() == 1);
-    CHECK_FALSE(link->client_sends(client_frame(ws::Opcode::close, close_1000)));
-    CHECK(link->state() == State::closed);  // the answer was written at once
-    CHECK(link->frames().back() == std::pair{ws::Opcode::close, close_1000});
-    CHECK_FALSE(link->half_closed);
-    CHECK(link->stream_closed);
-    CHECK(f.engine.session_count() == 0);
-    CHECK(f.closed_as("client close") == 1);
-}
+    TEST_CASE("a closing handshake the client never answers ends after websocket_handshake_timeout") {
+        Fixture f;
+        auto link = f.connect(Protocol::eio4_sio5);
+        f.engine.close_all(CloseReason::server_shutdown);
+        CHECK(link->state() == State::draining);
+        f.context.run_for(20ms);
+        CHECK(link->state() == State::draining);
+        f.context.run_for(100ms);
+        CHECK(link->state() == State::closed);
+        CHECK(link->stream_closed);
+    }
 
-TEST_CASE("a closing handshake the client never answers ends after websocket_handshake_timeout") {
-    Fixture f;
-    auto link = f.connect(Protocol::eio4_sio5);
-    f.engine.close_all(CloseReason::server_shutdown);
-    CHECK(link->state() == State::draining);
-    f.context.run_for(20ms);
-    CHECK(link->state() == State::draining);
-    f.context.run_for(100ms);
-    CHECK(link->state() == State::closed);
-    CHECK(link->stream_closed);
-}
+    TEST_CASE("a protocol error closes with 1002 (sending_final_close); a client too slow is cut, open to closed") {
+        Fixture f;
+        auto rude = f.connect(Protocol::eio4_sio5);
+        CHECK_FALSE(
+            rude->client_sends(std::string("\x81\x02"
+                                           "40",
+                                           4)));  // not masked
+        CHECK(rude->state() == State::closed);
+        CHECK(rude->frames().back() == std::pair{ws::Opcode::close, close_1002});
+        CHECK(f.closed_as("protocol error") == 1);
 
-TEST_CASE("a protocol error closes with 1002 (sending_final_close); a client too slow is cut, open to closed") {
-    Fixture f;
-    auto rude = f.connect(Protocol::eio4_sio5);
-    CHECK_FALSE(rude->client_sends(std::string("\x81\x02" "40", 4)));  // not masked
-    CHECK(rude->state() == State::closed);
-    CHECK(rude->frames().back() == std::pair{ws::Opcode::close, close_1002});
-    CHECK(f.closed_as("protocol error") == 1);
+        auto slow = f.connect(Protocol::eio3_sio4);
+        auto session = f.session_of(*slow);
+        REQUIRE(session);
+        const auto written = slow->written.size();
+        const auto chunk = std::make_shared<const std::string>(std::string(1000, 'x'));
+        // Queued within one turn, never written: over max_queue_bytes at the fourth.
+        for (int i = 0; i < 4; ++i) session->send({chunk, false});
+        CHECK(session->closed());
+        CHECK(slow->state() == State::closed);
+        CHECK(slow->stream_closed);
+        f.context.run_for(5ms);
+        CHECK(slow->written.size() == written);  // cut: no close frame, nothing queued written
+        CHECK(f.closed_as("too slow") == 1);
+    }
 
-    auto slow = f.connect(Protocol::eio3_sio4);
-    auto session = f.session_of(*slow);
-    REQUIRE(session);
-    const auto written = slow->written.size();
-    const auto chunk = std::make_shared<const std::string>(std::string(1000, 'x'));
-    // Queued within one turn, never written: over max_queue_bytes at the fourth.
-    for (int i = 0; i < 4; ++i) session->send({chunk, false});
-    CHECK(session->closed());
-    CHECK(slow->state() == State::closed);
-    CHECK(slow->stream_closed);
-    f.context.run_for(5ms);
-    CHECK(slow->written.size() == written);  // cut: no close frame, nothing queued written
-    CHECK(f.closed_as("too slow") == 1);
-}
+    TEST_CASE(
+        "partly read input counts with the queue against max_queue_bytes: fragments, a frame's start, attachments") {
+        // max_queue_bytes is 4096, max_payload the default 1,000,000: only the connection's bound can stop these.
+        Fixture f;
+        const std::string kb(1000, 'x');
 
-TEST_CASE("partly read input counts with the queue against max_queue_bytes: fragments, a frame's start, attachments") {
-    // max_queue_bytes is 4096, max_payload the default 1,000,000: only the connection's bound can stop these.
-    Fixture f;
-    const std::string kb(1000, 'x');
+        // The fragments of a message that never ends.
+        auto fragments = f.connect(Protocol::eio4_sio5);
+        CHECK(fragments->client_sends(client_frame(ws::Opcode::text, "40")));
+        f.context.run_for(5ms);  // the CONNECT's answer is written: nothing queued
+        CHECK(fragments->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + kb, false)));
+        CHECK(fragments->client_sends(client_frame(ws::Opcode::continuation, kb + kb, false)));  // 4,008 held
+        CHECK(fragments->state() == State::open);
+        CHECK_FALSE(fragments->client_sends(client_frame(ws::Opcode::continuation, kb, false)));
+        CHECK(fragments->state() == State::closed);
+        CHECK(fragments->stream_closed);
+        CHECK(f.closed_as("too slow") == 1);
 
-    // The fragments of a message that never ends.
-    auto fragments = f.connect(Protocol::eio4_sio5);
-    CHECK(fragments->client_sends(client_frame(ws::Opcode::text, "40")));
-    f.context.run_for(5ms);  // the CONNECT's answer is written: nothing queued
-    CHECK(fragments->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + kb, false)));
-    CHECK(fragments->client_sends(client_frame(ws::Opcode::continuation, kb + kb, false)));  // 4,008 held
-    CHECK(fragments->state() == State::open);
-    CHECK_FALSE(fragments->client_sends(client_frame(ws::Opcode::continuation, kb, false)));
-    CHECK(fragments->state() == State::closed);
-    CHECK(fragments->stream_closed);
-    CHECK(f.closed_as("too slow") == 1);
+        // One large frame, sent slowly: its first bytes are held until the rest comes.
+        auto slow = f.connect(Protocol::eio4_sio5);
+        const auto frame = client_frame(ws::Opcode::text, "4" + std::string(8000, 'x'));
+        CHECK(slow->client_sends(frame.substr(0, 4000)));
+        CHECK_FALSE(slow->client_sends(frame.substr(4000, 200)));
+        CHECK(slow->state() == State::closed);
+        CHECK(f.closed_as("too slow") == 2);
 
-    // One large frame, sent slowly: its first bytes are held until the rest comes.
-    auto slow = f.connect(Protocol::eio4_sio5);
-    const auto frame = client_frame(ws::Opcode::text, "4" + std::string(8000, 'x'));
-    CHECK(slow->client_sends(frame.substr(0, 4000)));
-    CHECK_FALSE(slow->client_sends(frame.substr(4000, 200)));
-    CHECK(slow->state() == State::closed);
-    CHECK(f.closed_as("too slow") == 2);
+        // Attachments: the first one whole and held by the session, the second on its way.
+        auto binary = f.connect(Protocol::eio4_sio5);
+        CHECK(binary->client_sends(client_frame(ws::Opcode::text, "40")));
+        f.context.run_for(5ms);
+        CHECK(binary->client_sends(client_frame(
+            ws::Opcode::text, R"(452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])")));
+        CHECK(binary->client_sends(client_frame(ws::Opcode::binary, kb + kb + kb)));
+        CHECK(binary->state() == State::open);
+        CHECK_FALSE(binary->client_sends(client_frame(ws::Opcode::binary, kb + std::string(100, 'x'), false)));
+        CHECK(binary->state() == State::closed);
+        CHECK(f.closed_as("too slow") == 3);
 
-    // Attachments: the first one whole and held by the session, the second on its way.
-    auto binary = f.connect(Protocol::eio4_sio5);
-    CHECK(binary->client_sends(client_frame(ws::Opcode::text, "40")));
-    f.context.run_for(5ms);
-    CHECK(binary->client_sends(client_frame(
-        ws::Opcode::text, R"(452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])")));
-    CHECK(binary->client_sends(client_frame(ws::Opcode::binary, kb + kb + kb)));
-    CHECK(binary->state() == State::open);
-    CHECK_FALSE(binary->client_sends(client_frame(ws::Opcode::binary, kb + std::string(100, 'x'), false)));
-    CHECK(binary->state() == State::closed);
-    CHECK(f.closed_as("too slow") == 3);
+        // With what waits to be written: 2,000 bytes queued and 2,000 partly read are over 4,096 together.
+        auto stalled = f.connect(Protocol::eio4_sio5);
+        CHECK(stalled->client_sends(client_frame(ws::Opcode::text, "40")));
+        f.context.run_for(5ms);
+        stalled->stalled = true;
+        auto session = f.session_of(*stalled);
+        REQUIRE(session);
+        session->send({std::make_shared<const std::string>(kb + kb), false});
+        CHECK_FALSE(session->closed());
+        CHECK_FALSE(stalled->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + kb, false)));
+        CHECK(stalled->state() == State::closed);
+        CHECK(session->closed());
+        CHECK(f.closed_as("too slow") == 4);
 
-    // With what waits to be written: 2,000 bytes queued and 2,000 partly read are over 4,096 together.
-    auto stalled = f.connect(Protocol::eio4_sio5);
-    CHECK(stalled->client_sends(client_frame(ws::Opcode::text, "40")));
-    f.context.run_for(5ms);
-    stalled->stalled = true;
-    auto session = f.session_of(*stalled);
-    REQUIRE(session);
-    session->send({std::make_shared<const std::string>(kb + kb), false});
-    CHECK_FALSE(session->closed());
-    CHECK_FALSE(stalled->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + kb, false)));
-    CHECK(stalled->state() == State::closed);
-    CHECK(session->closed());
-    CHECK(f.closed_as("too slow") == 4);
+        // Input that completes is no longer held: the same bytes as whole messages are fine.
+        auto whole = f.connect(Protocol::eio4_sio5);
+        CHECK(whole->client_sends(client_frame(ws::Opcode::text, "40")));
+        for (int i = 0; i < 10; ++i)
+            CHECK(whole->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + "\"]")));
+        CHECK(whole->state() == State::open);
+    }
 
-    // Input that completes is no longer held: the same bytes as whole messages are fine.
-    auto whole = f.connect(Protocol::eio4_sio5);
-    CHECK(whole->client_sends(client_frame(ws::Opcode::text, "40")));
-    for (int i = 0; i < 10; ++i) CHECK(whole->client_sends(client_frame(ws::Opcode::text, "42[\"x\",\"" + kb + "\"]")));
-    CHECK(whole->state() == State::open);
-}
+    TEST_CASE(
+        "a probe: the session answers through the link, whose upgrade makes it the transport; a second is closed") {
+        Fixture f;
+        auto session =
+            f.engine.create(Protocol::eio4_sio5, Session::Transport::polling, std::make_shared<yunity::Handshake>());
+        session->start();
+        auto probe = f.connect(Protocol::eio4_sio5, session);
+        CHECK(probe->written == switching);  // no open packet: the session has one already
+        CHECK(probe->reading);
+        CHECK(probe->client_sends(client_frame(ws::Opcode::text, "2probe")));
+        f.context.run_for(5ms);
+        CHECK(probe->frames().back() == std::pair{ws::Opcode::text, std::string("3probe")});
+        CHECK(session->transport() == Session::Transport::upgrading);
 
-TEST_CASE("a probe: the session answers through the link, whose upgrade makes it the transport; a second is closed") {
-    Fixture f;
-    auto session =
-        f.engine.create(Protocol::eio4_sio5, Session::Transport::polling, std::make_shared<yunity::Handshake>());
-    session->start();
-    auto probe = f.connect(Protocol::eio4_sio5, session);
-    CHECK(probe->written == switching);  // no open packet: the session has one already
-    CHECK(probe->reading);
-    CHECK(probe->client_sends(client_frame(ws::Opcode::text, "2probe")));
-    f.context.run_for(5ms);
-    CHECK(probe->frames().back() == std::pair{ws::Opcode::text, std::string("3probe")});
-    CHECK(session->transport() == Session::Transport::upgrading);
+        // One probe at a time: another websocket for the session is accepted, then closed.
+        auto second = f.connect(Protocol::eio4_sio5, session);
+        CHECK(second->state() == State::draining);
+        CHECK(second->frames().back() == std::pair{ws::Opcode::close, close_1000});
 
-    // One probe at a time: another websocket for the session is accepted, then closed.
-    auto second = f.connect(Protocol::eio4_sio5, session);
-    CHECK(second->state() == State::draining);
-    CHECK(second->frames().back() == std::pair{ws::Opcode::close, close_1000});
+        CHECK(probe->client_sends(client_frame(ws::Opcode::text, "5")));
+        CHECK(session->transport() == Session::Transport::websocket);
+        CHECK(probe->client_sends(client_frame(ws::Opcode::text, "40")));
+        f.context.run_for(5ms);
+        CHECK(probe->frames().back().second.starts_with("40{\"sid\":"));
+        CHECK(probe->state() == State::open);
 
-    CHECK(probe->client_sends(client_frame(ws::Opcode::text, "5")));
-    CHECK(session->transport() == Session::Transport::websocket);
-    CHECK(probe->client_sends(client_frame(ws::Opcode::text, "40")));
-    f.context.run_for(5ms);
-    CHECK(probe->frames().back().second.starts_with("40{\"sid\":"));
-    CHECK(probe->state() == State::open);
-
-    session->close(CloseReason::client_close);
-    CHECK(probe->state() == State::draining);
-    f.context.run_for(100ms);  // nobody answers: both closing handshakes time out
-    CHECK(probe->state() == State::closed);
-    CHECK(second->state() == State::closed);
-}
+        session->close(CloseReason::client_close);
+        CHECK(probe->state() == State::draining);
+        f.context.run_for(100ms);  // nobody answers: both closing handshakes time out
+        CHECK(probe->state() == State::closed);
+        CHECK(second->state() == State::closed);
+    }
 
 }  // TEST_SUITE

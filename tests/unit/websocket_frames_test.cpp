@@ -1,5 +1,7 @@
 #include "websocket_frames.hpp"
 
+#include "client_frame.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -24,24 +26,7 @@ struct Recorder : ws::FrameSink {
     void on_close(std::uint16_t code) override { seen.push_back("close " + std::to_string(code)); }
 };
 
-// A masked client frame (RFC 6455 section 5.7's examples use the key 37 fa 21 3d).
-std::string client_frame(unsigned first_byte, std::string_view payload) {
-    const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
-    std::string out(1, static_cast<char>(first_byte));
-    if (payload.size() < 126) {
-        out += static_cast<char>(0x80 | payload.size());
-    } else if (payload.size() <= 0xffff) {
-        out += static_cast<char>(0x80 | 126);
-        out += static_cast<char>(payload.size() >> 8);
-        out += static_cast<char>(payload.size() & 0xff);
-    } else {
-        out += static_cast<char>(0x80 | 127);
-        for (int i = 7; i >= 0; --i) out += static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (8 * i)) & 0xff);
-    }
-    out.append(reinterpret_cast<const char*>(key), 4);
-    for (std::size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ key[i % 4]);
-    return out;
-}
+using yunity::test::client_frame;
 
 }  // namespace
 
@@ -95,15 +80,15 @@ TEST_CASE("websocket frames: violations name their close code") {
         ws::CloseCode code;
     };
     const std::vector<Case> cases = {
-        {std::string("\x81\x01x", 3), ws::CloseCode::protocol_error},                   // not masked
-        {client_frame(0xc1, "x"), ws::CloseCode::protocol_error},                       // RSV1
-        {client_frame(0x83, "x"), ws::CloseCode::protocol_error},                       // opcode 3
-        {client_frame(0x8b, "x"), ws::CloseCode::protocol_error},                       // opcode 11
-        {client_frame(0x09, "x"), ws::CloseCode::protocol_error},                       // fragmented ping
-        {client_frame(0x89, std::string(126, 'p')), ws::CloseCode::protocol_error},     // long ping
-        {client_frame(0x80, "x"), ws::CloseCode::protocol_error},                       // stray continuation
+        {std::string("\x81\x01x", 3), ws::CloseCode::protocol_error},                // not masked
+        {client_frame(0xc1, "x"), ws::CloseCode::protocol_error},                    // RSV1
+        {client_frame(0x83, "x"), ws::CloseCode::protocol_error},                    // opcode 3
+        {client_frame(0x8b, "x"), ws::CloseCode::protocol_error},                    // opcode 11
+        {client_frame(0x09, "x"), ws::CloseCode::protocol_error},                    // fragmented ping
+        {client_frame(0x89, std::string(126, 'p')), ws::CloseCode::protocol_error},  // long ping
+        {client_frame(0x80, "x"), ws::CloseCode::protocol_error},                    // stray continuation
         {client_frame(0x01, "a") + client_frame(0x81, "b"), ws::CloseCode::protocol_error},
-        {client_frame(0x88, "\x03"), ws::CloseCode::protocol_error},                    // one-byte close
+        {client_frame(0x88, "\x03"), ws::CloseCode::protocol_error},                      // one-byte close
         {client_frame(0x88, std::string("\x03\xed", 2)), ws::CloseCode::protocol_error},  // 1005
         {client_frame(0x88, std::string("\x03\xe8\xff", 3)), ws::CloseCode::invalid_payload},
         {client_frame(0x81, "\xc3\x28"), ws::CloseCode::invalid_payload},
