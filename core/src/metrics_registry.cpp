@@ -56,9 +56,19 @@ std::string MetricsRegistry::render_prometheus() const {
         };
         for (const auto& [labels, value] : fam.counters)
             fmt::format_to(std::back_inserter(out), "{} {}\n", series(labels), value->load());
-        for (const auto& [labels, g] : fam.gauges) fmt::format_to(std::back_inserter(out), "{} {}\n", series(labels), g.second());
+        for (const auto& [labels, g] : fam.gauges)
+            fmt::format_to(std::back_inserter(out), "{} {}\n", series(labels), g.second());
     }
     return out;
+}
+
+std::uint64_t MetricsRegistry::counter_total(std::string_view name) const {
+    std::lock_guard lock(mutex_);
+    const auto fam = families_.find(name);
+    if (fam == families_.end()) return 0;
+    std::uint64_t total = 0;
+    for (const auto& [labels, value] : fam->second.counters) total += value->load(std::memory_order_relaxed);
+    return total;
 }
 
 }  // namespace yunity::core

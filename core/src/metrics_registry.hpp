@@ -16,6 +16,7 @@ public:
     void gauge(std::string_view owner, std::string_view name, std::string_view help, std::string_view labels,
                std::function<double()> read) override;
     std::string render_prometheus() const override;
+    std::uint64_t counter_total(std::string_view name) const override;
 
     void drop_gauges(std::string_view owner);
 
@@ -24,11 +25,11 @@ public:
         bool is_counter = true;
         // labels -> series; a counter's value lives in a stable heap cell so references stay valid
         std::map<std::string, std::unique_ptr<std::atomic<std::uint64_t>>, std::less<>> counters;
-        std::map<std::string, std::pair<std::string, std::function<double()>>, std::less<>> gauges;  // labels -> (owner, read)
+        std::map<std::string, std::pair<std::string, std::function<double()>>, std::less<>>
+            gauges;  // labels -> (owner, read)
     };
 
 private:
-
     mutable std::mutex mutex_;
     std::map<std::string, Family, std::less<>> families_;
 };

@@ -31,6 +31,7 @@ struct NoMetrics final : Metrics {
     void gauge(std::string_view, std::string_view, std::string_view, std::string_view,
                std::function<double()>) override {}
     std::string render_prometheus() const override { return "# HELP x y\n"; }
+    std::uint64_t counter_total(std::string_view) const override { return c; }
 };
 
 std::string lower(std::string_view s) {
@@ -176,10 +177,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     AdminConfig config;
     config.report_slice = 2;
     StatsSections stats;
+    TimeSeries series(4);
+    for (std::int64_t t = 0; t < 6; ++t)
+        series.add(
+            {t * 1000, t * 1000, request.body.size(), static_cast<std::uint64_t>(t) * 3, 0, request.query.size()});
 
     for (const bool token_set : {true, false}) {
         AdminRouter router(token_set ? std::string(token) : std::string(), nullptr);
-        add_builtin_routes(router, {registry, metrics, readiness, config, stats});
+        add_builtin_routes(router, {registry, metrics, readiness, config, stats, series});
         add_plugin_like_routes(router);
         check_answer(request, dispatch(router, request), token_set);
     }

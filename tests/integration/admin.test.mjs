@@ -1,6 +1,6 @@
 // The admin port with real clients and a real redis: the connections report, token and redaction, metrics,
-// readiness across a redis stop and start, the dashboard in headless Chromium, and the guard against other web
-// pages (Host, Origin, JSON-only writes) on every route family.
+// readiness across a redis stop and start, the charts' series, the dashboard in headless Chromium, and the guard
+// against other web pages (Host, Origin, JSON-only writes) on every route family.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -113,7 +113,7 @@ test('a token guards every endpoint; unknown paths are 404, wrong methods 405', 
   const srv = await Server.start({ redis, env: { YUNITY_ADMIN_TOKEN: 's3cret' } });
   const base = `http://127.0.0.1:${srv.adminPort}`;
   try {
-    for (const path of ['/', '/metrics', '/readyz', '/healthz'])
+    for (const path of ['/', '/metrics', '/readyz', '/healthz', '/series'])
       assert.equal((await fetch(base + path)).status, 401, path);
     assert.equal((await fetch(`${base}/`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
     assert.equal((await fetch(`${base}/`, { headers: { authorization: 'Bearer s3cret' } })).status, 200);
@@ -246,6 +246,93 @@ test('the dashboard in headless Chromium shows a live connection', async () => {
     await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 1, null, { timeout: 5000 });
     if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/dashboard.png` });
   } finally { c.close(); await browser.close(); }
+});
+
+test('/series: a sample a second, one array per chart, deliveries counted as rates', async () => {
+  const series = async () => {
+    const res = await fetch(`${admin}/series`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /json/);
+    return res.json();
+  };
+  const first = await series();
+  assert.equal(first.interval_ms, 1000);
+  assert.equal(first.capacity, 900);
+  for (const key of ['connections', 'deliveries_per_second', 'notifications_per_second', 'rejected_per_second'])
+    assert.equal(first[key].length, first.time.length, key);
+  await until(async () => (await series()).time.length >= first.time.length + 2, 'two more samples', 4000);
+  const { time } = await series();
+  for (let i = 1; i < time.length; ++i) assert.ok(time[i] > time[i - 1], 'samples in order');
+  assert.ok(Math.abs(time[time.length - 1] - Date.now()) < 5000, 'stamped with the wall clock');
+});
+
+test('the dashboard\'s charts in headless Chromium: connections and deliveries/s over the last minutes, nothing fetched elsewhere', async () => {
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  await redis.command('SET', 'session-store-charts', 'charts-user');
+  const clients = [];
+  let publishing = true;
+  try {
+    for (let i = 0; i < 3; ++i) clients.push(await connect(4, server.url, { transports: ['websocket'] }, 'charts'));
+    for (const c of clients) await server.waitMembership('charts', 'charts-user', c);
+    // Ten notifications a second for the three connections of one user, and a message that is none.
+    const publisher = (async () => {
+      for (let n = 0; publishing; ++n) {
+        await redis.command('PUBLISH', 'notifications', JSON.stringify({ users: ['charts-user'], data: n }));
+        if (n % 10 === 0) await redis.command('PUBLISH', 'notifications', 'not a notification');
+        await sleep(100);
+      }
+    })();
+    await until(() => clients.every((c) => c.messages.length >= 30), 'three seconds of notifications', 10000);
+
+    const page = await browser.newPage();
+    const requested = [];
+    page.on('request', (r) => requested.push(r.url()));
+    await page.goto(`${admin}/ui`);
+    const chart = (key) => page.evaluate((k) => {
+      const fig = document.getElementById('chart-' + k);
+      if (!fig) return null;
+      return {
+        caption: fig.querySelector('figcaption').textContent,
+        points: Number(fig.dataset.points || 0), max: Number(fig.dataset.max || 0), last: Number(fig.dataset.last || 0),
+        labels: [...fig.querySelectorAll('svg text')].map((t) => t.textContent),
+        line: fig.querySelector('svg path.line')?.getAttribute('d') || '',
+      };
+    }, key);
+    await page.waitForFunction(() => {
+      const n = (k, a) => Number(document.getElementById('chart-' + k)?.dataset[a] || 0);
+      return n('connections', 'last') >= 3 && n('deliveries_per_second', 'max') > 0 && n('notifications_per_second', 'max') > 0;
+    }, null, { timeout: 10000 });
+    publishing = false;
+    await publisher;
+
+    const connections = await chart('connections');
+    assert.ok(connections.last >= 3, `the connection count: ${connections.last}`);
+    assert.ok(connections.points >= 2);
+    assert.match(connections.caption, /^connections/);
+    const deliveries = await chart('deliveries_per_second');
+    const notifications = await chart('notifications_per_second');
+    const rejected = await chart('rejected_per_second');
+    assert.match(deliveries.caption, /^deliveries\/s/);
+    assert.match(notifications.caption, /^notifications\/s/);
+    assert.match(rejected.caption, /^rejected\/s/);
+    // Each notification went to the user's three connections.
+    assert.ok(deliveries.max > notifications.max, `deliveries/s ${deliveries.max}, notifications/s ${notifications.max}`);
+    assert.ok(notifications.max >= 3 && notifications.max <= 30, `about ten a second: ${notifications.max}`);
+    assert.ok(rejected.max > 0, 'the message that was none was counted');
+    for (const c of [connections, deliveries, notifications, rejected]) {
+      assert.match(c.line, /^M[\d.]+ [\d.]+(?:[ML][\d.]+ [\d.]+)+$/, 'a drawn line');
+      for (const label of ['-15 min', '-10 min', '-5 min', 'now', '0']) assert.ok(c.labels.includes(label), `axis label ${label}: ${c.labels}`);
+    }
+    // Offline: the page, its script and its data all come from the admin port.
+    assert.ok(requested.some((u) => u.endsWith('/series')), 'the charts were fetched');
+    for (const u of requested) assert.ok(u.startsWith(`${admin}/`), `a request to another origin: ${u}`);
+    if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/charts.png`, fullPage: true });
+  } finally {
+    publishing = false;
+    for (const c of clients) c.close();
+    await browser.close();
+  }
 });
 
 test('15,000 connections: the report streams out while the loop keeps serving', async () => {

@@ -3,17 +3,17 @@
 #include "admin_config.hpp"
 #include "admin_router.hpp"
 #include "builtin_routes.hpp"
+#include "map_registry.hpp"
 #include "readiness.hpp"
 #include "report.hpp"
-#include "map_registry.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
 #include <cstdlib>
-#include <stdexcept>
 #include <ctime>
 #include <map>
+#include <stdexcept>
 
 using namespace yunity;
 using namespace yunity::admin;
@@ -163,7 +163,7 @@ TEST_CASE("report: repeated headers are joined, invalid UTF-8 is replaced, a mis
     CHECK(json_of(c) == R"({"connectionId":"a","sessionId":"__nosession__","userId":"__nouser__","handshake":{}})");
 
     CHECK(valid_utf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
-    CHECK(valid_utf8("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");                 // an emoji stays
+    CHECK(valid_utf8("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");                  // an emoji stays
 }
 
 TEST_CASE("report: streamed in slices that resume by id, as a whole one valid document") {
@@ -213,8 +213,7 @@ TEST_CASE("date: JavaScript's Date#toString in local time") {
     with_tz("CET-1CEST,M3.5.0,M10.5.0/3", [] {
         CHECK(format_js_date(1'795'629'600'000) ==
               "Wed Nov 25 2026 19:00:00 GMT+0100 (Central European Standard Time)");
-        CHECK(format_js_date(1'782'410'400'000) ==
-              "Thu Jun 25 2026 20:00:00 GMT+0200 (Central European Summer Time)");
+        CHECK(format_js_date(1'782'410'400'000) == "Thu Jun 25 2026 20:00:00 GMT+0200 (Central European Summer Time)");
     });
     std::tm t{};
     t.tm_year = 126, t.tm_mon = 10, t.tm_mday = 5, t.tm_wday = 4, t.tm_hour = 7, t.tm_min = 5, t.tm_sec = 9;
@@ -308,12 +307,14 @@ TEST_CASE("builtin routes: health, readiness, stats, metrics, dashboard, report"
         void gauge(std::string_view, std::string_view, std::string_view, std::string_view,
                    std::function<double()>) override {}
         std::string render_prometheus() const override { return "# HELP x y\n"; }
+        std::uint64_t counter_total(std::string_view) const override { return c; }
     } metrics;
     Readiness readiness;
     AdminConfig config;
     AdminRouter router("", nullptr);
     StatsSections stats;
-    add_builtin_routes(router, {registry, metrics, readiness, config, stats});
+    TimeSeries series(3);
+    add_builtin_routes(router, {registry, metrics, readiness, config, stats, series});
 
     CHECK(answer(router, request("GET", "/healthz")).body == R"({"status":"ok"})");
     auto ready = answer(router, request("GET", "/readyz"));
@@ -350,6 +351,18 @@ TEST_CASE("builtin routes: health, readiness, stats, metrics, dashboard, report"
     CHECK(ui.content_type.starts_with("text/html"));
     CHECK(ui.body.find("<!doctype html>") == 0);
     CHECK(ui.body.find("Bearer") != std::string::npos);
+    CHECK(ui.body.find("/series") != std::string::npos);
+
+    // The charts' samples, guarded like the other data routes (the router's test covers the token).
+    CHECK(answer(router, request("GET", "/series")).body ==
+          R"({"interval_ms":1000,"capacity":3,"time":[],"connections":[],"deliveries_per_second":[],)"
+          R"("notifications_per_second":[],"rejected_per_second":[]})");
+    series.add({1000, 5000, 2, 10, 1, 0});
+    series.add({2000, 6000, 3, 14, 2, 1});
+    CHECK(
+        answer(router, request("GET", "/series")).body ==
+        R"({"interval_ms":1000,"capacity":3,"time":[1000,2000],"connections":[2,3],)"
+        R"("deliveries_per_second":[null,4.0],"notifications_per_second":[null,1.0],"rejected_per_second":[null,1.0]})");
 
     auto report = answer(router, request("GET", "/"));
     REQUIRE(report.stream);

@@ -50,21 +50,25 @@ void add_builtin_routes(AdminRouter& router, const BuiltinSources& s) {
         res.body = metrics.render_prometheus();
         respond(std::move(res));
     });
-    router.add("GET", "/healthz", [](const AdminRequest&, AdminResponder respond) {
-        respond(json_response(200, R"({"status":"ok"})"));
-    });
+    router.add("GET", "/healthz",
+               [](const AdminRequest&, AdminResponder respond) { respond(json_response(200, R"({"status":"ok"})")); });
     router.add("GET", "/readyz", [&readiness = s.readiness](const AdminRequest&, AdminResponder respond) {
         respond(json_response(readiness.ready() ? 200 : 503, readiness.json()));
     });
-    router.add("GET", "/stats", [&registry = s.registry, &readiness = s.readiness, &stats = s.stats](
-                                      const AdminRequest&, AdminResponder respond) {
-        respond(json_response(200, stats.extend(stats_json(registry, readiness.ready()))));
+    router.add("GET", "/stats",
+               [&registry = s.registry, &readiness = s.readiness, &stats = s.stats](const AdminRequest&,
+                                                                                    AdminResponder respond) {
+                   respond(json_response(200, stats.extend(stats_json(registry, readiness.ready()))));
+               });
+    router.add("GET", "/series", [&series = s.series](const AdminRequest&, AdminResponder respond) {
+        respond(json_response(200, series.json()));
     });
     router.add_public("GET", "/ui", [](const AdminRequest&, AdminResponder respond) {
         AdminResponse res;
         res.content_type = "text/html; charset=utf-8";
-        res.headers.emplace_back("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; "
-                                                            "style-src 'unsafe-inline'; frame-ancestors 'none'");
+        res.headers.emplace_back("Content-Security-Policy",
+                                 "default-src 'self'; script-src 'unsafe-inline'; "
+                                 "style-src 'unsafe-inline'; frame-ancestors 'none'");
         res.body = std::string(ui_page());
         respond(std::move(res));
     });

@@ -1,10 +1,11 @@
-// The admin plugin's own endpoints: /, /metrics, /healthz, /readyz, /stats and the /ui dashboard.
+// The admin plugin's own endpoints: /, /metrics, /healthz, /readyz, /stats, /series and the /ui dashboard.
 #pragma once
 
 #include "admin_config.hpp"
 #include "admin_router.hpp"
 #include "readiness.hpp"
 #include "stats_sections.hpp"
+#include "time_series.hpp"
 
 #include <yunity/metrics.hpp>
 #include <yunity/registry.hpp>
@@ -19,6 +20,7 @@ struct BuiltinSources {
     const Readiness& readiness;
     const AdminConfig& config;
     const StatsSections& stats;
+    const TimeSeries& series;  // the dashboard's charts
 };
 
 // Adds the endpoints to `router`; everything referenced must outlive it.

@@ -23,11 +23,15 @@ public:
 
     // A value read when metrics are rendered, on the core's executor. `owner` is the plugin's name: the core
     // drops an owner's gauges before it destroys that plugin.
-    virtual void gauge(std::string_view owner, std::string_view name, std::string_view help,
-                       std::string_view labels, std::function<double()> read) = 0;
+    virtual void gauge(std::string_view owner, std::string_view name, std::string_view help, std::string_view labels,
+                       std::function<double()> read) = 0;
 
     // Every counter and gauge in Prometheus text exposition format 0.0.4.
     virtual std::string render_prometheus() const = 0;
+
+    // The sum of a counter's series over all their labels (e.g. every reason of a rejection counter); 0 while
+    // the counter has none. Cheap: the admin plugin reads it every second for the dashboard's charts.
+    virtual std::uint64_t counter_total(std::string_view name) const = 0;
 };
 
 }  // namespace yunity
