@@ -156,8 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     test::MapRegistry registry;
     auto hs = std::make_shared<Handshake>();
-    hs->headers = request.headers;
-    hs->query = request.query;
+    for (const auto& [name, value] : request.headers) hs->add_header(name, value);
     hs->url = request.target;
     hs->address = "127.0.0.1";
     if (const auto* issued = request.header("x-issued-ms"))

@@ -36,8 +36,9 @@ void with_tz(const char* tz, Fn fn) {
 ConnectionInfo connection(ConnectionId id, std::string public_id, std::optional<std::string> session,
                           std::optional<std::string> user) {
     auto hs = std::make_shared<Handshake>();
-    hs->headers = {{"host", "localhost:8080"}, {"cookie", "sessionid=secret"}, {"accept", "*/*"}};
-    hs->query = {{"lang", "de"}};
+    hs->add_header("Host", "localhost:8080");
+    hs->add_header("cookie", "sessionid=secret");
+    hs->add_header("accept", "*/*");
     hs->address = "127.0.0.1";
     hs->url = "/socket/?EIO=3&transport=polling&lang=de";
     hs->issued_ms = 1'795'629'600'000;  // Wed Nov 25 2026 18:00:00 UTC
@@ -101,7 +102,7 @@ TEST_CASE("report: the three kinds of connection, compact, keys in the original'
             R"("handshake":{"headers":{"host":"localhost:8080","cookie":"[redacted]","accept":"*/*"},)"
             R"j("time":"Wed Nov 25 2026 18:00:00 GMT+0000 (Coordinated Universal Time)","address":"127.0.0.1",)j"
             R"("xdomain":false,"secure":false,"issued":1795629600000,)"
-            R"("url":"/socket/?EIO=3&transport=polling&lang=de","query":{"lang":"de"}}})";
+            R"("url":"/socket/?EIO=3&transport=polling&lang=de","query":{"EIO":"3","transport":"polling","lang":"de"}}})";
         CHECK(json_of(connection(1, "a1", std::nullopt, std::nullopt)) ==
               R"({"connectionId":"a1","sessionId":"__nosession__","userId":"__nouser__",)" + handshake);
         CHECK(json_of(connection(2, "b2", "s-2", std::nullopt)) ==
@@ -123,8 +124,8 @@ TEST_CASE("report: the three kinds of connection, compact, keys in the original'
 TEST_CASE("report: redaction follows the configured list") {
     auto c = connection(1, "a", "s", "u");
     auto hs = std::make_shared<Handshake>(*c.handshake);
-    hs->headers.emplace_back("authorization", "Basic dXNlcjpwYXNz");
-    hs->headers.emplace_back("x-api-key", "k");
+    hs->add_header("Authorization", "Basic dXNlcjpwYXNz");
+    hs->add_header("x-api-key", "k");
     c.handshake = hs;
 
     rapidjson::Document doc;
@@ -145,9 +146,11 @@ TEST_CASE("report: redaction follows the configured list") {
 TEST_CASE("report: repeated headers are joined, invalid UTF-8 is replaced, a missing handshake is empty") {
     auto c = connection(1, "a", std::nullopt, std::nullopt);
     auto hs = std::make_shared<Handshake>();
-    hs->headers = {{"x-forwarded-for", "10.0.0.1"}, {"accept", "*/*"}, {"x-forwarded-for", "10.0.0.2"}};
-    hs->query = {{"name", std::string("caf\xC3\xA9 \xFF\xC0\xAF")}, {"q", "1"}, {"q", "2"}};
-    hs->url = "/socket/?\"quoted\"";
+    hs->add_header("x-forwarded-for", "10.0.0.1");
+    hs->add_header("accept", "*/*");
+    hs->add_header("X-Forwarded-For", "10.0.0.2");
+    // The query is read from the url: percent-decoded, '+' a space, repeats joined.
+    hs->url = "/socket/?name=caf%C3%A9+%FF%C0%AF&q=1&q=2&x=%22quoted%22";
     c.handshake = hs;
     rapidjson::Document doc;
     doc.Parse(json_of(c).c_str());
@@ -157,7 +160,8 @@ TEST_CASE("report: repeated headers are joined, invalid UTF-8 is replaced, a mis
     CHECK(std::string(h["headers"]["x-forwarded-for"].GetString()) == "10.0.0.1, 10.0.0.2");
     CHECK(std::string(h["query"]["name"].GetString()) == "caf\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
     CHECK(std::string(h["query"]["q"].GetString()) == "1, 2");
-    CHECK(std::string(h["url"].GetString()) == "/socket/?\"quoted\"");
+    CHECK(std::string(h["query"]["x"].GetString()) == "\"quoted\"");
+    CHECK(std::string(h["url"].GetString()) == "/socket/?name=caf%C3%A9+%FF%C0%AF&q=1&q=2&x=%22quoted%22");
 
     c.handshake = nullptr;
     CHECK(json_of(c) == R"({"connectionId":"a","sessionId":"__nosession__","userId":"__nouser__","handshake":{}})");

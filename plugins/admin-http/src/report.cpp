@@ -36,15 +36,24 @@ std::size_t sequence_length(std::string_view s, std::size_t i) {
 // common ones; any other abbreviation is printed as it is.
 std::string_view zone_long_name(std::string_view abbreviation, long offset) {
     static constexpr std::array<std::pair<std::string_view, std::string_view>, 18> names{{
-        {"UTC", "Coordinated Universal Time"}, {"UCT", "Coordinated Universal Time"},
-        {"GMT", "Greenwich Mean Time"}, {"BST", "British Summer Time"},
-        {"WET", "Western European Standard Time"}, {"WEST", "Western European Summer Time"},
-        {"CET", "Central European Standard Time"}, {"CEST", "Central European Summer Time"},
-        {"EET", "Eastern European Standard Time"}, {"EEST", "Eastern European Summer Time"},
-        {"EST", "Eastern Standard Time"}, {"EDT", "Eastern Daylight Time"},
-        {"CST", "Central Standard Time"}, {"CDT", "Central Daylight Time"},
-        {"MST", "Mountain Standard Time"}, {"MDT", "Mountain Daylight Time"},
-        {"PST", "Pacific Standard Time"}, {"PDT", "Pacific Daylight Time"},
+        {"UTC", "Coordinated Universal Time"},
+        {"UCT", "Coordinated Universal Time"},
+        {"GMT", "Greenwich Mean Time"},
+        {"BST", "British Summer Time"},
+        {"WET", "Western European Standard Time"},
+        {"WEST", "Western European Summer Time"},
+        {"CET", "Central European Standard Time"},
+        {"CEST", "Central European Summer Time"},
+        {"EET", "Eastern European Standard Time"},
+        {"EEST", "Eastern European Summer Time"},
+        {"EST", "Eastern Standard Time"},
+        {"EDT", "Eastern Daylight Time"},
+        {"CST", "Central Standard Time"},
+        {"CDT", "Central Daylight Time"},
+        {"MST", "Mountain Standard Time"},
+        {"MDT", "Mountain Daylight Time"},
+        {"PST", "Pacific Standard Time"},
+        {"PDT", "Pacific Daylight Time"},
     }};
     if (abbreviation.empty() && offset == 0) return "Coordinated Universal Time";
     for (const auto& [abbr, name] : names)
@@ -53,15 +62,15 @@ std::string_view zone_long_name(std::string_view abbreviation, long offset) {
 }
 
 // Header values by name, in order of first appearance; a repeated name's values joined with ", ".
-std::vector<std::pair<std::string_view, std::string>> merged_headers(
-    const std::vector<std::pair<std::string, std::string>>& headers) {
+template <class Pairs>
+std::vector<std::pair<std::string_view, std::string>> merged_headers(const Pairs& headers) {
     std::vector<std::pair<std::string_view, std::string>> out;
     out.reserve(headers.size());
     for (const auto& [name, value] : headers) {
         auto it = out.begin();
         while (it != out.end() && it->first != name) ++it;
         if (it == out.end()) {
-            out.emplace_back(name, value);
+            out.emplace_back(name, std::string(value));
         } else {
             it->second += ", ";
             it->second += value;
@@ -76,8 +85,8 @@ bool redacted(std::string_view name, const std::vector<std::string>& redact) {
     return false;
 }
 
-void put_pairs(JsonWriter& w, const std::vector<std::pair<std::string, std::string>>& pairs,
-               const std::vector<std::string>* redact) {
+template <class Pairs>
+void put_pairs(JsonWriter& w, const Pairs& pairs, const std::vector<std::string>* redact) {
     w.StartObject();
     for (const auto& [name, value] : merged_headers(pairs)) {
         put_string(w, name);
@@ -152,7 +161,7 @@ void append_connection_json(std::string& out, const ConnectionInfo& c, const std
     w.StartObject();
     if (const auto* hs = c.handshake.get()) {
         w.Key("headers");
-        put_pairs(w, hs->headers, &redact);
+        put_pairs(w, hs->headers(), &redact);
         w.Key("time");
         put_string(w, format_js_date(hs->issued_ms));
         w.Key("address");
@@ -166,7 +175,7 @@ void append_connection_json(std::string& out, const ConnectionInfo& c, const std
         w.Key("url");
         put_string(w, hs->url);
         w.Key("query");
-        put_pairs(w, hs->query, nullptr);
+        put_pairs(w, hs->query(), nullptr);
     }
     w.EndObject();
     w.EndObject();

@@ -57,7 +57,7 @@ const SettingsTable<Settings>& settings_table() {
 }
 
 std::optional<std::string> cookie_value(const Handshake& hs, std::string_view name) {
-    const auto* header = hs.header("cookie");
+    const auto header = hs.header("cookie");
     if (!header) return std::nullopt;
     std::string_view rest = *header;
     while (!rest.empty()) {

@@ -243,7 +243,6 @@ private:
 
     void carry_out(routed::Open& o) {
         auto hs = std::make_shared<Handshake>();
-        hs->query = std::move(o.query);
         auto group = fill_handshake(*hs);
         // A Socket.IO 5 session owes a CONNECT: until it comes, it counts against the pending limit too.
         if (engine_.admit(group, o.protocol == Protocol::eio4_sio5 && o.raw_path.empty())) return unavailable();
@@ -350,11 +349,7 @@ private:
 
     // Fills in what the application sees of the handshake; returns the client's address group.
     std::string fill_handshake(Handshake& hs) {
-        for (const auto& field : request_) {
-            std::string name(field.name_string());
-            for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            hs.headers.emplace_back(std::move(name), std::string(field.value()));
-        }
+        for (const auto& field : request_) hs.add_header(field.name_string(), field.value());
         std::string group;
         beast::error_code ec;
         auto remote = lowest().socket().remote_endpoint(ec);

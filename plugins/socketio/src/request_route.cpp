@@ -77,13 +77,12 @@ Route route(const RequestFacts& r, const SessionTable& sessions, const Transport
         auto accept = websocket_accept(r.websocket_key);
         if (!accept) return refuse(EioError::bad_request, "a bad Sec-WebSocket-Key");
         if (session) return routed::Probe{std::string(query->sid), std::move(*accept)};
-        return routed::Open{protocol, true, std::move(raw_path),    std::move(*accept),
-                            false,    {},   std::move(query->query)};
+        return routed::Open{protocol, true, std::move(raw_path), std::move(*accept), false, {}};
     }
     if (r.websocket_upgrade) return refuse(EioError::bad_request, "an upgrade with transport=polling");
     if (!session) {
         if (r.method != Method::get) return refuse(EioError::bad_handshake_method);
-        return routed::Open{protocol, false, std::move(raw_path), {}, query->b64, jsonp, std::move(query->query)};
+        return routed::Open{protocol, false, std::move(raw_path), {}, query->b64, jsonp};
     }
     // After the upgrade the polling transport is gone, for POSTs as for GETs (engine.io: "Bad request").
     if (session->upgraded) return refuse(EioError::bad_request, "the session has upgraded to websocket");

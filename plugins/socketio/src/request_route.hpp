@@ -74,7 +74,6 @@ struct Open {
     std::string accept;
     bool b64 = false;
     std::string jsonp;
-    std::vector<std::pair<std::string, std::string>> query;
 };
 // A websocket for session `sid`, to probe and then carry it.
 struct Probe {

@@ -5,6 +5,8 @@
 // named by id, never by pointer.
 #pragma once
 
+#include "handshake.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,23 +21,6 @@ namespace yunity {
 using EventKind = std::uint32_t;
 // Unique within one process, never reused; assigned by the transport that accepted the connection.
 using ConnectionId = std::uint64_t;
-
-// What a client presented when it connected; kept for the admin report and for plugins that authenticate by
-// cookie or header.
-struct Handshake {
-    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case, in arrival order
-    std::vector<std::pair<std::string, std::string>> query;    // the application's query parameters, decoded
-    std::string address;                                       // the peer's IP address
-    std::string url;                                           // the request target as sent
-    std::int64_t issued_ms = 0;                                // epoch milliseconds of the handshake
-    bool xdomain = false;                                      // an Origin header was sent
-    bool secure = false;                                       // TLS
-    const std::string* header(std::string_view lower_name) const {
-        for (const auto& [k, v] : headers)
-            if (k == lower_name) return &v;
-        return nullptr;
-    }
-};
 
 // The protocol pair a connection speaks: Engine.IO 3 carrying Socket.IO 4 (socket.io-client 1.x and 2.x), or
 // Engine.IO 4 carrying Socket.IO 5 (3.x and later). No other pairing exists in the wild. The value is the
