@@ -25,7 +25,10 @@ Engine::Engine(PluginContext& context, TransportConfig config)
       refused_total_(refused_counter(context, "max_connections")),
       refused_per_address_(refused_counter(context, "max_connections_per_address")),
       refused_pending_(refused_counter(context, "max_pending_per_address")),
-      refused_unbound_(refused_counter(context, "max_unbound_per_address")) {
+      refused_unbound_(refused_counter(context, "max_unbound_per_address")),
+      heartbeats_(context.io(), [this](ConnectionId id, Heartbeats::Clock::time_point entry) {
+          if (auto it = by_id_.find(id); it != by_id_.end()) it->second->heartbeat_due(entry);
+      }) {
     if (max_connections_ == 0) {
         rlimit limit{};
         getrlimit(RLIMIT_NOFILE, &limit);
@@ -115,10 +118,9 @@ std::string Engine::random_id() {
 std::shared_ptr<Session> Engine::create(Protocol protocol, Session::Transport transport,
                                         std::shared_ptr<const Handshake> handshake, std::string raw_path,
                                         std::string group) {
-    auto sid = random_id();
-    auto session = std::make_shared<Session>(*this, sid, protocol, next_id_++, transport, std::move(handshake),
+    auto session = std::make_shared<Session>(*this, random_id(), protocol, next_id_++, transport, std::move(handshake),
                                              std::move(raw_path), std::move(group));
-    by_sid_.emplace(std::move(sid), session);
+    by_sid_.emplace(std::string_view(session->sid()), session);
     by_id_.emplace(session->id(), session.get());
     auto& count = per_address_[session->address_group()];
     ++count.sessions;
@@ -136,7 +138,7 @@ void Engine::left_pending(Session& s) {
 }
 
 std::shared_ptr<Session> Engine::find(std::string_view sid) const {
-    auto it = by_sid_.find(std::string(sid));
+    auto it = by_sid_.find(sid);
     return it == by_sid_.end() ? nullptr : it->second;
 }
 
@@ -182,7 +184,12 @@ void Engine::closed(Session& s, CloseReason reason) {
     by_id_.erase(s.id());
     if (auto it = per_address_.find(s.address_group()); it != per_address_.end() && --it->second.sessions == 0)
         per_address_.erase(it);
-    by_sid_.erase(s.sid());  // may destroy the session once its links let go: touch nothing after this
+    // The last reference may be this entry's, and the key is a view of the session's sid: the entry goes first,
+    // the session (if nothing else holds it) after. Touch nothing of `s` after this.
+    if (auto it = by_sid_.find(std::string_view(s.sid())); it != by_sid_.end()) {
+        auto keep = std::move(it->second);
+        by_sid_.erase(it);
+    }
 }
 
 void Engine::NamespaceTable::declare(std::string nsp, AuthHook hook) {
@@ -319,6 +326,7 @@ void Engine::close_all(CloseReason reason) {
     all.reserve(by_sid_.size());
     for (auto& [sid, s] : by_sid_) all.push_back(s);
     for (auto& s : all) s->close(reason);
+    heartbeats_.stop();  // the closed sessions' entries would keep the loop running until they came due
 }
 
 }  // namespace yunity::socketio

@@ -30,6 +30,7 @@ public:
     const TransportConfig& config() const { return config_; }
     const TrustedProxies& trusted_proxies() const { return trusted_proxies_; }
     boost::asio::io_context& io() { return context_.io(); }
+    Heartbeats& heartbeats() { return heartbeats_; }
     spdlog::logger& log() { return *context_.logger(); }
 
     // `raw_path` is the plain Engine.IO path the client came by (see EnginePaths); empty for Socket.IO.
@@ -130,7 +131,9 @@ private:
     TrustedProxies trusted_proxies_;
     EnginePathTable engine_paths_{config_};
     ConnectionId next_id_ = 1;
-    std::unordered_map<std::string, std::shared_ptr<Session>> by_sid_;
+    // Keyed by a view of the session's own sid: the session outlives its entry, and a second copy of each sid
+    // with its node was ~0.1 KB per connection.
+    boost::unordered_flat_map<std::string_view, std::shared_ptr<Session>> by_sid_;
     // Looked up once per delivery; open addressing keeps that lookup to one cache line, not a node per entry.
     boost::unordered_flat_map<ConnectionId, Session*> by_id_;
     // Sessions, and pending ones, per address group; an entry lives while its count is above zero.
@@ -145,6 +148,7 @@ private:
     std::atomic<std::uint64_t>& refused_per_address_;
     std::atomic<std::uint64_t>& refused_pending_;
     std::atomic<std::uint64_t>& refused_unbound_;
+    Heartbeats heartbeats_;  // every session's heartbeat deadline
     std::chrono::steady_clock::time_point last_refusal_log_{};
     std::chrono::steady_clock::time_point last_unbound_log_{};
     // Shared with the slots connections hold, which may outlive the engine.

@@ -35,8 +35,7 @@ Session::Session(Engine& engine, std::string sid, Protocol protocol, ConnectionI
       transport_(transport),
       handshake_(std::move(handshake)),
       raw_path_(std::move(raw_path)),
-      address_group_(std::move(address_group)),
-      heartbeat_(engine.io()) {}
+      address_group_(std::move(address_group)) {}
 
 std::string Session::open_packet() const {
     const auto& c = engine_.config();
@@ -82,16 +81,26 @@ void Session::start() {
     }
 }
 
-// One timer per session serves both heartbeat directions; a generation number tells a stale expiry (the
-// timer was re-armed meanwhile) from a real one.
+// One deadline per session serves both heartbeat directions, kept in the engine's Heartbeats. A session has one
+// entry there at a time, for the deadline it had when it added it: a later deadline (a version 3 client's ping, a
+// pong) waits for that entry to come due and is then added in its turn; only a sooner one (a version 4 ping
+// sent, now awaiting its pong) adds an entry at once. A client sending many messages thus costs no entry each.
 void Session::arm_heartbeat(std::chrono::milliseconds after) {
-    const auto generation = ++heartbeat_generation_;
-    heartbeat_.expires_after(after);
-    heartbeat_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
-        auto self = weak.lock();
-        if (ec || !self || self->closed() || generation != self->heartbeat_generation_) return;
-        self->on_heartbeat();
-    });
+    deadline_ = Heartbeats::Clock::now() + after;
+    if (heartbeat_entry_ && *heartbeat_entry_ <= deadline_) return;
+    heartbeat_entry_ = deadline_;
+    engine_.heartbeats().add(id_, deadline_);
+}
+
+void Session::heartbeat_due(Heartbeats::Clock::time_point entry) {
+    if (closed() || heartbeat_entry_ != entry) return;  // stale: a sooner entry replaced it
+    heartbeat_entry_.reset();
+    if (Heartbeats::Clock::now() < deadline_) {
+        heartbeat_entry_ = deadline_;
+        engine_.heartbeats().add(id_, deadline_);
+        return;
+    }
+    on_heartbeat();
 }
 
 void Session::on_heartbeat() {
@@ -128,14 +137,16 @@ void Session::on_packet(eio::Packet packet) {
             if (packet.binary) {
                 // An attachment of the binary packet being assembled; socket.io's parser rejects any other
                 // binary message ("got binary data when not reconstructing a packet") and so does this.
-                if (!assembler_.assembling()) return protocol_error("a binary message no packet announced");
-                assembled_bytes_ += packet.data.size();
-                if (assembled_bytes_ > c.max_payload) return protocol_error("binary attachments over maxPayload");
+                if (!assembling()) return protocol_error("a binary message no packet announced");
+                assembly_->received_bytes += packet.data.size();
+                if (assembly_->received_bytes > c.max_payload)
+                    return protocol_error("binary attachments over maxPayload");
                 std::string error;
-                const auto status = assembler_.add(std::move(packet.data), &error);
+                const auto status = assembly_->assembler.add(std::move(packet.data), &error);
                 if (status == sio::BinaryAssembler::Status::error) return protocol_error(error);
                 if (status == sio::BinaryAssembler::Status::complete) {
-                    auto done = assembler_.take();
+                    auto done = assembly_->assembler.take();
+                    assembly_.reset();
                     return on_socketio_packet(std::move(done->packet), std::move(done->buffers));
                 }
                 // The attachments held count with the polling queue against the slow-client bound (over a
@@ -144,7 +155,7 @@ void Session::on_packet(eio::Packet packet) {
                     return close(CloseReason::too_slow);
                 return;
             }
-            if (assembler_.assembling()) return protocol_error("a text message while binary attachments were due");
+            if (assembling()) return protocol_error("a text message while binary attachments were due");
             return on_message(packet.data);
         case eio::PacketType::close:
             return close(CloseReason::client_close);
@@ -160,14 +171,15 @@ void Session::on_message(std::string_view text) {
     auto packet = sio::decode(text, protocol_, &error);
     if (!packet) return protocol_error("malformed Socket.IO packet: " + error);
     if (packet->type == sio::PacketType::binary_event || packet->type == sio::PacketType::binary_ack) {
-        assembly_text_bytes_ = text.size();
-        assembled_bytes_ = 0;
-        const auto status = assembler_.start(std::move(*packet), &error);
+        auto assembly = std::make_unique<Assembly>();
+        assembly->text_bytes = text.size();
+        const auto status = assembly->assembler.start(std::move(*packet), &error);
         if (status == sio::BinaryAssembler::Status::error) return protocol_error("malformed binary packet: " + error);
         if (status == sio::BinaryAssembler::Status::complete) {
-            auto done = assembler_.take();
-            on_socketio_packet(std::move(done->packet), std::move(done->buffers));
+            auto done = assembly->assembler.take();
+            return on_socketio_packet(std::move(done->packet), std::move(done->buffers));
         }
+        assembly_ = std::move(assembly);  // held only while attachments are due
         return;
     }
     on_socketio_packet(std::move(*packet), {});
@@ -598,8 +610,7 @@ void Session::set_namespace(Namespace next) {
 void Session::close(CloseReason reason) {
     if (closed()) return;
     enter(State::closed);
-    ++heartbeat_generation_;
-    heartbeat_.cancel();
+    heartbeat_entry_.reset();
     connect_timer_.reset();
     // A waiting poll learns of a close the server decided as engine.io tells it, with a close packet; when the
     // client closed, engine.io just ends the poll with a noop.

@@ -2,6 +2,7 @@
 
 #include "binary_assembler.hpp"
 #include "engineio_codec.hpp"
+#include "heartbeats.hpp"
 #include "links.hpp"
 
 #include <rapidjson/document.h>
@@ -101,7 +102,9 @@ public:
     // What the session holds of input not yet whole: a binary packet's text and the attachments it has of it, while
     // the rest is due. A connection counts it, with its outgoing queue and its own unfinished input, against
     // max_queue_bytes.
-    std::size_t partial_input() const { return assembler_.assembling() ? assembly_text_bytes_ + assembled_bytes_ : 0; }
+    std::size_t partial_input() const { return assembling() ? assembly_->text_bytes + assembly_->received_bytes : 0; }
+    // The engine's Heartbeats calls this when the entry this session added for `entry` comes due.
+    void heartbeat_due(Heartbeats::Clock::time_point entry);
 
     // Whether the client joined `nsp` ("/" included).
     bool joined(std::string_view nsp) const;
@@ -162,8 +165,8 @@ private:
     std::shared_ptr<WebsocketLink> websocket_;  // the transport after an upgrade, or from the start
     std::shared_ptr<WebsocketLink> probe_;      // a websocket still probing
 
-    boost::asio::steady_timer heartbeat_;
-    std::uint32_t heartbeat_generation_ = 0;
+    Heartbeats::Clock::time_point deadline_{};                      // of the heartbeat
+    std::optional<Heartbeats::Clock::time_point> heartbeat_entry_;  // the one entry in the engine's Heartbeats
     bool awaiting_pong_ = false;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
 
@@ -171,10 +174,15 @@ private:
     std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
     // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
     std::vector<std::pair<std::string, std::uint64_t>> pending_acks_;
-    sio::BinaryAssembler assembler_;
-    std::size_t assembly_text_bytes_ = 0;  // the text of the packet being assembled
-    std::size_t assembled_bytes_ = 0;      // its attachments so far
-    bool announced_ = false;               // ConnectionOpened was published: ConnectionClosed is owed
+    // A binary packet waiting for its attachments; allocated only then, as nearly no client sends one.
+    struct Assembly {
+        sio::BinaryAssembler assembler;
+        std::size_t text_bytes = 0;      // the text of the packet being assembled
+        std::size_t received_bytes = 0;  // its attachments so far
+    };
+    bool assembling() const { return assembly_ && assembly_->assembler.assembling(); }
+    std::unique_ptr<Assembly> assembly_;
+    bool announced_ = false;  // ConnectionOpened was published: ConnectionClosed is owed
     State state_ = State::connecting;
 };
 
