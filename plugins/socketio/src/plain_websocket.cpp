@@ -1,6 +1,9 @@
 #include "plain_websocket.hpp"
 
 #include "engine.hpp"
+#include "exact_allocator.hpp"
+
+#include <boost/asio/bind_allocator.hpp>
 
 #include <array>
 #include <span>
@@ -74,14 +77,15 @@ private:
     void wait_read() override {
         if (reading_ || !socket_.is_open()) return;
         reading_ = true;
-        socket_.async_wait(tcp::socket::wait_read, [self = self()](const error_code& ec) {
-            self->reading_ = false;
-            if (ec) {
-                if (ec != asio::error::operation_aborted) self->read_failed(false);
-                return;
-            }
-            self->on_readable();
-        });
+        socket_.async_wait(tcp::socket::wait_read,
+                           asio::bind_allocator(ExactAllocator<void>{}, [self = self()](const error_code& ec) {
+                               self->reading_ = false;
+                               if (ec) {
+                                   if (ec != asio::error::operation_aborted) self->read_failed(false);
+                                   return;
+                               }
+                               self->on_readable();
+                           }));
     }
 
     void on_readable() {
