@@ -6,7 +6,8 @@ namespace yunity::core {
 
 namespace {
 
-void erase_one(std::vector<ConnectionId>& v, ConnectionId id) {
+template <class Vector>
+void erase_one(Vector& v, ConnectionId id) {
     auto it = std::find(v.begin(), v.end(), id);
     if (it != v.end()) {
         *it = v.back();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 namespace yunity::core {
@@ -51,8 +52,10 @@ public:
     std::size_t connections_of_user(std::string_view user) const override;
 
 private:
+    // Most sessions and users have one connection: held inline, that costs no allocation of its own.
+    using Connections = boost::container::small_vector<ConnectionId, 1>;
     struct Session {
-        std::vector<ConnectionId> connections;
+        Connections connections;
         // The last answer of a resolver; empty until the first one, so a new connection on a known session
         // joins its user at once.
         std::optional<std::optional<std::string>> user;
@@ -71,7 +74,7 @@ private:
     using StringMap = boost::unordered_flat_map<std::string, T, StringHash, std::equal_to<>>;
 
     StringMap<Session> sessions_;
-    StringMap<std::vector<ConnectionId>> users_;
+    StringMap<Connections> users_;
     std::size_t authenticated_ = 0;
 };
 

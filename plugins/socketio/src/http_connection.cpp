@@ -349,6 +349,9 @@ private:
 
     // Fills in what the application sees of the handshake; returns the client's address group.
     std::string fill_handshake(Handshake& hs) {
+        std::size_t bytes = 0, fields = 0;
+        for (const auto& field : request_) bytes += field.name_string().size() + field.value().size(), ++fields;
+        hs.reserve_headers(bytes, fields);
         for (const auto& field : request_) hs.add_header(field.name_string(), field.value());
         std::string group;
         beast::error_code ec;

@@ -35,7 +35,8 @@ Session::Session(Engine& engine, std::string sid, Protocol protocol, ConnectionI
       transport_(transport),
       handshake_(std::move(handshake)),
       raw_path_(std::move(raw_path)),
-      address_group_(std::move(address_group)) {}
+      address_group_(std::move(address_group)),
+      polling_(transport == Transport::polling ? std::make_unique<Polling>() : nullptr) {}
 
 std::string Session::open_packet() const {
     const auto& c = engine_.config();
@@ -151,7 +152,7 @@ void Session::on_packet(eio::Packet packet) {
                 }
                 // The attachments held count with the polling queue against the slow-client bound (over a
                 // websocket, its link counts them after each read).
-                if (transport_ != Transport::websocket && queued_bytes_ + partial_input() > c.max_queue_bytes)
+                if (polling_ && polling_->queued_bytes + partial_input() > c.max_queue_bytes)
                     return close(CloseReason::too_slow);
                 return;
             }
@@ -385,16 +386,16 @@ bool Session::on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_inde
         return false;
     };
     if (closed()) return refuse("session closed");
-    if (transport_ == Transport::websocket) return refuse("the session has upgraded to websocket");
-    if (waiter_) {
+    if (transport_ == Transport::websocket || !polling_) return refuse("the session has upgraded to websocket");
+    if (polling_->waiter) {
         // Two GETs at once: engine.io treats it as a broken client and drops the session.
         close(CloseReason::transport_error);
         return refuse("overlapping polling requests");
     }
-    waiter_ = std::move(waiter);
-    jsonp_index_ = std::move(jsonp_index);
+    polling_->waiter = std::move(waiter);
+    polling_->jsonp_index = std::move(jsonp_index);
     if (transport_ == Transport::upgrading) answer_waiter("6");
-    else if (!queue_.empty()) schedule_flush();
+    else if (!polling_->queue.empty()) schedule_flush();
     return true;
 }
 
@@ -448,9 +449,8 @@ void Session::on_probe_packet(WebsocketLink& link, eio::Packet packet) {
         websocket_ = std::move(probe_);
         switch_transport(Transport::websocket);
         answer_waiter("6");  // a GET that slipped in after the probe: the client ignores the noop
-        auto pending = std::move(queue_);
-        queue_.clear();
-        queued_bytes_ = 0;
+        auto pending = std::move(polling_->queue);
+        polling_.reset();
         engine_.transport_changed(*this);
         for (auto& f : pending) {
             if (websocket_->send(std::move(f)) == SendStatus::over_limit) return close(CloseReason::too_slow);
@@ -507,10 +507,11 @@ void Session::send(Frame frame) {
     }
     // The entry counts with its payload (frame_overhead, as a websocket's queue counts it): many tiny replies
     // weigh as one large frame. Attachments still being assembled count too: every byte a connection holds.
-    queued_bytes_ += frame_overhead + frame.bytes->size();
-    queue_.push_back(std::move(frame));
-    if (queued_bytes_ + partial_input() > limit) return close(CloseReason::too_slow);
-    if (waiter_) schedule_flush();
+    if (!polling_) return;  // a websocket session whose link is gone: it is closing
+    polling_->queued_bytes += frame_overhead + frame.bytes->size();
+    polling_->queue.push_back(std::move(frame));
+    if (polling_->queued_bytes + partial_input() > limit) return close(CloseReason::too_slow);
+    if (polling_->waiter) schedule_flush();
 }
 
 // Frames queued within one turn of the loop go out in one polling response.
@@ -524,13 +525,14 @@ void Session::schedule_flush() {
 }
 
 void Session::flush_poll() {
-    if (!waiter_ || queue_.empty()) return;
+    if (!polling_ || !polling_->waiter || polling_->queue.empty()) return;
+    auto& queue = polling_->queue;
     std::vector<eio::OutPacket> out;
-    out.reserve(queue_.size());
-    for (const auto& f : queue_) out.push_back({*f.bytes, f.binary});
+    out.reserve(queue.size());
+    for (const auto& f : queue) out.push_back({*f.bytes, f.binary});
     respond(out);
-    queue_.clear();
-    queued_bytes_ = 0;
+    queue.clear();
+    polling_->queued_bytes = 0;
     if (std::exchange(drain_awaited_, false)) on_drained();
 }
 
@@ -539,7 +541,7 @@ void Session::flush_poll() {
 void Session::await_drain() {
     if (closed()) return;
     if (websocket_ && transport_ == Transport::websocket) return websocket_->watch_drain();
-    if (queue_.empty()) {
+    if (!polling_ || polling_->queue.empty()) {
         boost::asio::post(engine_.io(), [weak = weak_from_this()] {
             if (auto self = weak.lock()) self->on_drained();
         });
@@ -558,13 +560,13 @@ void Session::answer_waiter(std::string_view packet) {
 }
 
 void Session::respond(std::span<const eio::OutPacket> packets) {
-    if (!waiter_) return;
-    const bool jsonp = !jsonp_index_.empty();
-    const auto format = eio::choose_payload_format(protocol_, base64_ || jsonp, packets);
+    if (!polling_ || !polling_->waiter) return;
+    const bool jsonp = !polling_->jsonp_index.empty();
+    const auto format = eio::choose_payload_format(protocol_, polling_->base64 || jsonp, packets);
     auto body = eio::encode_payload(format, packets);
-    if (jsonp) body = eio::encode_jsonp(jsonp_index_, body);
+    if (jsonp) body = eio::encode_jsonp(polling_->jsonp_index, body);
     engine_.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
-    auto w = std::move(waiter_);
+    auto w = std::move(polling_->waiter);
     w->respond(std::move(body), format == eio::PayloadFormat::v3_binary);
 }
 
@@ -615,8 +617,10 @@ void Session::close(CloseReason reason) {
     // A waiting poll learns of a close the server decided as engine.io tells it, with a close packet; when the
     // client closed, engine.io just ends the poll with a noop.
     answer_waiter(reason == CloseReason::client_close ? "6" : "1");
-    queue_.clear();
-    queued_bytes_ = 0;
+    if (polling_) {
+        polling_->queue.clear();
+        polling_->queued_bytes = 0;
+    }
     if (auto ws = std::move(websocket_)) ws->close(reason);
     if (auto probe = std::move(probe_)) probe->close(reason);
     engine_.closed(*this, reason);

@@ -79,7 +79,9 @@ public:
     bool on_poll(std::shared_ptr<PollWaiter> waiter, std::string jsonp_index, std::string* why = nullptr);
     // engine.io-client 3 asks for base64 binaries (`b64`) on its handshake only: the choice holds for the
     // whole session.
-    void set_base64(bool b64) { base64_ = b64; }
+    void set_base64(bool b64) {
+        if (polling_) polling_->base64 = b64;
+    }
     // A polling POST carried these packets.
     void on_post(std::vector<eio::Packet> packets);
 
@@ -154,13 +156,19 @@ private:
 
     // Vectors, not deques: libstdc++ gives every deque 576 bytes at construction, and most sessions never queue
     // here (websockets have their own queue) nor await an ack.
-    std::vector<Frame> queue_;  // while polling
-    std::size_t queued_bytes_ = 0;
     bool drain_awaited_ = false;  // the core waits for the polling queue to be taken (then hears Drained)
-    std::shared_ptr<PollWaiter> waiter_;
-    bool base64_ = false;
-    std::string jsonp_index_;
+
     bool flush_posted_ = false;
+    // What a polling transport holds: allocated while the session polls, let go once it has upgraded (most
+    // connections today are websockets from the start, and never hold it).
+    struct Polling {
+        std::vector<Frame> queue;
+        std::size_t queued_bytes = 0;
+        std::shared_ptr<PollWaiter> waiter;
+        std::string jsonp_index;
+        bool base64 = false;
+    };
+    std::unique_ptr<Polling> polling_;
 
     std::shared_ptr<WebsocketLink> websocket_;  // the transport after an upgrade, or from the start
     std::shared_ptr<WebsocketLink> probe_;      // a websocket still probing

@@ -33,6 +33,12 @@ public:
         header_block_ += '\n';
     }
 
+    // Room for fields of these many bytes of names and values in all, so that the block is allocated once and
+    // at its size (appending field after field doubles it as it goes, up to twice the size).
+    void reserve_headers(std::size_t name_and_value_bytes, std::size_t fields) {
+        header_block_.reserve(name_and_value_bytes + 2 * fields);
+    }
+
     // Visits the fields in arrival order, names lower-case: visit(name, value).
     template <class Visit>
     void for_each_header(Visit&& visit) const {
