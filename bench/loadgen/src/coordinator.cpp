@@ -544,7 +544,9 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     v.AddMember("server_rss_kb", after.rss_kb, a);
     v.AddMember("server_rss_kb_before", before.rss_kb, a);
     v.AddMember("server_rss_kb_peak", peak_rss_kb, a);  // sampled every 100 ms
-    v.AddMember("server_vm_hwm_kb", after.hwm_kb, a);   // the peak since the server started, from the kernel
+    // The kernel's peak since the server started; it updates its record lazily (at unmaps), so it can be below a
+    // peak sampled above.
+    v.AddMember("server_vm_hwm_kb", after.hwm_kb, a);
     v.AddMember("loadgen_cpu_share",
                 round_to(duration > 0 ? (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0, 3), a);
 
