@@ -54,6 +54,27 @@ def summary_rows(runs):
     return rows, fanouts
 
 
+def burst_rows(runs):
+    """burst:SECONDS phases: publishing as fast as redis takes it, then the drain, and the server's memory."""
+    out = []
+    for r in runs:
+        scenario, _, server = r.get("label", "?").rpartition("-")
+        for p in phases(r, "burst"):
+            out.append({
+                "scenario": scenario, "server": server, "phase": p["name"],
+                "published_per_s": p.get("notifications_per_second_published"),
+                "published_deliveries_per_s": p.get("deliveries_per_second_published"),
+                "expected": p.get("deliveries_expected"), "received": p.get("deliveries_received"),
+                "delivered_per_s": p.get("deliveries_per_second_with_drain"),
+                "to_last_delivery_s": p.get("seconds_to_last_delivery"), "drain_s": p.get("drain_seconds"),
+                "rss_before_kb": p.get("server_rss_kb_before"), "rss_peak_kb": p.get("server_rss_kb_peak"),
+                "server_cpu": p.get("server_cpu_share"), "loadgen_cpu": p.get("loadgen_cpu_share"),
+                "lost": p.get("lost", 0), "duplicated": p.get("duplicated", 0),
+                "misdelivered": p.get("misdelivered", 0), "drained": p.get("drained", True),
+            })
+    return out
+
+
 def publishing(f):
     """A fixed rate, or max with the phase's window of deliveries in flight when it set one (fanout:max:S:W)."""
     if f["target"]:
@@ -83,6 +104,20 @@ def print_tables(rows, fanouts):
                   f"{f['server_cpu']:.0%}",
                   "-" if f["server_kernel_cpu"] is None else f"{f['server_kernel_cpu']:.0%}", f"{f['loadgen_cpu']:.0%}", fmt(f["us_per_delivery"], 1),
                   fmt(f["lost"] + f["duplicated"] + f["misdelivered"])] for f in fanouts])
+
+
+def print_bursts(bursts):
+    if not bursts:
+        return
+    print()
+    print_table(["scenario", "server", "phase", "published/s", "deliveries published/s", "delivered", "delivered/s",
+                 "to last s", "drain s", "RSS before MB", "RSS peak MB", "server cpu", "loadgen cpu", "lost+dup"],
+                [[b["scenario"], b["server"], b["phase"], fmt(b["published_per_s"]),
+                  fmt(b["published_deliveries_per_s"]), f"{fmt(b['received'])} of {fmt(b['expected'])}",
+                  fmt(b["delivered_per_s"]), fmt(b["to_last_delivery_s"], 2), fmt(b["drain_s"], 2),
+                  fmt((b["rss_before_kb"] or 0) / 1024, 1), fmt((b["rss_peak_kb"] or 0) / 1024, 1),
+                  f"{b['server_cpu']:.0%}", f"{b['loadgen_cpu']:.0%}",
+                  fmt(b["lost"] + b["duplicated"] + b["misdelivered"])] for b in bursts])
 
 
 def plot(runs, path):
@@ -196,11 +231,13 @@ def main():
         with open(path) as f:
             runs.append(json.load(f))
     rows, fanouts = summary_rows(runs)
+    bursts = burst_rows(runs)
     with open(args.out, "w") as f:
         json.dump({"generated": datetime.datetime.now().isoformat(timespec="seconds"), "summary": rows,
-                   "fanout": fanouts, "runs": runs}, f, indent=1)
+                   "fanout": fanouts, "burst": bursts, "runs": runs}, f, indent=1)
         f.write("\n")
     print_tables(rows, fanouts)
+    print_bursts(bursts)
     if args.plot and runs:
         plot(runs, args.plot)
         print(f"plot: {args.plot}")

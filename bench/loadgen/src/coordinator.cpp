@@ -186,6 +186,7 @@ Coordinator::ServerSample Coordinator::sample(const std::vector<int>& pids) {
         std::string line;
         while (std::getline(status, line))
             if (line.starts_with("VmRSS:")) s.rss_kb += std::stoull(line.substr(6));
+            else if (line.starts_with("VmHWM:")) s.hwm_kb += std::stoull(line.substr(6));
         // Fields 14 and 15 of stat (utime, stime) follow the command name, which may hold spaces: count from ')'.
         const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
         const auto paren = stat.rfind(')');
@@ -363,6 +364,9 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     const double notification_rate = phase.rate > 0 ? phase.rate / static_cast<double>(per_notification) : 0;
     const std::string padding(options_.payload_bytes, 'x');
     const std::uint64_t window = phase.window ? phase.window : options_.window;
+    // A burst publishes as fast as redis answers, with no window: how the server copes with a backlog larger than
+    // it delivers in the time, and what memory that costs it.
+    const bool burst = phase.kind == Phase::Kind::burst;
     const auto seq0 = next_seq_;
     std::uint64_t published = 0;
     std::size_t redis_errors = 0;
@@ -376,8 +380,10 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     auto next_sample = t0 + 100'000'000;
     std::uint64_t last_sample_progress = 0;
     std::uint64_t received_at_end = 0;
+    std::uint64_t peak_rss_kb = before.rss_kb;  // sampled with the series: whether memory stays bounded
 
     const auto sample_series = [&](std::int64_t now) {
+        if (now >= next_sample) peak_rss_kb = std::max(peak_rss_kb, sample_servers().rss_kb);
         while (now >= next_sample) {
             const auto p = progress();
             rapidjson::Value point(rapidjson::kArrayType);
@@ -396,7 +402,9 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
 
     for (auto now = now_ns(); now < end; now = now_ns()) {
         std::uint64_t due = 0;
-        if (notification_rate > 0) {
+        if (burst) {
+            due = 2000;
+        } else if (notification_rate > 0) {
             const auto target = static_cast<std::uint64_t>(static_cast<double>(now - t0) / 1e9 * notification_rate);
             due = target > published ? target - published : 0;
         } else {
@@ -426,9 +434,20 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     received_at_end = progress();
     const auto published_end = now_ns();
     const auto expected = published * per_notification;
+    // A burst's drain is long by design, and one that lost (pub/sub's subscriber dropped by redis) would wait
+    // for the whole timeout: it stops once nothing has arrived for this long.
+    constexpr double burst_stall_s = 5;
+    auto last_progress = progress();
+    auto last_progress_ns = now_ns();
     while (progress() < expected && seconds_since(published_end) < options_.drain_timeout_s) {
         service(5);
         sample_series(now_ns());
+        if (progress() != last_progress) {
+            last_progress = progress();
+            last_progress_ns = now_ns();
+        } else if (burst && seconds_since(last_progress_ns) > burst_stall_s) {
+            break;
+        }
     }
     const auto drained = now_ns();
     while (pub.pending() > 0 && seconds_since(drained) < 5) service(5);
@@ -460,8 +479,8 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     const bool drained_all = progress() >= expected;
     if (!drained_all)
         fail(phase.name + ": " + std::to_string(expected - std::min(expected, progress())) + " deliveries still " +
-             "missing " + std::to_string(options_.drain_timeout_s) + " s after the last publish (the server fell " +
-             "behind, or lost them)");
+             "missing " + std::to_string(static_cast<double>(drained - published_end) / 1e9) +
+             " s after the last publish (the server fell behind, or lost them)");
     if (lost || dup || unexpected)
         fail(phase.name + ": " + std::to_string(lost) + " lost, " + std::to_string(dup) + " duplicated, " +
              std::to_string(unexpected) + " misdelivered");
@@ -470,8 +489,9 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     if (redis_errors) fail(phase.name + ": " + std::to_string(redis_errors) + " PUBLISH commands failed");
 
     const double duration = static_cast<double>(drained - t0) / 1e9;
+    const double publish_seconds = static_cast<double>(published_end - t0) / 1e9;
     rapidjson::Value v(rapidjson::kObjectType);
-    v.AddMember("kind", "fanout", a);
+    v.AddMember("kind", rapidjson::StringRef(burst ? "burst" : "fanout"), a);
     v.AddMember("name", rapidjson::Value(phase.name.c_str(), a), a);
     v.AddMember("target_deliveries_per_second", phase.rate, a);
     v.AddMember("seconds", phase.seconds, a);
@@ -491,6 +511,12 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
                 a);
     v.AddMember("drain_seconds", round_to(static_cast<double>(drained - published_end) / 1e9, 3), a);
     v.AddMember("drained", drained_all, a);
+    v.AddMember("publish_seconds", round_to(publish_seconds, 3), a);
+    v.AddMember("notifications_per_second_published",
+                round_to(publish_seconds > 0 ? static_cast<double>(published) / publish_seconds : 0, 0), a);
+    v.AddMember("deliveries_per_second_published",
+                round_to(publish_seconds > 0 ? static_cast<double>(expected) / publish_seconds : 0, 0), a);
+    v.AddMember("seconds_to_last_delivery", round_to(duration, 3), a);
     rapidjson::Value lat(rapidjson::kObjectType);
     lat.AddMember("p50", round_to(static_cast<double>(histogram.percentile(0.5)) / 1e3, 1), a);
     lat.AddMember("p90", round_to(static_cast<double>(histogram.percentile(0.9)) / 1e3, 1), a);
@@ -516,20 +542,39 @@ rapidjson::Value Coordinator::run_fanout(const Phase& phase) {
     v.AddMember("server_system_cpu_us_per_delivery", round_to(got ? system_cpu * 1e6 / static_cast<double>(got) : 0, 3),
                 a);
     v.AddMember("server_rss_kb", after.rss_kb, a);
+    v.AddMember("server_rss_kb_before", before.rss_kb, a);
+    v.AddMember("server_rss_kb_peak", peak_rss_kb, a);  // sampled every 100 ms
+    // The kernel's peak since the server started; it updates its record lazily (at unmaps), so it can be below a
+    // peak sampled above.
+    v.AddMember("server_vm_hwm_kb", after.hwm_kb, a);
     v.AddMember("loadgen_cpu_share",
                 round_to(duration > 0 ? (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0, 3), a);
 
-    std::fprintf(
-        stderr,
-        "ys-loadgen: %-22s %9.0f deliveries/s (%llu notifications, %llu deliveries)  latency us p50 %.0f  "
-        "p99 %.0f  p99.9 %.0f  max %.0f  lost %llu dup %llu  cpu: server %.0f%% (kernel %.0f%%) loadgen %.0f%%\n",
-        phase.name.c_str(), static_cast<double>(received_at_end) / phase.seconds,
-        static_cast<unsigned long long>(published), static_cast<unsigned long long>(got),
-        static_cast<double>(histogram.percentile(0.5)) / 1e3, static_cast<double>(histogram.percentile(0.99)) / 1e3,
-        static_cast<double>(histogram.percentile(0.999)) / 1e3, static_cast<double>(histogram.max()) / 1e3,
-        static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup),
-        duration > 0 ? 100 * cpu / duration : 0, duration > 0 ? 100 * system_cpu / duration : 0,
-        duration > 0 ? 100 * (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0);
+    if (burst)
+        std::fprintf(stderr,
+                     "ys-loadgen: %-22s published %.0f notifications/s (%.0f deliveries/s) for %.2f s; %llu of %llu "
+                     "deliveries in %.2f s: %.0f deliveries/s (drain %.2f s)  lost %llu dup %llu  server RSS %llu "
+                     "-> peak %llu kB  cpu: server %.0f%% loadgen %.0f%%\n",
+                     phase.name.c_str(), publish_seconds > 0 ? static_cast<double>(published) / publish_seconds : 0,
+                     publish_seconds > 0 ? static_cast<double>(expected) / publish_seconds : 0, publish_seconds,
+                     static_cast<unsigned long long>(got), static_cast<unsigned long long>(expected), duration,
+                     duration > 0 ? static_cast<double>(got) / duration : 0,
+                     static_cast<double>(drained - published_end) / 1e9, static_cast<unsigned long long>(lost),
+                     static_cast<unsigned long long>(dup), static_cast<unsigned long long>(before.rss_kb),
+                     static_cast<unsigned long long>(peak_rss_kb), duration > 0 ? 100 * cpu / duration : 0,
+                     duration > 0 ? 100 * (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0);
+    else
+        std::fprintf(
+            stderr,
+            "ys-loadgen: %-22s %9.0f deliveries/s (%llu notifications, %llu deliveries)  latency us p50 %.0f  "
+            "p99 %.0f  p99.9 %.0f  max %.0f  lost %llu dup %llu  cpu: server %.0f%% (kernel %.0f%%) loadgen %.0f%%\n",
+            phase.name.c_str(), static_cast<double>(received_at_end) / phase.seconds,
+            static_cast<unsigned long long>(published), static_cast<unsigned long long>(got),
+            static_cast<double>(histogram.percentile(0.5)) / 1e3, static_cast<double>(histogram.percentile(0.99)) / 1e3,
+            static_cast<double>(histogram.percentile(0.999)) / 1e3, static_cast<double>(histogram.max()) / 1e3,
+            static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup),
+            duration > 0 ? 100 * cpu / duration : 0, duration > 0 ? 100 * system_cpu / duration : 0,
+            duration > 0 ? 100 * (loadgen_after.cpu_s - loadgen_before.cpu_s) / duration : 0);
     return v;
 }
 
@@ -604,7 +649,7 @@ int Coordinator::run() {
         // A failed phase does not stop the run (the exit status says it failed): the next phases still tell
         // how the server fares, e.g. a storm after a fan-out it could not keep up with.
         for (const auto& phase : options_.phases) {
-            if (phase.kind == Phase::Kind::fanout) {
+            if (phase.kind == Phase::Kind::fanout || phase.kind == Phase::Kind::burst) {
                 phases.PushBack(run_fanout(phase), a);
             } else if (phase.kind == Phase::Kind::hold) {
                 phases.PushBack(run_hold(phase), a);

@@ -36,6 +36,7 @@ private:
     };
     struct ServerSample {
         std::uint64_t rss_kb = 0;
+        std::uint64_t hwm_kb = 0;  // VmHWM: the peak RSS since the process started
         double cpu_s = 0;
         double system_cpu_s = 0;  // of cpu_s, the time spent in the kernel (system calls, the TCP stack)
     };
@@ -56,6 +57,7 @@ private:
     ConnectResult connect_all(bool storm);
     rapidjson::Value connect_json(const ConnectResult& r, const char* kind,
                                   const std::vector<std::pair<std::string, std::uint64_t>>& counters_before);
+    // fanout and burst phases: publishing, the drain, and every delivery verified.
     rapidjson::Value run_fanout(const Phase& phase);
     rapidjson::Value run_hold(const Phase& phase);
     rapidjson::Value run_foreign(const Phase& phase);

@@ -49,7 +49,8 @@ std::uint64_t count(std::string_view text, const std::string& what) {
     return value;
 }
 
-// fanout:RATE:SECONDS (RATE in deliveries per second, or "max"), storm, hold:SECONDS, foreign:RATE:SECONDS (RATE in
+// fanout:RATE:SECONDS (RATE in deliveries per second, or "max"), burst:SECONDS (publishing as fast as redis takes
+// it, with no window, then waiting for every delivery), storm, hold:SECONDS, foreign:RATE:SECONDS (RATE in
 // notifications per second for users no client holds: what an instance spends on others' notifications).
 Phase parse_phase(const std::string& text) {
     Phase p;
@@ -64,8 +65,8 @@ Phase parse_phase(const std::string& text) {
     }
     const auto bad = [&] {
         return UsageError("--phase '" + text +
-                          "': expected fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm, hold:SECONDS or "
-                          "foreign:RATE:SECONDS");
+                          "': expected fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], burst:SECONDS, storm, "
+                          "hold:SECONDS or foreign:RATE:SECONDS");
     };
     if (parts[0] == "fanout" && (parts.size() == 3 || (parts.size() == 4 && parts[1] == "max"))) {
         p.kind = Phase::Kind::fanout;
@@ -73,6 +74,10 @@ Phase parse_phase(const std::string& text) {
         p.seconds = number(parts[2], "--phase " + text);
         if (p.seconds <= 0) throw bad();
         if (parts.size() == 4) p.window = count(parts[3], "--phase " + text);
+    } else if (parts[0] == "burst" && parts.size() == 2) {
+        p.kind = Phase::Kind::burst;
+        p.seconds = number(parts[1], "--phase " + text);
+        if (p.seconds <= 0) throw bad();
     } else if (parts[0] == "foreign" && parts.size() == 3) {
         p.kind = Phase::Kind::foreign;
         p.rate = number(parts[1], "--phase " + text);
@@ -106,7 +111,8 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
         ("redis", po::value(&redis)->default_value(redis), "redis host:port (sessions and PUBLISH)")
         ("prefix", po::value(&o.session_prefix)->default_value(o.session_prefix), "session key prefix")
         ("channel", po::value(&o.channel)->default_value(o.channel), "notification channel")
-        ("stream", po::value(&o.stream), "XADD notifications to this stream (field `notification`, MAXLEN ~ 100000) instead of PUBLISH")
+        ("stream", po::value(&o.stream), "XADD notifications to this stream (field `notification`) instead of PUBLISH")
+        ("stream-maxlen", po::value(&o.stream_maxlen)->default_value(o.stream_maxlen), "the XADDs' MAXLEN ~ (0: no trimming); a burst needs more than it adds")
         ("connections,n", po::value(&o.connections)->default_value(o.connections), "connections in all")
         ("per-user,k", po::value(&o.per_user)->default_value(o.per_user), "connections of each user")
         ("eio", po::value(&eio)->default_value(eio), "Engine.IO version: 3, 4 or mix")
@@ -119,7 +125,7 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
         ("users-per-notification,m", po::value(&o.users_per_notification)->default_value(o.users_per_notification), "distinct users each notification names")
         ("payload-bytes", po::value(&o.payload_bytes)->default_value(o.payload_bytes), "padding in each notification")
         ("window", po::value(&o.window)->default_value(o.window), "deliveries in flight for fanout:max (a phase's own WINDOW overrides it)")
-        ("phase", po::value(&phases)->composing(), "fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], storm, hold:SECONDS, foreign:RATE:SECONDS; in order, after connecting")
+        ("phase", po::value(&phases)->composing(), "fanout:RATE:SECONDS, fanout:max:SECONDS[:WINDOW], burst:SECONDS, storm, hold:SECONDS, foreign:RATE:SECONDS; in order, after connecting")
         ("server-pid", po::value(&o.server_pids)->composing(), "a server process to read RSS and CPU time from; repeatable")
         ("label", po::value(&o.label), "name of the run in the JSON")
         ("note", po::value(&o.note), "free text kept in the JSON")
@@ -169,6 +175,14 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
             throw UsageError("--phase " + p.name +
                              ": the window must be at least the deliveries of one notification (" +
                              std::to_string(per_notification) + ")");
+    {
+        std::uint64_t maxlen = 0;
+        const auto* end = o.stream_maxlen.data() + o.stream_maxlen.size();
+        const auto [at, ec] = std::from_chars(o.stream_maxlen.data(), end, maxlen);
+        if (o.stream_maxlen.empty() || ec != std::errc{} || at != end)
+            throw UsageError("--stream-maxlen '" + o.stream_maxlen + "': expected a whole number (0: no trimming)");
+        o.stream_maxlen = std::to_string(maxlen);  // "007" would reach redis as written
+    }
     if (o.source_addresses == 0 || o.source_addresses > 250) throw UsageError("--source-addresses: 1 to 250");
     if (o.per_process < 100) throw UsageError("--per-process: at least 100");
     if (o.path.empty() || o.path.front() != '/') throw UsageError("--path must start with /");
@@ -184,7 +198,8 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
 // Views of `json` and of the options: appended to a pipe at once, while both are alive.
 std::vector<std::string_view> publish_command(const Options& o, std::string_view json) {
     if (o.stream.empty()) return {"PUBLISH", o.channel, json};
-    return {"XADD", o.stream, "MAXLEN", "~", "100000", "*", "notification", json};
+    if (o.stream_maxlen == "0") return {"XADD", o.stream, "*", "notification", json};
+    return {"XADD", o.stream, "MAXLEN", "~", o.stream_maxlen, "*", "notification", json};
 }
 
 }  // namespace yunity::bench

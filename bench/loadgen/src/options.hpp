@@ -23,10 +23,10 @@ struct Target {
 };
 
 struct Phase {
-    enum class Kind { fanout, storm, hold, foreign };
+    enum class Kind { fanout, burst, storm, hold, foreign };
     Kind kind = Kind::fanout;
     double rate = 0;     // fanout: deliveries per second; 0 = as fast as the window lets; foreign: notifications/s
-    double seconds = 0;  // fanout and hold: how long
+    double seconds = 0;  // fanout, burst and hold: how long (a burst: how long it publishes)
     std::uint64_t window = 0;  // fanout:max: deliveries in flight (0: --window)
     std::string name;          // as written on the command line, for the report
 };
@@ -40,6 +40,9 @@ struct Options {
     std::string channel = "notifications";
     // Set: notifications are XADDed to this stream (the redis-streams source) instead of published on `channel`.
     std::string stream;
+    // XADD's MAXLEN ~ (a whole number as text; "0": no trimming). A burst needs more than it publishes: entries
+    // trimmed before the server read them are lost.
+    std::string stream_maxlen = "100000";
 
     std::size_t connections = 1000;
     std::size_t per_user = 1;  // k: connections of one user

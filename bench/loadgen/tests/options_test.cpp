@@ -49,6 +49,9 @@ TEST_CASE("phases, servers and the redis address are read") {
 
 TEST_CASE("impossible plans are refused") {
     CHECK_THROWS_AS(parse({"--phase", "fanout:fast:1"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "burst"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "burst:0"}), UsageError);
+    CHECK_THROWS_AS(parse({"--phase", "burst:3:100"}), UsageError);
     CHECK_THROWS_AS(parse({"--phase", "storm:3"}), UsageError);
     CHECK_THROWS_AS(parse({"--phase", "fanout:5000:3:100000"}), UsageError);  // a window only for max
     CHECK_THROWS_AS(parse({"--phase", "fanout:max:3:0"}), UsageError);
@@ -66,4 +69,20 @@ TEST_CASE("impossible plans are refused") {
     CHECK_THROWS_AS(parse({"--url", "http://127.0.0.1:5000/socket.io/"}), UsageError);
     CHECK_THROWS_AS(parse({"--eio", "5"}), UsageError);
     CHECK_THROWS_AS(parse({"--polling-share", "2"}), UsageError);
+}
+
+TEST_CASE("a burst publishes for its seconds; the stream's MAXLEN is chosen") {
+    const auto o = parse({"--stream", "notifications", "--stream-maxlen", "2000000", "--phase", "burst:3"});
+    REQUIRE(o.phases.size() == 1);
+    CHECK(o.phases[0].kind == Phase::Kind::burst);
+    CHECK(o.phases[0].seconds == 3);
+    const auto xadd = yunity::bench::publish_command(o, "{}");
+    CHECK(std::vector<std::string>(xadd.begin(), xadd.end()) ==
+          std::vector<std::string>{"XADD", "notifications", "MAXLEN", "~", "2000000", "*", "notification", "{}"});
+    const auto untrimmed = parse({"--stream", "s", "--stream-maxlen", "0"});
+    const auto plain = yunity::bench::publish_command(untrimmed, "{}");
+    CHECK(std::vector<std::string>(plain.begin(), plain.end()) ==
+          std::vector<std::string>{"XADD", "s", "*", "notification", "{}"});
+    CHECK_THROWS_AS(parse({"--stream-maxlen", "-1"}), UsageError);
+    CHECK_THROWS_AS(parse({"--stream-maxlen", "1e6"}), UsageError);
 }

@@ -3,6 +3,7 @@
 # websocket and long-polling, several per user; a fan-out at a fixed rate, one as fast as possible, a storm; every
 # delivery checked, so the run must pass. Then the instrument must notice a loss: the server's subscription is
 # killed in the middle of a fan-out (redis pub/sub keeps nothing), and the run must fail, saying what was lost.
+# Last, a burst XADDed to a stream read by the redis-streams source: delivered in full, with the server's RSS.
 set -uo pipefail
 loadgen=$1 server=$2
 work=$(mktemp -d)
@@ -61,5 +62,35 @@ elif ! grep -q '[1-9][0-9]* lost' "$work/loss.log"; then
 else
   echo "ok: lost messages make the run fail: $(grep -o '[0-9]* lost, [0-9]* duplicated' "$work/loss.log" | head -1)"
 fi
+# A burst through the redis-streams source: published as fast as redis takes it, then drained and verified.
+stream_port=$(free_port) stream_admin=$(free_port)
+"$server" -w "$stream_port" -p "$stream_admin" --redis "redis://127.0.0.1:$redis_port" --log-level warn \
+  --plugins socketio,redis-session,redis-streams,admin-http \
+  --config "$(dirname "$0")/../../server-config.json" > "$work/stream-server.log" 2>&1 &
+stream_pid=$!
+pids+=($stream_pid)
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$stream_admin/readyz" > /dev/null && break; sleep 0.05; done
+"$loadgen" --url "http://127.0.0.1:$stream_port" --redis "127.0.0.1:$redis_port" --server-pid "$stream_pid" \
+  -n 60 -k 2 -m 3 --stream notifications --stream-maxlen 0 --drain-timeout 60 --phase burst:0.5 \
+  --json "$work/burst.json" 2> "$work/burst.log"
+status=$?
+if [ "$status" -ne 0 ]; then
+  fail "a burst through the stream exited with $status"; sed 's/^/  /' "$work/burst.log"
+elif ! python3 - "$work/burst.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and not d["errors"], d["errors"]
+p = d["phases"][1]
+assert p["kind"] == "burst", p["kind"]
+assert p["deliveries_received"] == p["deliveries_expected"] > 0, p
+assert p["lost"] == p["duplicated"] == p["misdelivered"] == 0
+assert p["notifications_per_second_published"] > 0 and p["seconds_to_last_delivery"] >= p["publish_seconds"] > 0
+assert p["server_rss_kb_peak"] >= p["server_rss_kb_before"] > 0 and p["server_vm_hwm_kb"] > 0
+PY
+then
+  fail "the burst's JSON is not what it should be"
+else
+  echo "ok: a burst through the stream is delivered in full: $(grep -o '[0-9]* of [0-9]* deliveries' "$work/burst.log")"
+fi
 [ "$failures" -eq 0 ] || exit 1
-echo "2 passed, 0 failed"
+echo "3 passed, 0 failed"
