@@ -7,10 +7,15 @@ namespace yunity::core {
 void NotificationHistory::add(const events::Notification& n) {
     if (capacity_ == 0 || n.offset.empty() || !n.payload) return;
     if (entries_.size() == capacity_) {
+        // Unless a newer entry has the same offset (a source that repeats one), the index forgets it.
+        if (auto it = by_offset_.find(entries_.front().offset); it != by_offset_.end() && it->second == dropped_)
+            by_offset_.erase(it);
         entries_.pop_front();
         ++dropped_;
     }
-    entries_.push_back({n.offset, n.users, n.payload});
+    Entry& e = entries_.emplace_back(Entry{n.offset, n.users, n.payload});
+    std::sort(e.users.begin(), e.users.end());
+    by_offset_.insert_or_assign(n.offset, dropped_ + entries_.size() - 1);
 }
 
 const std::string& NotificationHistory::newest_offset() const {
@@ -24,14 +29,12 @@ bool NotificationHistory::for_user_after(std::string_view offset, std::string_vi
     if (offset.empty()) {
         if (dropped_ > 0) return false;
     } else {
-        // From the newest back: a recovering client is usually only a little behind.
-        auto found =
-            std::find_if(entries_.rbegin(), entries_.rend(), [&](const Entry& e) { return e.offset == offset; });
-        if (found == entries_.rend()) return false;
-        from = found.base();  // the entry after the one found
+        const auto found = by_offset_.find(offset);
+        if (found == by_offset_.end()) return false;
+        from = entries_.begin() + static_cast<std::ptrdiff_t>(found->second - dropped_ + 1);  // the entry after it
     }
     for (auto it = from; it != entries_.end(); ++it)
-        if (std::find(it->users.begin(), it->users.end(), user) != it->users.end()) visit(*it);
+        if (std::binary_search(it->users.begin(), it->users.end(), user, std::less<>{})) visit(*it);
     return true;
 }
 

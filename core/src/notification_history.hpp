@@ -11,15 +11,21 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 namespace yunity::core {
 
 // The latest notifications the core routed, oldest first, bounded by a count: what a recovering client is
 // replayed from. The payloads are the deliveries' own shared strings, so an entry costs its offset and users.
+//
+// A reconnect storm asks it once per recovering client: the offset is found through an index (not by comparing
+// it with every newer entry's), and each newer entry's users are sorted, so that whether it is for the client's
+// user is a binary search (a notification may name hundreds of users).
 class NotificationHistory {
 public:
     struct Entry {
         std::string offset;
-        std::vector<std::string> users;
+        std::vector<std::string> users;  // sorted
         std::shared_ptr<const std::string> payload;
     };
 
@@ -42,9 +48,16 @@ public:
     std::size_t size() const { return entries_.size(); }
 
 private:
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+
     std::size_t capacity_;
-    std::uint64_t dropped_ = 0;
+    std::uint64_t dropped_ = 0;  // also the number of the oldest entry kept: entry n is entries_[n - dropped_]
     std::deque<Entry> entries_;
+    // Offset -> number of the newest entry with that offset.
+    boost::unordered_flat_map<std::string, std::uint64_t, StringHash, std::equal_to<>> by_offset_;
 };
 
 }  // namespace yunity::core

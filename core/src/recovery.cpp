@@ -53,7 +53,7 @@ void Recovery::opened(const events::ConnectionOpened& e) {
 }
 
 void Recovery::closing(ConnectionId id) {
-    pending_.erase(id);
+    erase_pending(id);
     resumed_.erase(id);
     replays_.erase(id);
     auto node = tracked_.extract(id);
@@ -114,13 +114,39 @@ void Recovery::authenticated(ConnectionId id) {
 }
 
 void Recovery::resolved(const std::string& session_id) {
-    if (pending_.empty()) return;
-    std::vector<ConnectionId> waiting;
-    for (const auto& [id, p] : pending_) {
-        const auto* info = registry_.find(id);
-        if (info && info->session_id == session_id) waiting.push_back(id);
+    auto it = awaiting_.find(session_id);
+    if (it == awaiting_.end()) return;
+    const auto waiting = std::move(it->second);
+    awaiting_.erase(it);
+    for (auto id : waiting) {
+        auto p = pending_.find(id);
+        if (p == pending_.end()) continue;
+        p->second.waiting_on.clear();
+        try_finish(id);  // by the connection's session now: a client that authenticated again waits for that one
     }
-    for (auto id : waiting) try_finish(id);
+}
+
+void Recovery::wait_for_resolution(ConnectionId id, Pending& p, const std::string& session_id) {
+    if (p.waiting_on == session_id) return;
+    unlist(id, p);
+    p.waiting_on = session_id;
+    awaiting_[session_id].push_back(id);
+}
+
+void Recovery::unlist(ConnectionId id, Pending& p) {
+    if (p.waiting_on.empty()) return;
+    if (auto it = awaiting_.find(p.waiting_on); it != awaiting_.end()) {
+        std::erase(it->second, id);
+        if (it->second.empty()) awaiting_.erase(it);
+    }
+    p.waiting_on.clear();
+}
+
+void Recovery::erase_pending(ConnectionId id) {
+    auto p = pending_.find(id);
+    if (p == pending_.end()) return;
+    unlist(id, p->second);
+    pending_.erase(p);
 }
 
 void Recovery::try_finish(ConnectionId id) {
@@ -128,19 +154,21 @@ void Recovery::try_finish(ConnectionId id) {
     if (p == pending_.end()) return;
     const auto* info = registry_.find(id);
     if (!info) {
-        pending_.erase(p);
+        erase_pending(id);
         return;
     }
     if (!p->second.pid.empty() && !p->second.session_known) return;  // the record is still being read
     if (!info->session_id) return fail(id, "no session");
     const auto* answer = registry_.session_user(*info->session_id);
-    if (!answer) return;  // the resolver has not answered yet: its SessionResolved comes back here
+    // The resolver has not answered yet: its SessionResolved comes back here.
+    if (!answer) return wait_for_resolution(id, p->second, *info->session_id);
     const std::optional<std::string>& user = **answer;
     if (!user) return fail(id, "logged out");
     finish(id, *user);
 }
 
 void Recovery::finish(ConnectionId id, const std::string& user) {
+    unlist(id, pending_.at(id));
     auto pending = std::move(pending_.at(id));
     pending_.erase(id);
     std::vector<const NotificationHistory::Entry*> missed;
@@ -267,7 +295,7 @@ void Recovery::hold_for_replays(std::vector<ConnectionId>& targets, const events
 }
 
 void Recovery::fail(ConnectionId id, const std::string& reason) {
-    pending_.erase(id);
+    erase_pending(id);
     std::string pid;
     if (auto t = tracked_.find(id); t != tracked_.end()) pid = t->second.pid;
     logger_->debug("connection #{} not recovered: {}", id, reason);

@@ -80,6 +80,7 @@ private:
         std::string pid;     // the pid the client came back with; empty for an explicit resume
         std::string offset;  // replay after this
         bool session_known = false;
+        std::string waiting_on;  // the session whose resolution it waits for (listed in awaiting_); empty: none
     };
 
     struct Held {
@@ -120,6 +121,9 @@ private:
     void save(ConnectionId id, const Tracked& t);
     void on_taken(ConnectionId id, std::optional<std::string> record, const std::string& error);
     void try_finish(ConnectionId id);
+    void wait_for_resolution(ConnectionId id, Pending& p, const std::string& session_id);
+    void unlist(ConnectionId id, Pending& p);
+    void erase_pending(ConnectionId id);
     void finish(ConnectionId id, const std::string& user);
     void fail(ConnectionId id, const std::string& reason);
 
@@ -134,6 +138,9 @@ private:
     NotificationHistory history_;
     std::unordered_map<ConnectionId, Tracked> tracked_;
     std::unordered_map<ConnectionId, Pending> pending_;
+    // The pending connections waiting for each session's resolution: a reconnect storm resolves thousands of
+    // sessions while thousands of connections wait, and each resolution finishes its own without a look at all.
+    std::unordered_map<std::string, std::vector<ConnectionId>> awaiting_;
     std::unordered_set<ConnectionId> resumed_;
     std::unordered_map<ConnectionId, Replay> replays_;
     std::string last_routed_;

@@ -63,6 +63,35 @@ TEST_CASE("history: what follows an offset, for one user, oldest first; unknown 
     CHECK(none.size() == 0);
 }
 
+TEST_CASE("history: offsets found through the index across drops and repeats; users of big notifications") {
+    core::NotificationHistory h(50);
+    // Hundreds of users, in no order, the one asked for among them.
+    std::vector<std::string> many;
+    for (int i = 999; i >= 500; --i) many.push_back("user" + std::to_string(i));
+    for (int n = 1; n <= 120; ++n) {
+        auto users = n % 3 == 0 ? many : std::vector<std::string>{"x", "user7" + std::to_string(n % 10)};
+        h.add(note(std::move(users), "r-" + std::to_string(n)));
+    }
+    CHECK(h.size() == 50);  // r-71 .. r-120
+    bool found = true;
+    offsets_after(h, "r-70", "user750", &found);
+    CHECK_FALSE(found);  // dropped
+    CHECK(offsets_after(h, "r-110", "user750") == std::vector<std::string>{"r-111", "r-114", "r-117", "r-120"});
+    CHECK(offsets_after(h, "r-71", "user75") == std::vector<std::string>{"r-85", "r-95", "r-115"});
+    CHECK(offsets_after(h, "r-120", "user750").empty());
+    CHECK(offsets_after(h, "r-119", "user501") == std::vector<std::string>{"r-120"});
+
+    // A source that repeats an offset: the newest entry with it counts, and dropping the older keeps the newer.
+    core::NotificationHistory r(3);
+    r.add(note({"a"}, "o-1"));
+    r.add(note({"a"}, "o-2"));
+    r.add(note({"a"}, "o-1"));
+    CHECK(offsets_after(r, "o-1", "a").empty());
+    r.add(note({"a"}, "o-3"));  // drops the first o-1
+    CHECK(offsets_after(r, "o-1", "a") == std::vector<std::string>{"o-3"});
+    CHECK(offsets_after(r, "o-2", "a") == std::vector<std::string>{"o-1", "o-3"});
+}
+
 TEST_CASE("memory records: taken once, gone after their time, bounded") {
     core::MemoryRecoveryRecords records(4);
     std::optional<std::string> got;
@@ -426,4 +455,54 @@ TEST_CASE("recovery: a long replay goes out in slices, each after the transport 
     c.bus.publish(note({"u"}, "1-3002"));
     c.run();
     CHECK(c.seen == std::vector<std::string>{"deliver #1 1-3002"});
+}
+
+TEST_CASE("recovery: a storm's resolutions finish each its own waiting connections, in any order") {
+    Core c;
+    // 300 clients, each its own session, dropped with their pids, then all back at once before any lookup answers.
+    constexpr int n = 300;
+    for (int i = 1; i <= n; ++i) {
+        const auto id = static_cast<ConnectionId>(i);
+        c.open(id, "P" + std::to_string(i));
+        c.bus.publish(events::Authenticate{id, "s" + std::to_string(i)});
+        c.bus.publish(events::SessionResolved{"s" + std::to_string(i), "u" + std::to_string(i)});
+    }
+    c.bus.publish(note({"u7", "u8"}, "1-1"));
+    c.run();
+    for (int i = 1; i <= n; ++i)
+        c.bus.publish(events::ConnectionClosed{static_cast<ConnectionId>(i), CloseReason::transport_error});
+    c.bus.publish(note({"u8", "u9"}, "1-2"));
+    c.run();
+    c.seen.clear();
+    for (int i = 1; i <= n; ++i) {
+        const auto id = static_cast<ConnectionId>(1000 + i);
+        c.open(id, "fresh" + std::to_string(i));
+        c.bus.publish(events::Resume{id, "P" + std::to_string(i), "1-1"});
+    }
+    c.run();
+    CHECK(c.seen.empty());  // every one waits for its session's lookup
+    // One of them goes away while it waits; another authenticates again, with another session, and waits for that.
+    c.bus.publish(events::ConnectionClosed{1005, CloseReason::transport_error});
+    c.bus.publish(events::Authenticate{1006, "other"});
+    c.run();
+    // Answers come in reverse order.
+    for (int i = n; i >= 1; --i) {
+        c.bus.publish(events::SessionResolved{"s" + std::to_string(i), "u" + std::to_string(i)});
+        c.run();
+        if (i == 5 || i == 6) {
+            CHECK(c.seen.empty());  // gone; waiting for "other"
+        } else if (i == 8 || i == 9) {
+            CHECK(c.seen ==
+                  std::vector<std::string>{"resumed #" + std::to_string(1000 + i) + " ok P" + std::to_string(i) + " 1",
+                                           "deliver #" + std::to_string(1000 + i) + " 1-2"});
+        } else {
+            CHECK(c.seen == std::vector<std::string>{"resumed #" + std::to_string(1000 + i) + " ok P" +
+                                                     std::to_string(i) + " 0"});
+        }
+        c.seen.clear();
+    }
+    c.bus.publish(events::SessionResolved{"other", std::string("u6")});
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"resumed #1006 ok P6 0"});
+    CHECK(c.recovery.replays_under_way() == 0);
 }

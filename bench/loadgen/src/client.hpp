@@ -40,7 +40,10 @@ public:
     Client& operator=(const Client&) = delete;
     ~Client() { drop(); }
 
-    void connect(boost::asio::io_context& io, std::string session_id);
+    // `claim`: come back as a real client does after a drop, presenting what it kept for connection state
+    // recovery: socket.io-client 4.x its pid and last offset in the CONNECT (`40{"pid":...,"offset":...}`),
+    // 2.x its last offset in `authenticate {sessionId, offset}`. Without anything kept, a plain connect.
+    void connect(boost::asio::io_context& io, std::string session_id, bool claim = false);
     // Closes the connection abruptly; no on_lost follows.
     void drop();
     // Engine.IO 3: the client pings (every pingInterval); the Worker's sweep calls this.
@@ -51,6 +54,10 @@ public:
     int eio() const { return settings_->eio; }
     bool polling() const { return polling_; }
     std::uint32_t ping_interval_ms() const { return ping_interval_ms_; }
+    // A recovery claim on the current link, and the server's answer: the CONNECT reply (Engine.IO 4: recovered
+    // when it gives back the pid presented) or the `resumed` event (Engine.IO 3's authenticate with an offset).
+    enum class Claim : std::uint8_t { none, unanswered, recovered, not_recovered };
+    Claim claim() const { return claim_; }
 
     // Verification, kept per client for the whole run (sequence numbers only grow, across phases too).
     std::int64_t last_seq = -1;
@@ -62,14 +69,20 @@ private:
     void on_link_error(std::string_view what, const boost::system::error_code& ec) override;
     void on_socketio(std::string_view packet);
     void lose(std::string why);
+    void send_authenticate();
 
     std::shared_ptr<Link> link_;
     const LinkSettings* settings_;
     ClientObserver* observer_;
     std::string session_id_;
+    // Kept for connection state recovery across links: the pid of the last CONNECT reply (Engine.IO 4) and the
+    // offset of the last message (its last argument).
+    std::string pid_;
+    std::string offset_;
     std::uint32_t conn_;
     std::uint32_t ping_interval_ms_ = 25000;
     bool polling_;
+    Claim claim_ = Claim::none;
     State state_ = State::idle;
 };
 

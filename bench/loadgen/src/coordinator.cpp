@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace yunity::bench {
@@ -234,8 +235,8 @@ Coordinator::ConnectResult Coordinator::connect_all(bool storm) {
         std::istringstream in(line);
         std::string word, error;
         std::int64_t s = 0, a = 0, c = 0;
-        std::uint64_t conf = 0, total = 0, failures = 0;
-        in >> word >> s >> a >> c >> conf >> total >> failures;
+        std::uint64_t conf = 0, total = 0, failures = 0, claims = 0, recovered = 0, not_recovered = 0;
+        in >> word >> s >> a >> c >> conf >> total >> failures >> claims >> recovered >> not_recovered;
         std::getline(in, error);
         if (word != "connected") throw std::runtime_error("unexpected reply from a worker: " + line);
         start = std::min(start, s);
@@ -244,6 +245,9 @@ Coordinator::ConnectResult Coordinator::connect_all(bool storm) {
         r.confirmed += conf;
         r.total += total;
         r.failures += failures;
+        r.claims += claims;
+        r.recovered += recovered;
+        r.not_recovered += not_recovered;
         if (!error.empty() && error != " -" && r.first_error.empty()) r.first_error = error.substr(1);
     }
     r.to_authenticating_s = static_cast<double>(authenticating - start) / 1e9;
@@ -251,6 +255,13 @@ Coordinator::ConnectResult Coordinator::connect_all(bool storm) {
     if (r.confirmed != r.total)
         fail(std::string(storm ? "storm" : "connect") + ": only " + std::to_string(r.confirmed) + " of " +
              std::to_string(r.total) + " clients authenticated (" + r.first_error + ")");
+    // The server answers a claim before anything else reaches the client, so every confirmed client's is answered.
+    if (r.recovered + r.not_recovered != r.claims)
+        fail("storm: " + std::to_string(r.claims - r.recovered - r.not_recovered) + " of " + std::to_string(r.claims) +
+             " recovery claims were never answered");
+    if (options_.storm_recovery == Options::StormRecovery::expect && storm && r.recovered != r.total)
+        fail("storm: " + std::to_string(r.recovered) + " of " + std::to_string(r.total) + " clients recovered (" +
+             std::to_string(r.claims) + " claimed, " + std::to_string(r.not_recovered) + " refused)");
     return r;
 }
 
@@ -266,6 +277,13 @@ rapidjson::Value Coordinator::connect_json(const ConnectResult& r, const char* k
     v.AddMember("connections_per_second",
                 round_to(r.to_authenticating_s > 0 ? static_cast<double>(r.total) / r.to_authenticating_s : 0, 0), a);
     v.AddMember("failed_attempts", r.failures, a);
+    if (options_.storm_recovery != Options::StormRecovery::none && std::string_view(kind) == "storm") {
+        rapidjson::Value recovery(rapidjson::kObjectType);
+        recovery.AddMember("claims", r.claims, a);
+        recovery.AddMember("recovered", r.recovered, a);
+        recovery.AddMember("not_recovered", r.not_recovered, a);
+        v.AddMember("recovery", recovery, a);
+    }
     if (!r.first_error.empty()) v.AddMember("first_error", rapidjson::Value(r.first_error.c_str(), a), a);
     rapidjson::Value tcp(rapidjson::kObjectType);
     const auto after = listen_counters();
@@ -606,6 +624,9 @@ int Coordinator::run() {
     setup.AddMember("servers", static_cast<std::uint64_t>(options_.targets.size()), a);
     setup.AddMember("source_addresses", static_cast<std::uint64_t>(options_.source_addresses), a);
     setup.AddMember("payload_bytes", static_cast<std::uint64_t>(options_.payload_bytes), a);
+    const char* storm_recovery[] = {"none", "claim", "expect"};
+    setup.AddMember("storm_recovery", rapidjson::StringRef(storm_recovery[static_cast<int>(options_.storm_recovery)]),
+                    a);
 
     rapidjson::Value phases(rapidjson::kArrayType);
     try {
@@ -669,9 +690,11 @@ int Coordinator::run() {
                 v.AddMember("server_rss_kb", after.rss_kb, a);
                 std::fprintf(stderr,
                              "ys-loadgen: storm: %llu clients dropped and reconnected: all sent authenticate after "
-                             "%.2f s, all authenticated after %.2f s, %llu failed attempts\n",
+                             "%.2f s, all authenticated after %.2f s, %llu failed attempts; %llu recovery claims, "
+                             "%llu recovered\n",
                              static_cast<unsigned long long>(r.total), r.to_authenticating_s, r.to_confirmed_s,
-                             static_cast<unsigned long long>(r.failures));
+                             static_cast<unsigned long long>(r.failures), static_cast<unsigned long long>(r.claims),
+                             static_cast<unsigned long long>(r.recovered));
                 phases.PushBack(v, a);
             }
         }

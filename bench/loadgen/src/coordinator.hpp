@@ -43,6 +43,7 @@ private:
     struct ConnectResult {
         double to_authenticating_s = 0, to_confirmed_s = 0;
         std::uint64_t confirmed = 0, total = 0, failures = 0;
+        std::uint64_t claims = 0, recovered = 0, not_recovered = 0;  // --storm-recovery
         std::string first_error;
     };
 

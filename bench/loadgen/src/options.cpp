@@ -99,7 +99,7 @@ Phase parse_phase(const std::string& text) {
 Options parse_options(int argc, char** argv, bool& help_shown) {
     Options o;
     std::vector<std::string> urls, phases;
-    std::string eio = "4", redis = "127.0.0.1:6379";
+    std::string eio = "4", redis = "127.0.0.1:6379", storm_recovery = "none";
     po::options_description desc(
         "ys-loadgen: socket.io load generator (Engine.IO 3/4, websocket and polling) with redis sessions and "
         "pub/sub fan-out.\nOptions");
@@ -122,6 +122,7 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
         ("per-process", po::value(&o.per_process)->default_value(o.per_process), "sockets one worker holds at most")
         ("connect-concurrency", po::value(&o.connect_concurrency)->default_value(o.connect_concurrency), "handshakes in flight per worker (0: all)")
         ("storm-concurrency", po::value(&o.storm_concurrency)->default_value(o.storm_concurrency), "handshakes in flight per worker in a storm (0: all at once)")
+        ("storm-recovery", po::value(&storm_recovery)->default_value(storm_recovery), "none, claim (a storm's reconnections present their pid and offset, 4.x in the CONNECT, 2.x in authenticate {sessionId, offset}; the recovered are counted) or expect (claim, and fail unless every claim recovered)")
         ("users-per-notification,m", po::value(&o.users_per_notification)->default_value(o.users_per_notification), "distinct users each notification names")
         ("payload-bytes", po::value(&o.payload_bytes)->default_value(o.payload_bytes), "padding in each notification")
         ("window", po::value(&o.window)->default_value(o.window), "deliveries in flight for fanout:max (a phase's own WINDOW overrides it)")
@@ -156,6 +157,10 @@ Options parse_options(int argc, char** argv, bool& help_shown) {
     if (eio == "3" || eio == "4") o.eio = eio[0] - '0';
     else if (eio == "mix") o.eio = 0;
     else throw UsageError("--eio '" + eio + "': expected 3, 4 or mix");
+    if (storm_recovery == "none") o.storm_recovery = Options::StormRecovery::none;
+    else if (storm_recovery == "claim") o.storm_recovery = Options::StormRecovery::claim;
+    else if (storm_recovery == "expect") o.storm_recovery = Options::StormRecovery::expect;
+    else throw UsageError("--storm-recovery '" + storm_recovery + "': expected none, claim or expect");
     const auto colon = redis.rfind(':');
     if (colon == std::string::npos) throw UsageError("--redis '" + redis + "': expected host:port");
     o.redis_host = redis.substr(0, colon);

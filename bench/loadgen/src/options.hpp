@@ -53,6 +53,10 @@ struct Options {
     std::size_t per_process = 18000;  // sockets one worker may hold (the hard limit is 20,000 here)
     std::size_t connect_concurrency = 500;
     std::size_t storm_concurrency = 0;  // 0: every client at once
+    // What a storm's reconnections present for connection state recovery: nothing (none), their pid and offset as
+    // real clients do (claim: the JSON counts the recovered), or that and every claim must recover (expect).
+    enum class StormRecovery { none, claim, expect };
+    StormRecovery storm_recovery = StormRecovery::none;
 
     std::size_t users_per_notification = 10;
     std::size_t payload_bytes = 64;  // padding in each notification's data

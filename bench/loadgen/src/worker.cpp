@@ -155,6 +155,7 @@ void Worker::start_connecting(bool storm) {
     retry_.clear();
     in_flight_ = 0;
     authenticating_ = confirmed_ = 0;
+    claiming_ = storm && options_.storm_recovery != Options::StormRecovery::none;
     // Every client goes at once: drop them all first, then reconnect them all, as after a network failure.
     for (auto& c : clients_) c->drop();
     for (std::uint32_t i = 0; i < clients_.size(); ++i) pending_.push_back(i);
@@ -169,7 +170,7 @@ void Worker::pump() {
         pending_.pop_front();
         ++in_flight_;
         auto& c = *clients_[i];
-        c.connect(io_, plan_.session_id(c.conn()));
+        c.connect(io_, plan_.session_id(c.conn()), claiming_);
     }
 }
 
@@ -204,11 +205,21 @@ void Worker::finish_connecting(std::int64_t now) {
     awaiting_ = false;
     all_confirmed_ns_ = now;
     if (all_authenticating_ns_ == 0) all_authenticating_ns_ = now;
+    // The claims on the links that made it. The server answers a claim before anything else reaches its client
+    // (the CONNECT reply; `resumed` before any notification), so a confirmed client's claim has its answer.
+    std::uint64_t claims = 0, recovered = 0, not_recovered = 0;
+    for (const auto& c : clients_) {
+        if (c->claim() == Client::Claim::none) continue;
+        ++claims;
+        recovered += c->claim() == Client::Claim::recovered;
+        not_recovered += c->claim() == Client::Claim::not_recovered;
+    }
     std::string error = first_error_.empty() ? "-" : first_error_;
     std::replace(error.begin(), error.end(), '\n', ' ');
     reply("connected " + std::to_string(started_ns_) + " " + std::to_string(all_authenticating_ns_) + " " +
           std::to_string(all_confirmed_ns_) + " " + std::to_string(confirmed_) + " " +
-          std::to_string(clients_.size()) + " " + std::to_string(failures_) + " " + error);
+          std::to_string(clients_.size()) + " " + std::to_string(failures_) + " " + std::to_string(claims) + " " +
+          std::to_string(recovered) + " " + std::to_string(not_recovered) + " " + error);
 }
 
 // ---- the periodic work: retries, probes, heartbeats, progress, timeouts ----

@@ -6,7 +6,8 @@
 // Commands and replies (one line each):
 //   setup                 -> ok                (sessions written to redis)
 //   connect | storm       -> connected <start_ns> <all_authenticating_ns> <all_confirmed_ns> <confirmed> <total>
-//                            <failures> <first error>
+//                            <failures> <claims> <recovered> <not recovered> <first error>
+//                            (claims: recovery claims made on the clients' final links, --storm-recovery)
 //   phase <first seq>     -> ok                (counters and histogram reset); then "p <received>" every 5 ms
 //   verify <s0> <s1>      -> verified <expected> <received> <lost> <duplicated> <unexpected> <disconnects> <late>
 //                            <first error>
@@ -82,6 +83,7 @@ private:
     std::size_t authenticating_ = 0;  // clients that sent authenticate (or are confirmed) on their current link
     std::size_t confirmed_ = 0;
     std::uint64_t failures_ = 0;
+    bool claiming_ = false;  // this storm's reconnections present what they kept for recovery
     // Per local user: when it may be probed again, and the current gap (doubling from the probe interval to
     // max_probe_gap): a user whose authenticate the server has not processed yet is asked again, but its quicker
     // siblings, which every probe reaches, are not flooded.

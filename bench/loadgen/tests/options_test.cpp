@@ -45,6 +45,14 @@ TEST_CASE("phases, servers and the redis address are read") {
     CHECK(o.phases[4].window == 100000);
     CHECK(o.seed != 0);
     CHECK(o.user_base >= 1'000'000'000);
+    CHECK(o.storm_recovery == Options::StormRecovery::none);
+}
+
+TEST_CASE("a storm's recovery claims") {
+    CHECK(parse({"--storm-recovery", "claim"}).storm_recovery == Options::StormRecovery::claim);
+    CHECK(parse({"--storm-recovery", "expect"}).storm_recovery == Options::StormRecovery::expect);
+    CHECK(parse({"--storm-recovery", "none"}).storm_recovery == Options::StormRecovery::none);
+    CHECK_THROWS_AS(parse({"--storm-recovery", "yes"}), UsageError);
 }
 
 TEST_CASE("impossible plans are refused") {

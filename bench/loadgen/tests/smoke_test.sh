@@ -51,6 +51,58 @@ else
   echo "ok: a clean run passes, every delivery verified"
 fi
 
+# Recovery claims: two storms whose reconnections present their pid and offset (4.x) or resume with
+# authenticate {sessionId, offset} (2.x), websocket and polling; the server as shipped gives every one back.
+"$loadgen" "${common[@]}" -n 60 -k 2 -m 3 --eio mix --polling-share 0.25 --phase fanout:1000:1 --phase storm \
+  --phase storm --storm-recovery expect --json "$work/recovery.json" 2> "$work/recovery.log"
+status=$?
+if [ "$status" -ne 0 ]; then
+  fail "a storm with recovery claims exited with $status"; sed 's/^/  /' "$work/recovery.log"
+elif ! python3 - "$work/recovery.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and d["setup"]["storm_recovery"] == "expect", d["errors"]
+storms = [p for p in d["phases"] if p["kind"] == "storm"]
+assert len(storms) == 2
+for s in storms:
+    assert s["authenticated"] == 60 and s["recovery"] == {"claims": 60, "recovered": 60, "not_recovered": 0}, s
+PY
+then
+  fail "the recovery storms' JSON is not what it should be"
+else
+  echo "ok: every reconnection of two storms presented its claim and recovered"
+fi
+
+# The same against a server without recovery: every claim is answered, none recovers, and `expect` fails the run.
+norec_port=$(free_port) norec_admin=$(free_port)
+"$server" -w "$norec_port" -p "$norec_admin" --redis "redis://127.0.0.1:$redis_port" --log-level warn \
+  --recovery-window 0 --config "$(dirname "$0")/../../server-config.json" > "$work/server-norecovery.log" 2>&1 &
+norec_pid=$!
+pids+=($norec_pid)
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$norec_admin/readyz" > /dev/null && break; sleep 0.05; done
+"$loadgen" --url "http://127.0.0.1:$norec_port" --redis "127.0.0.1:$redis_port" -n 40 -k 2 -m 3 --eio mix \
+  --phase fanout:1000:1 --phase storm --storm-recovery expect --json "$work/norecovery.json" \
+  2> "$work/norecovery.log"
+status=$?
+if [ "$status" -ne 1 ]; then
+  fail "claims refused by a server without recovery: exit $status, not 1"; sed 's/^/  /' "$work/norecovery.log"
+elif ! python3 - "$work/norecovery.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+storm = [p for p in d["phases"] if p["kind"] == "storm"][0]
+assert storm["authenticated"] == 40, storm
+# 2.x clients resume with their offset and are told no; 4.x clients were never given a pid to present.
+r = storm["recovery"]
+assert r["recovered"] == 0 and r["not_recovered"] == r["claims"] > 0, storm
+assert any("0 of 40 clients recovered" in e for e in d["errors"]), d["errors"]
+PY
+then
+  fail "the refused claims are not reported as such"
+else
+  echo "ok: refused claims are counted, and expect makes the run fail"
+fi
+kill "$norec_pid" 2> /dev/null
+
 # The loss: kill the server's redis subscription a second into a three-second fan-out.
 (sleep 1.5; redis-cli -p "$redis_port" client kill type pubsub > /dev/null) &
 "$loadgen" "${common[@]}" -n 60 -k 2 -m 3 --phase fanout:3000:3 --json "$work/loss.json" 2> "$work/loss.log"
@@ -93,4 +145,4 @@ else
   echo "ok: a burst through the stream is delivered in full: $(grep -o '[0-9]* of [0-9]* deliveries' "$work/burst.log")"
 fi
 [ "$failures" -eq 0 ] || exit 1
-echo "3 passed, 0 failed"
+echo "5 passed, 0 failed"

@@ -72,12 +72,13 @@ public:
     // `handed_over`.
     using State = HttpState;
 
-    HttpConnection(Engine& engine, Listener& listener, Stream stream, const TrustedProxies& trusted,
-                   AddressSlots::Slot unbound)
+    HttpConnection(Engine& engine, Listener& listener, Stream stream, const tcp::endpoint& peer,
+                   const TrustedProxies& trusted, AddressSlots::Slot unbound)
         : engine_(engine),
           listener_(listener),
           trusted_(trusted),
           unbound_(std::move(unbound)),
+          peer_(peer.address()),
           stream_(std::move(stream)) {
         live_ = listener_.track(this);
     }
@@ -353,18 +354,13 @@ private:
         for (const auto& field : request_) bytes += field.name_string().size() + field.value().size(), ++fields;
         hs.reserve_headers(bytes, fields);
         for (const auto& field : request_) hs.add_header(field.name_string(), field.value());
-        std::string group;
-        beast::error_code ec;
-        auto remote = lowest().socket().remote_endpoint(ec);
-        if (!ec) {
-            std::vector<std::string_view> forwarded;
-            if (!trusted_.empty())
-                for (auto [it, end] = request_.equal_range("X-Forwarded-For"); it != end; ++it)
-                    forwarded.push_back(it->value());
-            const auto address = client_address(remote.address(), forwarded, trusted_);
-            hs.address = address.to_string();
-            group = address_group(address);
-        }
+        std::vector<std::string_view> forwarded;
+        if (!trusted_.empty())
+            for (auto [it, end] = request_.equal_range("X-Forwarded-For"); it != end; ++it)
+                forwarded.push_back(it->value());
+        const auto address = client_address(peer_, forwarded, trusted_);
+        hs.address = address.to_string();
+        std::string group = address_group(address);
         hs.url = std::string(request_.target());
         hs.issued_ms = now_ms();
         hs.xdomain = request_.find(http::field::origin) != request_.end();
@@ -426,6 +422,7 @@ private:
     // Held until the first request for a session (max_unbound_per_address); empty from a trusted proxy.
     AddressSlots::Slot unbound_;
     std::shared_ptr<Listener::LiveSet> live_;
+    asio::ip::address peer_;  // as accept gave it
     Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -439,16 +436,16 @@ private:
 
 }  // namespace
 
-void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, asio::ssl::context* tls,
-                           AddressSlots::Slot unbound) {
+void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, const tcp::endpoint& peer,
+                           asio::ssl::context* tls, AddressSlots::Slot unbound) {
     const auto& trusted = engine.trusted_proxies();
     if (tls)
-        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), trusted,
+        std::make_shared<HttpConnection<TlsStream>>(engine, listener, TlsStream(std::move(socket), *tls), peer, trusted,
                                                     std::move(unbound))
             ->run();
     else
         std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)),
-                                                            trusted, std::move(unbound))
+                                                            peer, trusted, std::move(unbound))
             ->run();
 }
 

@@ -16,8 +16,10 @@ class Listener;
 // Serves one accepted TCP connection: Engine.IO polling requests (keep-alive), CORS preflights, and the
 // hand-off of websocket upgrades; over TLS first when `tls` is set. `unbound` is its slot among its address's
 // connections without a session (Engine::admit_connection), given back with its first request for a session.
-// Declared as a function so that only its own file includes Beast.
+// `peer` is the socket's remote endpoint, as accept gave it. Declared as a function so that only its own file
+// includes Beast.
 void start_http_connection(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket,
-                           boost::asio::ssl::context* tls, AddressSlots::Slot unbound);
+                           const boost::asio::ip::tcp::endpoint& peer, boost::asio::ssl::context* tls,
+                           AddressSlots::Slot unbound);
 
 }  // namespace yunity::socketio

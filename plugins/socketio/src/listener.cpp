@@ -39,6 +39,8 @@ Listener::Listener(Engine& engine, const std::string& address, std::uint16_t por
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
+    // Accepted sockets inherit TCP_NODELAY from the listening one (Linux): no setsockopt per connection.
+    if (!ec) acceptor_.set_option(tcp::no_delay(true), ec);
     // The kernel caps the backlog at net.core.somaxconn (4096 by default): asking for more lets an operator who
     // raises it for reconnect storms (docs/operations.md) get it without a new build.
     if (!ec) acceptor_.listen(65535, ec);
@@ -70,29 +72,31 @@ void Listener::accept_queued() {
     // while the queue overflows and clients' SYNs are dropped (each a retry after 1 s, 2 s, ...).
     for (int i = 0; i < 64 && !stopped_; ++i) {
         boost::system::error_code ec;
-        tcp::socket socket = acceptor_.accept(ec);
+        tcp::socket socket = acceptor_.accept(peer_, ec);
         if (ec) return;  // would_block: the queue is empty; anything else: the asynchronous accept reports it
-        serve(std::move(socket));
+        serve(std::move(socket), peer_);
     }
 }
 
-void Listener::serve(tcp::socket socket) {
+// `peer` comes from accept itself (no getpeername), and the socket is made non-blocking here, once: every
+// operation on it after this (Beast's reads, the websocket's own) finds it so, and none asks the kernel again.
+void Listener::serve(tcp::socket socket, const tcp::endpoint& peer) {
     boost::system::error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    if (ec) return;  // gone already
     auto unbound = engine_.admit_connection(peer.address());
     if (!unbound) {
         socket.close(ec);  // cheaply: nothing read, no TLS handshake, no timer
         return;
     }
-    start_http_connection(engine_, *this, std::move(socket), tls_.get(), std::move(*unbound));
+    socket.non_blocking(true, ec);
+    if (ec) return;  // gone already
+    start_http_connection(engine_, *this, std::move(socket), peer, tls_.get(), std::move(*unbound));
 }
 
 void Listener::do_accept() {
-    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(peer_, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         if (self->stopped_) return;
         if (!ec) {
-            self->serve(std::move(socket));
+            self->serve(std::move(socket), self->peer_);
             self->accept_queued();
         } else if (ec != asio::error::operation_aborted) {
             // Out of file descriptors, most likely: pause instead of spinning, and keep accepting afterwards.

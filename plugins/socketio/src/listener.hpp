@@ -48,10 +48,11 @@ private:
     void accept_queued();
     // Hands an accepted connection to an HttpConnection, or closes it at once when its address holds
     // max_unbound_per_address connections without a session.
-    void serve(boost::asio::ip::tcp::socket socket);
+    void serve(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer);
 
     Engine& engine_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::ip::tcp::endpoint peer_;  // the accepted connection's peer, filled in by each accept
     boost::asio::steady_timer retry_;
     std::uint16_t port_ = 0;
     std::unique_ptr<boost::asio::ssl::context> tls_;

@@ -33,9 +33,10 @@ class PlainWebsocket final : public WebsocketConnection {
 public:
     PlainWebsocket(Engine& engine, Listener& listener, tcp::socket socket, Protocol protocol)
         : WebsocketConnection(engine, listener, protocol), socket_(std::move(socket)) {
+        // The listener made it non-blocking, and it inherited TCP_NODELAY from the listening socket: asking the
+        // kernel again would cost two system calls per connection.
         error_code ec;
-        socket_.non_blocking(true, ec);
-        socket_.set_option(tcp::no_delay(true), ec);
+        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
     }
 
 private:
