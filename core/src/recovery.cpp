@@ -86,7 +86,7 @@ void Recovery::resume(const events::Resume& e) {
         pending_[e.connection];
         return fail(e.connection, "already resumed");
     }
-    pending_[e.connection] = Pending{e.pid, e.offset, false};
+    pending_[e.connection] = Pending{e.pid, e.offset, false, {}};
     if (e.pid.empty()) return try_finish(e.connection);  // explicit: the Authenticate just before named the session
     records().take(e.pid, [this, id = e.connection](std::optional<std::string> record, std::string error) {
         on_taken(id, std::move(record), error);
