@@ -345,7 +345,8 @@ TEST_SUITE("socketio session") {
         CHECK(link->sent.empty());
         f.engine.resumed(yunity::events::Resumed{s->id(), true, "old-pid", "", 0});
         CHECK(s->default_namespace() == Session::Namespace::joined);
-        CHECK(link->sent == std::vector<std::string>{"40{\"sid\":\"" + s->socket_id() + "\",\"pid\":\"old-pid\"}"});
+        CHECK(link->sent ==
+              std::vector<std::string>{"40{\"sid\":\"" + std::string(s->socket_id()) + "\",\"pid\":\"old-pid\"}"});
     }
 }  // TEST_SUITE
 

@@ -101,7 +101,7 @@ std::string Engine::random_id() {
     // client's polling session.
     static std::array<unsigned char, 4096> pool;
     static std::size_t used = pool.size();
-    constexpr std::size_t length = 20;
+    constexpr std::size_t length = id_length;
     if (used + length > pool.size()) {
         std::size_t filled = 0;
         while (filled < pool.size()) {
@@ -144,8 +144,8 @@ std::shared_ptr<Session> Engine::find(std::string_view sid) const {
 
 void Engine::announce(Session& s) {
     context_.bus().publish(events::ConnectionOpened{
-        s.id(), s.socket_id(), s.transport() == Session::Transport::websocket ? "websocket" : "polling", s.protocol(),
-        s.handshake(), s.pid()});
+        s.id(), std::string(s.socket_id()), s.transport() == Session::Transport::websocket ? "websocket" : "polling",
+        s.protocol(), s.handshake(), std::string(s.pid())});
 }
 
 void Engine::authenticate(Session& s, std::string session_id) {

@@ -263,7 +263,7 @@ private:
         auto res = make_response(http::status::ok, std::move(body),
                                  jsonp_ ? "text/javascript; charset=UTF-8" : "text/plain; charset=UTF-8");
         if (engine_.config().cookie)
-            res.set(http::field::set_cookie, "io=" + s->sid() + "; Path=/; HttpOnly; SameSite=Lax");
+            res.set(http::field::set_cookie, "io=" + std::string(s->sid()) + "; Path=/; HttpOnly; SameSite=Lax");
         write(std::move(res));
         s->start();
     }

@@ -47,9 +47,6 @@ private:
         std::size_t counted = 0;  // what it adds to bytes_
         std::size_t size() const { return header.size + bytes->size(); }
     };
-    // A queue that grew past this many entries is given back when it empties, so that an idle connection keeps
-    // at most this much.
-    static constexpr std::size_t kept_capacity = 8;
 
     std::vector<Out> queue_;
     std::size_t head_ = 0;  // queue_[head_] is the next to write

@@ -40,7 +40,9 @@ Session::Session(Engine& engine, std::string sid, Protocol protocol, ConnectionI
 
 std::string Session::open_packet() const {
     const auto& c = engine_.config();
-    std::string out = "0{\"sid\":\"" + sid_ + "\",\"upgrades\":";
+    std::string out = "0{\"sid\":\"";
+    out += sid();
+    out += "\",\"upgrades\":";
     out += transport_ == Transport::polling && c.allow_upgrades ? "[\"websocket\"]" : "[]";
     out += ",\"pingInterval\":" + std::to_string(c.ping_interval.count());
     out += ",\"pingTimeout\":" + std::to_string(c.ping_timeout.count());
@@ -291,8 +293,14 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
 }
 
 std::string Session::connect_reply() const {
-    std::string out = "40{\"sid\":\"" + socket_id_ + "\"";
-    if (!pid_.empty()) out += ",\"pid\":\"" + pid_ + "\"";
+    std::string out = "40{\"sid\":\"";
+    out += socket_id();
+    out += '"';
+    if (!pid_.empty()) {
+        out += ",\"pid\":\"";
+        out += pid();
+        out += '"';
+    }
     return out + "}";
 }
 
@@ -314,7 +322,9 @@ std::optional<std::pair<std::string, std::string>> Session::recovery_claim(const
 void Session::on_resumed(const events::Resumed& answer) {
     if (closed()) return;
     if (namespace_ == Namespace::resuming) {
-        if (!answer.pid.empty()) pid_ = answer.pid;
+        // The pid the client recovered with, which this server (or another instance) made; one that could not be
+        // ours keeps the fresh one (the client then knows it did not recover its old id).
+        if (!answer.pid.empty() && answer.pid.size() <= pid_.max_size()) pid_ = answer.pid;
         set_namespace(Namespace::joined);
         send_text(connect_reply());
         return;
