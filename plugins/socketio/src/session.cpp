@@ -34,9 +34,14 @@ Session::Session(Engine& engine, std::string sid, Protocol protocol, ConnectionI
       id_(id),
       transport_(transport),
       handshake_(std::move(handshake)),
-      raw_path_(std::move(raw_path)),
+      raw_path_(raw_path.empty() ? nullptr : std::make_unique<const std::string>(std::move(raw_path))),
       address_group_(std::move(address_group)),
       polling_(transport == Transport::polling ? std::make_unique<Polling>() : nullptr) {}
+
+const std::string& Session::raw_path() const {
+    static const std::string none;
+    return raw_path_ ? *raw_path_ : none;
+}
 
 std::string Session::open_packet() const {
     const auto& c = engine_.config();
@@ -200,9 +205,9 @@ void Session::on_socketio_packet(sio::Packet packet, std::vector<std::string> at
             if (packet.nsp == "/") {
                 if (namespace_ == Namespace::joined) set_namespace(Namespace::none);
             } else {
-                namespaces_.erase(packet.nsp);
+                if (extras_) extras_->namespaces.erase(packet.nsp);
             }
-            std::erase_if(pending_acks_, [&](const auto& a) { return a.first == packet.nsp; });
+            if (extras_) std::erase_if(extras_->pending_acks, [&](const auto& a) { return a.first == packet.nsp; });
             return;
         case T::event:
         case T::binary_event:
@@ -222,7 +227,8 @@ void Session::on_socketio_packet(sio::Packet packet, std::vector<std::string> at
 }
 
 bool Session::joined(std::string_view nsp) const {
-    return nsp == "/" ? namespace_ == Namespace::joined : namespaces_.find(nsp) != namespaces_.end();
+    if (nsp == "/") return namespace_ == Namespace::joined;
+    return extras_ && extras_->namespaces.find(nsp) != extras_->namespaces.end();
 }
 
 std::string Session::connect_error(std::string_view nsp, std::string_view message) const {
@@ -280,14 +286,14 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
             }
         }
         if (nsp == "/") set_namespace(Namespace::joined);
-        else namespaces_.emplace(nsp, Engine::random_id());
+        else extras().namespaces.emplace(nsp, Engine::random_id());
     }
     if (nsp == "/") {
         send_text(connect_reply());
     } else if (protocol_ == Protocol::eio3_sio4) {
         send_text("40" + nsp + ",");
     } else {
-        send_text("40" + nsp + ",{\"sid\":\"" + namespaces_.find(nsp)->second + "\"}");
+        send_text("40" + nsp + ",{\"sid\":\"" + extras().namespaces.find(nsp)->second + "\"}");
     }
     if (state_ == State::connecting) enter(State::open);
 }
@@ -352,8 +358,9 @@ void Session::on_event(const sio::Packet& packet, std::vector<std::string> attac
     args += ']';
     const bool stock_authenticate = packet.nsp == "/" && event == "authenticate";
     if (packet.id) {
-        if (pending_acks_.size() == max_pending_acks) pending_acks_.erase(pending_acks_.begin());
-        pending_acks_.emplace_back(packet.nsp, *packet.id);
+        auto& acks = extras().pending_acks;
+        if (acks.size() == max_pending_acks) acks.erase(acks.begin());
+        acks.emplace_back(packet.nsp, *packet.id);
     }
     engine_.client_event(
         events::ClientEvent{id_, packet.nsp, std::move(event), std::move(args), std::move(attachments), packet.id});
@@ -499,10 +506,11 @@ void Session::send_packet(const std::shared_ptr<const std::string>& text,
 }
 
 bool Session::take_pending_ack(std::string_view nsp, std::uint64_t id) {
-    auto it = std::find_if(pending_acks_.begin(), pending_acks_.end(),
-                           [&](const auto& a) { return a.second == id && a.first == nsp; });
-    if (it == pending_acks_.end()) return false;
-    pending_acks_.erase(it);
+    if (!extras_) return false;
+    auto& acks = extras_->pending_acks;
+    auto it = std::find_if(acks.begin(), acks.end(), [&](const auto& a) { return a.second == id && a.first == nsp; });
+    if (it == acks.end()) return false;
+    acks.erase(it);
     return true;
 }
 

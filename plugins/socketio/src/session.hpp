@@ -65,8 +65,8 @@ public:
     void on_drained();
     const std::shared_ptr<const Handshake>& handshake() const { return handshake_; }
     // A plain Engine.IO session of a plugin's path: messages go to the bus as they are, no Socket.IO layer.
-    bool raw() const { return !raw_path_.empty(); }
-    const std::string& raw_path() const { return raw_path_; }
+    bool raw() const { return raw_path_ != nullptr; }
+    const std::string& raw_path() const;
     // The client's address group (client_address.hpp), what the per-address limits count it under.
     const std::string& address_group() const { return address_group_; }
     // A Socket.IO 5 session (Engine.IO 4) that has not completed a CONNECT yet: it is held to the pending limits.
@@ -158,7 +158,7 @@ private:
     ConnectionId id_;
     Transport transport_;
     std::shared_ptr<const Handshake> handshake_;
-    std::string raw_path_;
+    std::unique_ptr<const std::string> raw_path_;  // a plain Engine.IO session's path (rare): null otherwise
     std::string address_group_;
 
     // Vectors, not deques: libstdc++ gives every deque 576 bytes at construction, and most sessions never queue
@@ -185,10 +185,19 @@ private:
     bool awaiting_pong_ = false;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_;  // version 5 only, until the client's CONNECT
 
-    Namespace namespace_ = Namespace::none;                       // Socket.IO's default namespace
-    std::map<std::string, std::string, std::less<>> namespaces_;  // other namespaces joined, with their socket ids
-    // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
-    std::vector<std::pair<std::string, std::uint64_t>> pending_acks_;
+    Namespace namespace_ = Namespace::none;  // Socket.IO's default namespace
+    // What few clients use, allocated when first used: a map and a vector held empty by every connection cost
+    // more than the allocation the rare user makes.
+    struct Extras {
+        std::map<std::string, std::string, std::less<>> namespaces;  // other namespaces joined, with their socket ids
+        // Acks the client awaits, oldest first; bounded, since a client may ask for acks nobody will answer.
+        std::vector<std::pair<std::string, std::uint64_t>> pending_acks;
+    };
+    Extras& extras() {
+        if (!extras_) extras_ = std::make_unique<Extras>();
+        return *extras_;
+    }
+    std::unique_ptr<Extras> extras_;
     // A binary packet waiting for its attachments; allocated only then, as nearly no client sends one.
     struct Assembly {
         sio::BinaryAssembler assembler;
