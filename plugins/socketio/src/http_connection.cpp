@@ -1,4 +1,5 @@
 #include "http_connection.hpp"
+#include "sockets.hpp"
 
 #include "client_address.hpp"
 #include "engine.hpp"
@@ -30,7 +31,7 @@ std::int64_t now_ms() {
         .count();
 }
 
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 // HttpConnection::State (described there), and the moves its enter() allows (checked in debug builds: the
 // sanitizer builds run every test with them).
@@ -56,7 +57,7 @@ enum class HttpState { handshaking, reading, holding, writing, lingering, handed
     return false;
 }
 
-// Over plain TCP (beast::tcp_stream) or TLS (TlsStream).
+// Over plain TCP (TcpStream) or TLS (TlsStream).
 template <class Stream>
 class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream>>, public PollWaiter, public Closable {
     static constexpr bool tls = std::is_same_v<Stream, TlsStream>;
@@ -134,7 +135,7 @@ public:
     }
 
 private:
-    beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+    TcpStream& lowest() { return beast::get_lowest_layer(stream_); }
 
     void enter(State next) {
         assert(allowed(state_, next));
@@ -436,7 +437,7 @@ private:
 
 }  // namespace
 
-void start_http_connection(Engine& engine, Listener& listener, tcp::socket socket, const tcp::endpoint& peer,
+void start_http_connection(Engine& engine, Listener& listener, Socket socket, const tcp::endpoint& peer,
                            asio::ssl::context* tls, AddressSlots::Slot unbound) {
     const auto& trusted = engine.trusted_proxies();
     if (tls)
@@ -444,8 +445,8 @@ void start_http_connection(Engine& engine, Listener& listener, tcp::socket socke
                                                     std::move(unbound))
             ->run();
     else
-        std::make_shared<HttpConnection<beast::tcp_stream>>(engine, listener, beast::tcp_stream(std::move(socket)),
-                                                            peer, trusted, std::move(unbound))
+        std::make_shared<HttpConnection<TcpStream>>(engine, listener, TcpStream(std::move(socket)), peer, trusted,
+                                                    std::move(unbound))
             ->run();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "address_slots.hpp"
+#include "sockets.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -18,7 +19,7 @@ class Listener;
 // connections without a session (Engine::admit_connection), given back with its first request for a session.
 // `peer` is the socket's remote endpoint, as accept gave it. Declared as a function so that only its own file
 // includes Beast.
-void start_http_connection(Engine& engine, Listener& listener, boost::asio::ip::tcp::socket socket,
+void start_http_connection(Engine& engine, Listener& listener, Socket socket,
                            const boost::asio::ip::tcp::endpoint& peer, boost::asio::ssl::context* tls,
                            AddressSlots::Slot unbound);
 

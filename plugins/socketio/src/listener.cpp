@@ -1,4 +1,5 @@
 #include "listener.hpp"
+#include "sockets.hpp"
 
 #include "engine.hpp"
 #include "flush_queue.hpp"
@@ -72,7 +73,7 @@ void Listener::accept_queued() {
     // while the queue overflows and clients' SYNs are dropped (each a retry after 1 s, 2 s, ...).
     for (int i = 0; i < 64 && !stopped_; ++i) {
         boost::system::error_code ec;
-        tcp::socket socket = acceptor_.accept(peer_, ec);
+        Socket socket = acceptor_.accept(peer_, ec);
         if (ec) return;  // would_block: the queue is empty; anything else: the asynchronous accept reports it
         serve(std::move(socket), peer_);
     }
@@ -80,7 +81,7 @@ void Listener::accept_queued() {
 
 // `peer` comes from accept itself (no getpeername), and the socket is made non-blocking here, once: every
 // operation on it after this (Beast's reads, the websocket's own) finds it so, and none asks the kernel again.
-void Listener::serve(tcp::socket socket, const tcp::endpoint& peer) {
+void Listener::serve(Socket socket, const tcp::endpoint& peer) {
     boost::system::error_code ec;
     auto unbound = engine_.admit_connection(peer.address());
     if (!unbound) {
@@ -93,7 +94,7 @@ void Listener::serve(tcp::socket socket, const tcp::endpoint& peer) {
 }
 
 void Listener::do_accept() {
-    acceptor_.async_accept(peer_, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(peer_, [self = shared_from_this()](boost::system::error_code ec, Socket socket) {
         if (self->stopped_) return;
         if (!ec) {
             self->serve(std::move(socket), self->peer_);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "sockets.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -48,10 +50,10 @@ private:
     void accept_queued();
     // Hands an accepted connection to an HttpConnection, or closes it at once when its address holds
     // max_unbound_per_address connections without a session.
-    void serve(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer);
+    void serve(Socket socket, const boost::asio::ip::tcp::endpoint& peer);
 
     Engine& engine_;
-    boost::asio::ip::tcp::acceptor acceptor_;
+    Acceptor acceptor_;
     boost::asio::ip::tcp::endpoint peer_;  // the accepted connection's peer, filled in by each accept
     boost::asio::steady_timer retry_;
     std::uint16_t port_ = 0;

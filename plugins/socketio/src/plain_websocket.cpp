@@ -1,4 +1,5 @@
 #include "plain_websocket.hpp"
+#include "sockets.hpp"
 
 #include "engine.hpp"
 #include "exact_allocator.hpp"
@@ -31,7 +32,7 @@ bool would_block(const error_code& ec) { return ec == asio::error::would_block |
 
 class PlainWebsocket final : public WebsocketConnection {
 public:
-    PlainWebsocket(Engine& engine, Listener& listener, tcp::socket socket, Protocol protocol)
+    PlainWebsocket(Engine& engine, Listener& listener, Socket socket, Protocol protocol)
         : WebsocketConnection(engine, listener, protocol), socket_(std::move(socket)) {
         // The listener made it non-blocking, and it inherited TCP_NODELAY from the listening socket: asking the
         // kernel again would cost two system calls per connection.
@@ -118,13 +119,13 @@ private:
 
     asio::any_io_executor executor() override { return socket_.get_executor(); }
 
-    tcp::socket socket_;
+    Socket socket_;
     bool reading_ = false;
 };
 
 }  // namespace
 
-void start_plain_websocket(Engine& engine, Listener& listener, tcp::socket socket, WebsocketStart start) {
+void start_plain_websocket(Engine& engine, Listener& listener, Socket socket, WebsocketStart start) {
     const Protocol protocol = start.protocol;
     std::make_shared<PlainWebsocket>(engine, listener, std::move(socket), protocol)->run(std::move(start));
 }

@@ -1,4 +1,5 @@
 #include "tls_websocket.hpp"
+#include "sockets.hpp"
 
 #include "engine.hpp"
 
@@ -18,7 +19,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 // One TLS record's worth: a read completes with at most one record's plaintext anyway.
 constexpr std::size_t read_size = 16384;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sockets.hpp"
 #include "websocket_connection.hpp"
 
 #include <boost/beast/core/tcp_stream.hpp>
@@ -12,7 +13,7 @@ class Listener;
 
 // A websocket over TLS, whose upgrade the HTTP side has validated: the protocol is WebsocketConnection's, the
 // same as over plain TCP; the I/O here reads and writes through the TLS stream.
-void start_tls_websocket(Engine& engine, Listener& listener, boost::beast::ssl_stream<boost::beast::tcp_stream> stream,
+void start_tls_websocket(Engine& engine, Listener& listener, boost::beast::ssl_stream<TcpStream> stream,
                          WebsocketStart start);
 
 }  // namespace yunity::socketio
