@@ -133,6 +133,40 @@ TEST_SUITE("socketio session") {
         CHECK(link->closed == CloseReason::ping_timeout);
     }
 
+    TEST_CASE("heartbeats: a chatty client adds no deadline entries; one entry per session, stale ones ignored") {
+        Fixture f;
+        auto link3 = std::make_shared<MemoryLink>();
+        auto v3 = f.websocket_session(Protocol::eio3_sio4, link3);
+        auto link4 = std::make_shared<MemoryLink>();
+        auto v4 = f.websocket_session(Protocol::eio4_sio5, link4);
+        CHECK(f.message(*v4, *link4, "40"));
+        CHECK(f.engine.heartbeats().size() == 2);
+        // Each ping and message of a version 3 client moves its deadline later: the entry it has stays.
+        for (int i = 0; i < 1000; ++i) {
+            CHECK(f.message(*v3, *link3, "2"));
+            CHECK(f.message(*v3, *link3, "42[\"x\"]"));
+        }
+        CHECK(f.engine.heartbeats().size() == 2);
+        // Version 4: the ping goes out, its pong comes back, round after round. Here pingInterval (100 ms) is
+        // shorter than pingTimeout (300 ms), so each pong's deadline is sooner than the entry for the pong and adds
+        // one: the stale ones are those of the last pingTimeout, however many rounds pass (v3's entry, v4's live
+        // one, and at most three stale).
+        for (int round = 0; round < 10; ++round) {
+            f.context.run_for(150ms);
+            REQUIRE(link4->sent.back() == "2");
+            link4->sent.clear();
+            CHECK(f.message(*v4, *link4, "3"));
+            CHECK(f.message(*v3, *link3, "2"));
+            CHECK(f.engine.heartbeats().size() <= 5);
+        }
+        CHECK_FALSE(v3->closed());
+        CHECK_FALSE(v4->closed());
+        f.context.run_for(500ms);  // silence from both: each closed at its own deadline
+        CHECK(v3->closed());
+        CHECK(v4->closed());
+        CHECK(f.closed_as("ping timeout") == 2);
+    }
+
     TEST_CASE("close reasons: a version 4 client's ping, a malformed frame, the client's close packet") {
         Fixture f;
         auto a = std::make_shared<MemoryLink>();
