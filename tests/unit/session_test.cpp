@@ -45,10 +45,12 @@ struct MemoryLink final : WebsocketLink {
         return bytes > limit ? SendStatus::over_limit : SendStatus::queued;
     }
     void watch_drain() override { ++drain_watches; }
+    void trim() override { ++trims; }
     void close(CloseReason reason) override {
         if (!closed) closed = reason;
     }
     int drain_watches = 0;
+    int trims = 0;
     bool got(const std::string& text) const { return std::find(sent.begin(), sent.end(), text) != sent.end(); }
 };
 
@@ -108,6 +110,7 @@ TEST_SUITE("socketio session") {
             CHECK(f.message(*s, *link, "3"));
         }
         CHECK_FALSE(s->closed());
+        CHECK(link->trims >= 3);  // each ping's turn gives back the link's idle queue room
         // No pong from here: gone at pingInterval + pingTimeout.
         f.context.run_for(500ms);
         CHECK(s->closed());

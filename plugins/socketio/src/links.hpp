@@ -51,6 +51,9 @@ public:
     // Closes the websocket: with a close frame (1001 going away at shutdown), or, for a client that is too
     // slow or broken, by shutting the socket at once.
     virtual void close(CloseReason reason) = 0;
+    // Gives back the room of an empty outgoing queue: called at the session's heartbeat, so that a connection
+    // keeps it while frames come in bulk and holds none once idle.
+    virtual void trim() = 0;
 };
 
 }  // namespace yunity::socketio

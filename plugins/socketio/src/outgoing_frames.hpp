@@ -34,10 +34,16 @@ public:
     // (raw bytes) must go out; everything else is dropped.
     void keep_started();
     void clear();
+    // Gives back the queue's room if it is empty. A queue that emptied keeps the room it grew to (under load a
+    // connection gets tens of frames per turn, and allocating them again each turn is what glibc then serves
+    // with fresh pages: page faults per write); its owner trims it when the connection has been quiet.
+    void trim();
 
     bool empty() const { return head_ == queue_.size(); }
     // Bytes counted against the slow-client bound: payloads, headers and overheads of the frames not yet written.
     std::size_t bytes() const { return bytes_; }
+    // Entries the queue has room for without allocating.
+    std::size_t room() const { return queue_.capacity(); }
 
 private:
     struct Out {
@@ -47,6 +53,8 @@ private:
         std::size_t counted = 0;  // what it adds to bytes_
         std::size_t size() const { return header.size + bytes->size(); }
     };
+
+    static constexpr std::size_t initial_capacity = 8;
 
     std::vector<Out> queue_;
     std::size_t head_ = 0;  // queue_[head_] is the next to write

@@ -103,6 +103,8 @@ void Session::arm_heartbeat(std::chrono::milliseconds after) {
 void Session::heartbeat_due(Heartbeats::Clock::time_point entry) {
     if (closed() || heartbeat_entry_ != entry) return;  // stale: a sooner entry replaced it
     heartbeat_entry_.reset();
+    // At least once per heartbeat period: a connection that went quiet gives back its queue's room.
+    if (websocket_) websocket_->trim();
     if (Heartbeats::Clock::now() < deadline_) {
         heartbeat_entry_ = deadline_;
         engine_.heartbeats().add(id_, deadline_);

@@ -58,6 +58,7 @@ public:
     SendStatus send(Frame frame) override;
     void watch_drain() override;
     void close(CloseReason reason) override;
+    void trim() override { frames_.trim(); }
     void shutdown() override;
     void flush() override;
 
@@ -91,8 +92,10 @@ protected:
     void lost(CloseReason reason);
 
     // Pieces gathered from frames_ per write (plain TCP: per system call; TLS: per plaintext buffer): header and
-    // payload of up to 32 frames.
-    static constexpr std::size_t max_buffers = 64;
+    // payload of up to 256 frames. A backlog's turn queues tens of frames per connection, and each system call
+    // costs more than its bytes (loopback's receiving side included): one call should take them all. Linux takes
+    // up to IOV_MAX (1024) pieces; these arrays are on the stack of the write.
+    static constexpr std::size_t max_buffers = 512;
 
     Engine& engine_;
     ws::OutgoingFrames frames_;
