@@ -111,9 +111,10 @@ private:
         socket_.shutdown(tcp::socket::shutdown_send, ec);
     }
 
+    // The descriptor is this connection's alone: closing it ends the connection as a shutdown would (a FIN, or
+    // a reset when unread bytes remain), and a shutdown first cost a system call per connection in a storm.
     void close_stream() override {
         error_code ec;
-        socket_.shutdown(tcp::socket::shutdown_both, ec);
         socket_.close(ec);
     }
 
