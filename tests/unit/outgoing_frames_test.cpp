@@ -14,8 +14,9 @@ namespace {
 
 std::string gathered(const ws::OutgoingFrames& f) {
     std::array<std::span<const char>, 64> pieces;
+    std::array<ws::Header, 32> headers;
     std::string out;
-    const auto n = f.gather(pieces);
+    const auto n = f.gather(pieces, headers);
     for (std::size_t i = 0; i < n; ++i) out.append(pieces[i].data(), pieces[i].size());
     return out;
 }
@@ -94,10 +95,29 @@ TEST_SUITE("outgoing frames") {
         CHECK(gathered(untouched) == "HTTP/1.1 101\r\n\r\n");  // the 101 always goes out
     }
 
+    TEST_CASE("headers are made when gathered, the same bytes again after a write that ended inside one") {
+        ws::OutgoingFrames f;
+        f.push(text(std::string(200, 'm')), ws::Opcode::text);      // 4-byte header
+        f.push(text(std::string(70000, 'l')), ws::Opcode::binary);  // 10-byte header
+        const std::string all = gathered(f);
+        CHECK(all.size() == 4 + 200 + 10 + 70000);
+        CHECK(all.substr(0, 4) == std::string("\x81\x7e\x00\xc8", 4));
+        CHECK(all.substr(204, 10) == std::string("\x82\x7f\x00\x00\x00\x00\x00\x01\x11\x70", 10));
+        f.consume(2);  // inside the first header
+        CHECK(gathered(f) == all.substr(2));
+        f.consume(202 + 5);  // inside the second
+        CHECK(gathered(f) == all.substr(209));
+        CHECK(f.bytes() == ws::OutgoingFrames::frame_overhead + 10 + 70000);
+    }
+
     TEST_CASE("a gather fills at most the pieces it is given, whole frames' pieces at a time") {
         ws::OutgoingFrames f;
         for (int i = 0; i < 10; ++i) f.push(text("ab"), ws::Opcode::text);
         std::array<std::span<const char>, 5> pieces;
-        CHECK(f.gather(pieces) == 4);  // two frames' header and payload; a third would not fit whole
+        std::array<ws::Header, 2> headers;
+        CHECK(f.gather(pieces, headers) == 4);  // two frames' header and payload; a third would not fit whole
+        std::array<std::span<const char>, 64> more;
+        std::array<ws::Header, 3> three;
+        CHECK(f.gather(more, three) == 6);  // or room for its header
     }
 }

@@ -82,7 +82,8 @@ private:
         if (stalled) return;
         while (!write_waiting_ && !frames_.empty() && !stream_closed) {
             std::array<std::span<const char>, max_buffers> pieces;
-            const std::size_t n = frames_.gather(pieces);
+            std::array<yunity::socketio::ws::Header, max_buffers / 2> headers;
+            const std::size_t n = frames_.gather(pieces, headers);
             std::size_t total = 0;
             for (std::size_t i = 0; i < n; ++i) {
                 written.append(pieces[i].data(), pieces[i].size());

@@ -4,23 +4,28 @@ namespace yunity::socketio::ws {
 
 void OutgoingFrames::push(std::shared_ptr<const std::string> bytes, std::optional<Opcode> opcode) {
     Out out;
-    if (opcode) out.header = header(*opcode, bytes->size());
-    out.counted = frame_overhead + out.header.size + bytes->size();
     out.bytes = std::move(bytes);
-    bytes_ += out.counted;
+    out.raw = !opcode;
+    if (opcode) out.opcode = *opcode;
+    bytes_ += out.counted();
     // The queue starts with room for several frames: under load a connection gets many per turn, and growing
     // from one (1, 2, 4, 8...) cost an allocation and a move of every entry at each step.
     if (queue_.capacity() == 0) queue_.reserve(initial_capacity);
     queue_.push_back(std::move(out));
 }
 
-std::size_t OutgoingFrames::gather(std::span<std::span<const char>> out) const {
-    std::size_t n = 0;
-    for (std::size_t i = head_; i < queue_.size() && n + 2 <= out.size(); ++i) {
+std::size_t OutgoingFrames::gather(std::span<std::span<const char>> out, std::span<Header> headers) const {
+    std::size_t n = 0, h = 0;
+    for (std::size_t i = head_; i < queue_.size() && n + 2 <= out.size() && h < headers.size(); ++i) {
         const auto& o = queue_[i];
-        const auto* head = reinterpret_cast<const char*>(o.header.bytes.data());
-        if (o.sent < o.header.size) out[n++] = std::span(head + o.sent, o.header.size - o.sent);
-        const std::size_t body_sent = o.sent > o.header.size ? o.sent - o.header.size : 0;
+        const std::size_t header_size = o.header_size();
+        if (o.sent < header_size) {
+            headers[h] = header(o.opcode, o.bytes->size());
+            const auto* head = reinterpret_cast<const char*>(headers[h].bytes.data());
+            out[n++] = std::span(head + o.sent, header_size - o.sent);
+            ++h;
+        }
+        const std::size_t body_sent = o.sent > header_size ? o.sent - header_size : 0;
         if (body_sent < o.bytes->size()) out[n++] = std::span(o.bytes->data() + body_sent, o.bytes->size() - body_sent);
     }
     return n;
@@ -35,7 +40,7 @@ void OutgoingFrames::consume(std::size_t n) {
             return;
         }
         n -= rest;
-        bytes_ -= o.counted;
+        bytes_ -= o.counted();
         o.bytes.reset();
         ++head_;
     }
@@ -44,10 +49,10 @@ void OutgoingFrames::consume(std::size_t n) {
 
 void OutgoingFrames::keep_started() {
     std::size_t keep = head_;
-    while (keep < queue_.size() && (queue_[keep].sent > 0 || queue_[keep].header.size == 0)) ++keep;
+    while (keep < queue_.size() && (queue_[keep].sent > 0 || queue_[keep].raw)) ++keep;
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(keep), queue_.end());
     bytes_ = 0;
-    for (std::size_t i = head_; i < queue_.size(); ++i) bytes_ += queue_[i].counted;
+    for (std::size_t i = head_; i < queue_.size(); ++i) bytes_ += queue_[i].counted();
 }
 
 void OutgoingFrames::clear() {

@@ -25,8 +25,9 @@ public:
     void push(std::shared_ptr<const std::string> bytes, std::optional<Opcode> opcode);
 
     // The unwritten bytes, in order, as at most `out.size()` pieces (header and payload of each frame apart);
-    // returns how many pieces were filled.
-    std::size_t gather(std::span<std::span<const char>> out) const;
+    // returns how many pieces were filled. The frames' headers are made here, into `headers` (room for one per
+    // two pieces), which must outlive the pieces' use.
+    std::size_t gather(std::span<std::span<const char>> out, std::span<Header> headers) const;
     // `n` bytes of what gather() returned were written.
     void consume(std::size_t n);
 
@@ -46,13 +47,18 @@ public:
     std::size_t room() const { return queue_.capacity(); }
 
 private:
+    // 32 bytes: a connection under load queues tens of these per turn, and each push writes one into memory that
+    // is seldom in cache (every connection has its own queue). The header is made again when gathered.
     struct Out {
         std::shared_ptr<const std::string> bytes;
-        Header header{};
-        std::size_t sent = 0;     // of header and payload together
-        std::size_t counted = 0;  // what it adds to bytes_
-        std::size_t size() const { return header.size + bytes->size(); }
+        std::size_t sent = 0;  // of header and payload together
+        Opcode opcode{};
+        bool raw = false;  // bytes without a frame (the 101 response)
+        std::size_t header_size() const { return raw ? 0 : header_size_for(bytes->size()); }
+        std::size_t size() const { return header_size() + bytes->size(); }
+        std::size_t counted() const { return frame_overhead + size(); }  // what it adds to bytes_
     };
+    static_assert(sizeof(Out) == 32);
 
     static constexpr std::size_t initial_capacity = 8;
 

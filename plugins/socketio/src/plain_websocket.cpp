@@ -48,7 +48,8 @@ private:
         while (!write_waiting_ && !frames_.empty() && socket_.is_open()) {
             std::array<std::span<const char>, max_buffers> pieces;
             std::array<asio::const_buffer, max_buffers> buffers;
-            const std::size_t n = frames_.gather(pieces);
+            std::array<ws::Header, max_buffers / 2> headers;
+            const std::size_t n = frames_.gather(pieces, headers);
             std::size_t wanted = 0;
             for (std::size_t i = 0; i < n; ++i) {
                 buffers[i] = asio::buffer(pieces[i].data(), pieces[i].size());

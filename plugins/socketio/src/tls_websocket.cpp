@@ -44,7 +44,8 @@ private:
         if (write_waiting_ || state() == State::closed) return;
         if (frames_.empty()) return drained();
         std::array<std::span<const char>, max_buffers> pieces;
-        const std::size_t n = frames_.gather(pieces);
+        std::array<ws::Header, max_buffers / 2> headers;
+        const std::size_t n = frames_.gather(pieces, headers);
         out_.clear();
         for (std::size_t i = 0; i < n && out_.size() < write_size; ++i)
             out_.append(pieces[i].data(), std::min(pieces[i].size(), write_size - out_.size()));

@@ -30,6 +30,8 @@ struct Header {
     std::uint8_t size;
 };
 Header header(Opcode opcode, std::size_t size) noexcept;
+// The size of that header.
+constexpr std::size_t header_size_for(std::size_t size) noexcept { return size < 126 ? 2 : size <= 0xffff ? 4 : 10; }
 
 // A close frame's payload: the code, big-endian (the reason is left out).
 std::array<char, 2> close_payload(CloseCode code) noexcept;
