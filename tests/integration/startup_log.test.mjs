@@ -15,6 +15,9 @@ test('a normal start logs no warning; losing redis does', async () => {
   server = await Server.start({ redis });
   await server.waitLog(/redis link up/);
   await server.waitLog(/redis: subscribed to notifications/);
+  // Ready once the canary's first probe came back: only a source that was ready warns when it stops being so
+  // (before, it is "not ready yet", at info level). A slow build may take a while to get there.
+  await server.waitLog(/ info +\[redis-pubsub\] redis: ready: /, 5000 * TIME_FACTOR);
   assert.match(server.log, / info +\[redis-session\] redis link: connecting to /);
   assert.deepEqual(warningsIn(server.log), []);
 

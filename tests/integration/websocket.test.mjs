@@ -176,19 +176,30 @@ for (const secure of [false, true]) describe(secure ? 'over TLS' : 'over plain T
 
   test('small and large frames interleaved, to a reader that paused: all of them, in order, byte for byte', async () => {
     // Small frames are copied together into one write, a large one is written from where it is, and a reader
-    // that stops fills the socket: writes end mid-frame and go on when it reads again.
-    const c = await open();
-    c.sock.pause();
-    const sent = [];
-    for (let i = 0; i < 300; i++) {
-      const text = i % 50 === 25 ? `4big${i}` + String(i % 10).repeat(140000 + i) : `4m${i}`;
-      sent.push(text);
-      c.send(OP.text, text);
+    // that stops fills the socket: writes end mid-frame and go on when it reads again. Heartbeats a minute apart:
+    // this client answers no ping, and a slow build may take longer than the conformance config's 500 ms.
+    const main = server;
+    server = await Server.start({ config: { plugins: ['socketio', 'conformance'],
+                                            socketio: { ping_interval_ms: 60000, ping_timeout_ms: 60000,
+                                                        max_payload: MAX_PAYLOAD } },
+                                  args: tlsArgs() });
+    try {
+      const c = await open();
+      c.sock.pause();
+      const sent = [];
+      for (let i = 0; i < 300; i++) {
+        const text = i % 50 === 25 ? `4big${i}` + String(i % 10).repeat(140000 + i) : `4m${i}`;
+        sent.push(text);
+        c.send(OP.text, text);
+      }
+      await sleep(300);
+      c.sock.resume();
+      for (const text of sent) assert.equal(await c.text(), text);
+      c.sock.destroy();
+    } finally {
+      await server.stop();
+      server = main;
     }
-    await sleep(300);
-    c.sock.resume();
-    for (const text of sent) assert.equal(await c.text(), text);
-    c.sock.destroy();
   });
 
   test('the client closes: the server answers with its code and ends the connection', async () => {
