@@ -44,7 +44,13 @@ void OutgoingFrames::consume(std::size_t n) {
         o.bytes.reset();
         ++head_;
     }
-    if (empty()) clear();
+    if (empty()) return clear();
+    // A queue that never empties (a client always a little behind a steady stream) would keep every entry ever
+    // written, uncounted: the written ones go once they are half of it, a move of at most as many as went.
+    if (head_ >= compact_after && head_ * 2 >= queue_.size()) {
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+    }
 }
 
 void OutgoingFrames::keep_started() {

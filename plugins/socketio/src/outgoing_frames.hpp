@@ -61,6 +61,7 @@ private:
     static_assert(sizeof(Out) == 32);
 
     static constexpr std::size_t initial_capacity = 8;
+    static constexpr std::size_t compact_after = 64;  // written entries
 
     std::vector<Out> queue_;
     std::size_t head_ = 0;  // queue_[head_] is the next to write
