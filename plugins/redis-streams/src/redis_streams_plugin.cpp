@@ -38,7 +38,8 @@ struct Settings {
     // One XREAD brings at most this many entries; the next goes once they are on the bus, so a backlog is read
     // at the server's pace in bounded turns. The larger the turn, the more frames each connection gets per
     // write (a system call's cost is mostly per call): draining a burst to 5,000 connections, 1,000 gave
-    // 800,000 deliveries/s and 4,000 gave 1,160,000 with a peak 17 MB higher (bench/README.md, "Bursts").
+    // 862,235 deliveries/s and 4,000 gave 1,163,773-1,285,498 with a peak 18 MB higher (bench/README.md,
+    // "Bursts, second round", measured before writes were coalesced).
     std::size_t count = 4000;
     // How long an XREAD waits for new entries; each answer (entries or none) proves the stream is read.
     std::chrono::milliseconds block{1000};
