@@ -49,15 +49,30 @@ std::string Recovery::newest_offset() {
 
 void Recovery::opened(const events::ConnectionOpened& e) {
     if (!enabled() || e.pid.empty()) return;
+    if (auto old = tracked_.find(e.connection); old != tracked_.end()) untrack_pid(e.connection, old->second.pid);
     tracked_[e.connection] = Tracked{e.pid, newest_offset()};
+    track_pid(e.connection, e.pid);
+}
+
+void Recovery::track_pid(ConnectionId id, const std::string& pid) {
+    // The view is of the pid in tracked_, not of the caller's string.
+    const auto& kept = tracked_.at(id).pid;
+    holders_.insert_or_assign(std::string_view(kept), id);
+}
+
+void Recovery::untrack_pid(ConnectionId id, const std::string& pid) {
+    if (auto h = holders_.find(std::string_view(pid)); h != holders_.end() && h->second == id) holders_.erase(h);
 }
 
 void Recovery::closing(ConnectionId id) {
     erase_pending(id);
     resumed_.erase(id);
     replays_.erase(id);
-    auto node = tracked_.extract(id);
-    if (node.empty() || saved_all_) return;
+    auto t = tracked_.find(id);
+    if (t == tracked_.end()) return;
+    untrack_pid(id, t->second.pid);
+    auto node = tracked_.extract(t);
+    if (saved_all_) return;
     save(id, node.mapped());
 }
 
@@ -88,9 +103,31 @@ void Recovery::resume(const events::Resume& e) {
     }
     pending_[e.connection] = Pending{e.pid, e.offset, false, {}};
     if (e.pid.empty()) return try_finish(e.connection);  // explicit: the Authenticate just before named the session
+    if (take_over(e.connection, e.pid)) return;
     records().take(e.pid, [this, id = e.connection](std::optional<std::string> record, std::string error) {
         on_taken(id, std::move(record), error);
     });
+}
+
+// A client back with the pid of a connection still here: it dropped without the server seeing it (no FIN on a
+// network change, a polling client between two polls), and would otherwise be seen only at its heartbeat's
+// timeout, with no record written until then and whatever was routed to it meanwhile lost for its client. The
+// claim takes it over: its record is made here rather than stored, the connection is closed (writing none), and
+// the replay from the client's offset covers what was sent to it.
+bool Recovery::take_over(ConnectionId id, const std::string& pid) {
+    const auto holder = holders_.find(std::string_view(pid));
+    if (holder == holders_.end() || holder->second == id) return false;
+    const ConnectionId old = holder->second;
+    holders_.erase(holder);
+    auto t = tracked_.extract(old);
+    std::optional<std::string> record;
+    if (const auto* info = registry_.find(old); info && info->session_id && !t.empty())
+        record = encode_record(t.mapped().start, *info->session_id);
+    logger_->info("connection #{} continues connection #{} (its client came back with its pid): closing #{}", id, old,
+                  old);
+    bus_.publish(events::CloseConnection{old, CloseReason::taken_over});
+    on_taken(id, std::move(record), {});
+    return true;
 }
 
 void Recovery::on_taken(ConnectionId id, std::optional<std::string> record, const std::string& error) {
@@ -191,7 +228,11 @@ void Recovery::finish(ConnectionId id, const std::string& user) {
 void Recovery::succeed(ConnectionId id, const std::string& pending_pid, std::size_t replayed) {
     std::string pid;
     if (auto t = tracked_.find(id); t != tracked_.end()) {
-        if (!pending_pid.empty()) t->second.pid = pending_pid;
+        if (!pending_pid.empty() && pending_pid != t->second.pid) {
+            untrack_pid(id, t->second.pid);
+            t->second.pid = pending_pid;
+            track_pid(id, t->second.pid);
+        }
         t->second.start = newest_offset();
         pid = t->second.pid;
     }

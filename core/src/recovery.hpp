@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -119,6 +120,9 @@ private:
     void release(ConnectionId id, Replay& replay, bool recovered, const std::string& reason);
     void send_slice(ConnectionId id, Replay& replay, bool all);
     void save(ConnectionId id, const Tracked& t);
+    bool take_over(ConnectionId id, const std::string& pid);
+    void track_pid(ConnectionId id, const std::string& pid);
+    void untrack_pid(ConnectionId id, const std::string& pid);
     void on_taken(ConnectionId id, std::optional<std::string> record, const std::string& error);
     void try_finish(ConnectionId id);
     void wait_for_resolution(ConnectionId id, Pending& p, const std::string& session_id);
@@ -137,6 +141,9 @@ private:
     MemoryRecoveryRecords own_records_;
     NotificationHistory history_;
     std::unordered_map<ConnectionId, Tracked> tracked_;
+    // Who holds each pid now, to find a live connection a client claims to continue. The keys view the pids in
+    // tracked_, whose nodes do not move: an entry goes before its pid changes or its node is erased.
+    std::unordered_map<std::string_view, ConnectionId> holders_;
     std::unordered_map<ConnectionId, Pending> pending_;
     // The pending connections waiting for each session's resolution: a reconnect storm resolves thousands of
     // sessions while thousands of connections wait, and each resolution finishes its own without a look at all.

@@ -3,7 +3,7 @@
 // (`authenticate` with an offset). Every check is on what the clients received: each notification once, in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis, Server, connect, messageCount, quiet, until, sleep, ioV2, TIME_FACTOR } from './lib/harness.mjs';
+import { Redis, Server, TcpProxy, connect, messageCount, quiet, until, sleep, ioV2, TIME_FACTOR } from './lib/harness.mjs';
 
 let redis, server, n = 0;
 const unique = (p) => `${p}-${++n}`;
@@ -24,8 +24,8 @@ async function login(user) {
 }
 
 // A 4.x client that reconnects by itself and, as apps do, authenticates on every `connect`.
-async function reconnecting(session, user, opts = {}) {
-  const s = await connect(4, server.url, { transports: ['websocket'], reconnection: true, reconnectionDelay: 50,
+async function reconnecting(session, user, opts = {}, url = server.url) {
+  const s = await connect(4, url, { transports: ['websocket'], reconnection: true, reconnectionDelay: 50,
     reconnectionDelayMax: 50, randomizationFactor: 0, ...opts }, session);
   s.on('connect', () => s.emit('authenticate', { sessionId: session }));
   s.connects = 0;
@@ -113,6 +113,42 @@ test('4.x: transports dropping every few hundred ms while notifications flow: ev
   } finally { for (const c of clients) c.close(); }
 });
 
+// The server sees nothing of a client whose network changed (no FIN reaches it) until the heartbeat gives up, nor
+// of a polling client dropped between two polls; what is routed to the old connection meanwhile goes nowhere. The
+// client comes back at once with its pid, and the old connection is still the pid's holder: the claim takes it over.
+for (const transport of ['websocket', 'polling']) {
+  test(`4.x over ${transport}: a client back before the server saw it go takes over its connection, nothing lost`, async () => {
+    const proxy = await TcpProxy.start(server.port);
+    const user = unique('u');
+    const session = await login(user);
+    const s = await reconnecting(session, user, { transports: [transport], reconnectionDelay: 400,
+      reconnectionDelayMax: 400 }, `http://127.0.0.1:${proxy.port}`);
+    try {
+      const pid = s._pid;
+      await publish([user], 1);
+      await messageCount(s, 1);
+      const takenOver = await metric('yunity_socketio_disconnects_total', 'reason="taken over"');
+      proxy.vanish(200);  // a polling client's goodbye (a POST) does not get through
+      // Routed to the old connection, which the server still holds: written into the void.
+      await publish([user], 2);
+      await publish([user], 3);
+      await until(() => s.connects === 1, 'a reconnection', 5000 * TIME_FACTOR);
+      assert.equal(s.recovered, true, 'recovered');
+      assert.equal(s._pid, pid);
+      await until(async () => await metric('yunity_socketio_disconnects_total', 'reason="taken over"') === takenOver + 1,
+        'the old connection closed as taken over');
+      await publish([user], 4);
+      await messageCount(s, 4);
+      await quiet(s, 4);
+      assert.deepEqual(s.messages.map((m) => m.data), [1, 2, 3, 4]);
+      assert.match(server.log, /continues connection #\d+ \(its client came back with its pid\)/);
+      // One connection holds the session now: the taken-over one is gone from the report.
+      const { connections } = await (await fetch(`http://127.0.0.1:${server.adminPort}/`)).json();
+      assert.equal(connections.filter((c) => c.sessionId === session).length, 1);
+    } finally { s.close(); await proxy.stop(); }
+  });
+}
+
 test('4.x: an unknown pid is not recovered; the connection works afresh', async () => {
   const user = unique('u');
   const session = await login(user);
@@ -144,7 +180,7 @@ test('4.x: a session logged out while the client was away gets nothing back', as
   } finally { s.close(); }
 });
 
-test('4.x: a pid is good for one recovery: a second client presenting it starts afresh', async () => {
+test('4.x: a pid has one holder: a second client presenting it takes the session over, the first is closed', async () => {
   const user = unique('u');
   const session = await login(user);
   const s = await reconnecting(session, user);
@@ -152,16 +188,24 @@ test('4.x: a pid is good for one recovery: a second client presenting it starts 
   s.close();
   await sleep(100);
   const first = await connect(4, server.url, { transports: ['websocket'], auth: { pid } });
+  // The first got the session back without authenticating.
+  await server.waitMembership(session, user, first);
+  let firstGone = false;
+  first.on('disconnect', () => { firstGone = true; });
   const second = await connect(4, server.url, { transports: ['websocket'], auth: { pid } });
   try {
     // socket.io-client only counts a recovery for a pid it already held; the server's answer is in the pid.
     assert.equal(first._pid, pid);
-    assert.notEqual(second._pid, pid);
-    // The first got the session back without authenticating.
-    await server.waitMembership(session, user, first);
+    assert.equal(second._pid, pid);
+    await until(() => firstGone, 'the first closed');
+    await server.waitMembership(session, user, second);
     await publish([user], 'x');
-    await messageCount(first, 1);
-    await quiet(second, 0);
+    await messageCount(second, 1);
+    await quiet(first, 0);
+    // A pid nobody holds and no record has is refused, as ever.
+    const third = await connect(4, server.url, { transports: ['websocket'], auth: { pid: 'p'.repeat(20) } });
+    assert.notEqual(third._pid, 'p'.repeat(20));
+    third.close();
   } finally { first.close(); second.close(); }
 });
 

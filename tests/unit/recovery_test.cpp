@@ -233,6 +233,75 @@ TEST_CASE("recovery: a pid's session comes back re-resolved; the missed notifica
     CHECK(c.seen == std::vector<std::string>{"resumed #5 ok Q 1", "deliver #5 1-7"});
 }
 
+TEST_CASE("recovery: a pid still held by a live connection is taken over: closed, its session and missed ones here") {
+    Core c;
+    std::vector<std::string> closes;
+    c.bus.subscribe<events::CloseConnection>("test", [&](const events::CloseConnection& e) {
+        closes.push_back("#" + std::to_string(e.connection) + " " + to_string(e.reason));
+        // As the transport does: the connection goes, reporting how.
+        c.bus.publish(events::ConnectionClosed{e.connection, e.reason});
+    });
+    c.open(1, "P");
+    c.bus.publish(events::Authenticate{1, "s"});
+    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.bus.publish(note({"u"}, "1-1"));
+    c.run();
+    // The client is gone, but the server has not seen it: connection 1 is still here and gets these.
+    c.bus.publish(note({"u"}, "1-2"));
+    c.bus.publish(note({"u"}, "1-3"));
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"deliver #1 1-1", "deliver #1 1-2", "deliver #1 1-3"});
+
+    c.seen.clear();
+    c.open(2, "fresh");
+    c.bus.publish(events::Resume{2, "P", "1-1"});
+    c.run();
+    CHECK(closes == std::vector<std::string>{"#1 taken over"});
+    CHECK(c.authenticates.back() == "s");
+    CHECK(c.registry.find(1) == nullptr);
+    // Connection 1 held the session and its answer: no lookup to wait for.
+    CHECK(c.seen == std::vector<std::string>{"resumed #2 ok P 2", "deliver #2 1-2", "deliver #2 1-3"});
+    c.bus.publish(note({"u"}, "1-4"));
+    c.run();
+    CHECK(c.seen.back() == "deliver #2 1-4");
+
+    // The closed one wrote no record: its pid is connection 2's now, and a later claim takes over 2 in turn.
+    c.seen.clear();
+    c.open(3, "fresh3");
+    c.bus.publish(events::Resume{3, "P", "1-4"});
+    c.run();
+    CHECK(closes.back() == "#2 taken over");
+    CHECK(c.seen == std::vector<std::string>{"resumed #3 ok P 0"});
+
+    // A drop the server saw writes the record as before; nobody holds the pid then.
+    c.bus.publish(events::ConnectionClosed{3, CloseReason::transport_error});
+    c.bus.publish(note({"u"}, "1-5"));
+    c.run();
+    c.seen.clear();
+    c.open(4, "fresh4");
+    c.bus.publish(events::Resume{4, "P", "1-4"});
+    c.run();
+    CHECK(closes.size() == 2);
+    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.run();
+    CHECK(c.seen == std::vector<std::string>{"resumed #4 ok P 1", "deliver #4 1-5"});
+
+    // A connection that never authenticated has nothing to give back: closed all the same, the claim not recovered.
+    c.open(5, "N");
+    c.seen.clear();
+    c.open(6, "fresh6");
+    c.bus.publish(events::Resume{6, "N", ""});
+    c.run();
+    CHECK(closes.back() == "#5 taken over");
+    CHECK(c.seen == std::vector<std::string>{"resumed #6 no fresh6 unknown pid"});
+
+    // Presenting the pid one holds itself takes nothing over.
+    c.seen.clear();
+    c.bus.publish(events::Resume{4, "P", "1-5"});
+    c.run();
+    CHECK(closes.size() == 3);
+}
+
 TEST_CASE("recovery: unknown pid, logged out, unknown offset, no session: answered, with a fresh pid") {
     Core c;
     c.open(1, "fresh1");

@@ -166,6 +166,13 @@ void Engine::await_drain(const events::AwaitDrain& request) {
     if (it != by_id_.end()) it->second->await_drain();
 }
 
+void Engine::close_connection(const events::CloseConnection& request) {
+    auto it = by_id_.find(request.connection);
+    if (it == by_id_.end()) return;
+    const auto session = it->second->shared_from_this();  // closing erases the entries that hold it
+    session->close(request.reason);
+}
+
 void Engine::drained(Session& s) { context_.bus().publish(events::Drained{s.id()}); }
 
 void Engine::transport_changed(Session& s) { context_.bus().publish(events::TransportChanged{s.id(), "websocket"}); }

@@ -65,6 +65,7 @@ public:
     void resumed(const events::Resumed& answer);
     // The core waits for a session's queue to be written (AwaitDrain); the session says so (Drained).
     void await_drain(const events::AwaitDrain& request);
+    void close_connection(const events::CloseConnection& request);
     void drained(Session& session);
     void transport_changed(Session& session);
     void closed(Session& session, CloseReason reason);

@@ -28,6 +28,8 @@ public:
                                                   [this](const events::Resumed& r) { engine_.resumed(r); });
         context_.bus().subscribe<events::AwaitDrain>(context_.plugin_name(),
                                                      [this](const events::AwaitDrain& a) { engine_.await_drain(a); });
+        context_.bus().subscribe<events::CloseConnection>(
+            context_.plugin_name(), [this](const events::CloseConnection& c) { engine_.close_connection(c); });
         context_.bus().subscribe<events::Ack>(context_.plugin_name(), [this](const events::Ack& a) { engine_.ack(a); });
         context_.bus().subscribe<events::Emit>(context_.plugin_name(),
                                                [this](const events::Emit& e) { engine_.emit(e); });

@@ -11,7 +11,7 @@
 namespace yunity {
 
 // Raised whenever an SDK type that crosses the boundary changes shape. Never lowered.
-inline constexpr std::uint32_t api_version = 8;
+inline constexpr std::uint32_t api_version = 9;
 
 }  // namespace yunity
 

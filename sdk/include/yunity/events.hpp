@@ -41,6 +41,7 @@ enum class CloseReason : std::uint8_t {
     too_slow = 4,
     protocol_error = 5,
     transport_replaced = 6,
+    taken_over = 7,  // its client came back on another connection, claiming its pid (events::CloseConnection)
 };
 
 inline const char* to_string(CloseReason r) {
@@ -59,6 +60,8 @@ inline const char* to_string(CloseReason r) {
             return "protocol error";
         case CloseReason::transport_replaced:
             return "transport replaced";
+        case CloseReason::taken_over:
+            return "taken over";
     }
     return "unknown";
 }
@@ -165,6 +168,15 @@ struct AwaitDrain {
 struct Drained {
     static constexpr EventKind kind = 19;
     ConnectionId connection = 0;
+};
+
+// The core asks the transport to close a connection. Published when a client comes back with the pid of a
+// connection the server still holds (it dropped without a close the server saw: a network change, a polling client
+// between two polls): that connection is the client's past, and the new one takes its session and what it missed.
+struct CloseConnection {
+    static constexpr EventKind kind = 20;
+    ConnectionId connection = 0;
+    CloseReason reason = CloseReason::taken_over;
 };
 
 // A connection switched transport (the polling → websocket upgrade).

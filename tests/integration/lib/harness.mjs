@@ -138,14 +138,16 @@ export class TcpProxy {
   static async start(targetPort) {
     const p = new TcpProxy();
     p.pairs = new Set();
+    p.downUntil = 0;
     p.target = targetPort;
     p.server = net.createServer((down) => {
-      const pair = { down, up: net.connect(p.target, '127.0.0.1'), silent: false };
+      if (Date.now() < p.downUntil) { down.destroy(); return; }
+      const pair = { down, up: net.connect(p.target, '127.0.0.1'), silent: false, held: false };
       const { up } = pair;
       p.pairs.add(pair);
       down.on('data', (d) => { if (!up.destroyed) up.write(d); });
       up.on('data', (d) => { if (!down.destroyed) down.write(d); });
-      const closeUp = () => { up.destroy(); p.pairs.delete(pair); };
+      const closeUp = () => { if (pair.held) return; up.destroy(); p.pairs.delete(pair); };
       const closeDown = () => { if (!pair.silent) down.destroy(); };
       down.on('close', closeUp); down.on('error', closeUp);
       up.on('close', closeDown); up.on('error', closeDown);
@@ -156,6 +158,13 @@ export class TcpProxy {
   }
   get url() { return `redis://127.0.0.1:${this.port}/0`; }
   silence() { for (const pair of this.pairs) pair.silent = true; }
+  // The clients' side goes and the target's stays open, unanswered: a network change as the target sees it (no FIN,
+  // nothing until its heartbeat gives up). For `ms` after, new connections are cut as they come (a client's
+  // goodbye does not get through either). stop() closes what is held.
+  vanish(ms = 0) {
+    this.downUntil = Date.now() + ms;
+    for (const pair of this.pairs) { pair.held = true; pair.down.destroy(); }
+  }
   point(port) { this.target = port; }
   async stop() {
     for (const { up, down } of this.pairs) { up.destroy(); down.destroy(); }
