@@ -115,19 +115,39 @@ void Recovery::resume(const events::Resume& e) {
 // claim takes it over: its record is made here rather than stored, the connection is closed (writing none), and
 // the replay from the client's offset covers what was sent to it.
 bool Recovery::take_over(ConnectionId id, const std::string& pid) {
-    const auto holder = holders_.find(std::string_view(pid));
-    if (holder == holders_.end() || holder->second == id) return false;
-    const ConnectionId old = holder->second;
-    holders_.erase(holder);
-    auto t = tracked_.extract(old);
+    if (auto h = holders_.find(std::string_view(pid)); h == holders_.end() || h->second == id) return false;
+    auto [old, tracked] = *let_go(pid);
     std::optional<std::string> record;
-    if (const auto* info = registry_.find(old); info && info->session_id && !t.empty())
-        record = encode_record(t.mapped().start, *info->session_id);
+    if (const auto* info = registry_.find(old); info && info->session_id)
+        record = encode_record(tracked.start, *info->session_id);
     logger_->info("connection #{} continues connection #{} (its client came back with its pid): closing #{}", id, old,
                   old);
     bus_.publish(events::CloseConnection{old, CloseReason::taken_over});
     on_taken(id, std::move(record), {});
     return true;
+}
+
+// The same claim made on another instance, which found no record: the connection's record is written for it, and
+// the connection closed.
+bool Recovery::release(const std::string& pid) {
+    auto let = let_go(pid);
+    if (!let) return false;
+    auto& [old, tracked] = *let;
+    logger_->info("connection #{}: its client came back to another instance with its pid: closing it", old);
+    save(old, tracked);
+    bus_.publish(events::CloseConnection{old, CloseReason::taken_over});
+    return true;
+}
+
+// The connection holding `pid` stops being tracked, so that its close writes no record.
+std::optional<std::pair<ConnectionId, Recovery::Tracked>> Recovery::let_go(const std::string& pid) {
+    const auto holder = holders_.find(std::string_view(pid));
+    if (holder == holders_.end()) return std::nullopt;
+    const ConnectionId old = holder->second;
+    holders_.erase(holder);
+    auto node = tracked_.extract(old);
+    if (node.empty()) return std::nullopt;
+    return std::pair{old, std::move(node.mapped())};
 }
 
 void Recovery::on_taken(ConnectionId id, std::optional<std::string> record, const std::string& error) {

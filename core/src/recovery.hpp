@@ -12,10 +12,12 @@
 #include <spdlog/logger.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace yunity::core {
 
@@ -62,6 +64,8 @@ public:
     void plugins_started() {
         log_ = service<NotificationLog>();
         services_known_ = true;
+        if (auto* shared = service<RecoveryRecords>())
+            shared->on_claim([this](const std::string& pid) { return release(pid); });
     }
 
     // At shutdown, before the plugins stop: every live connection's record, while the stores can still take
@@ -121,6 +125,8 @@ private:
     void send_slice(ConnectionId id, Replay& replay, bool all);
     void save(ConnectionId id, const Tracked& t);
     bool take_over(ConnectionId id, const std::string& pid);
+    bool release(const std::string& pid);
+    std::optional<std::pair<ConnectionId, Tracked>> let_go(const std::string& pid);
     void track_pid(ConnectionId id, const std::string& pid);
     void untrack_pid(ConnectionId id, const std::string& pid);
     void on_taken(ConnectionId id, std::optional<std::string> record, const std::string& error);

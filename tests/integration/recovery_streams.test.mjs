@@ -163,6 +163,51 @@ test('every client moved to a second instance (rolling restart behind a balancer
   }
 });
 
+// A network change reaches the server as nothing: instance a still holds the connection (and routes to it) when its
+// client comes back through the balancer to instance b, with its pid. b finds no record, writes the claim; a hears
+// of it, closes the connection and writes its record; b reads it and replays from the stream.
+for (const transport of ['websocket', 'polling']) {
+  test(`a client over ${transport} whose network vanished comes back to another instance: a lets go, nothing lost`, async () => {
+    const a = await start();
+    const b = await start();
+    const proxy = await TcpProxy.start(a.port);
+    const user = unique('u');
+    const session = await login(user);
+    const s = await client4(`http://127.0.0.1:${proxy.port}`, session, [transport]);
+    const add = (i) => redis.command('XADD', 'notifications', '*', 'notification', JSON.stringify({ users: [user], data: i }));
+    try {
+      await a.waitMembership(session, user, s);
+      await add(1);
+      await messageCount(s, 1);
+      const pid = s._pid;
+      proxy.point(b.port);
+      proxy.vanish(300);  // a polling client's goodbye does not get through either
+      await add(2);  // routed by a to the connection it still holds
+      await add(3);
+      await until(() => s.connects >= 1 && s.connected, 'a reconnection to b', 5000 * TIME_FACTOR);
+      assert.equal(s.recovered, true, 'recovered');
+      assert.equal(s._pid, pid);
+      await b.waitMembership(session, user, s);
+      await add(4);
+      await messageCount(s, 4);
+      await quiet(s, 4);
+      assert.deepEqual(s.messages.map((m) => m.data), [1, 2, 3, 4]);
+      assert.match(a.log, /its client came back to another instance with its pid: closing it/);
+      assert.match((await httpGet(`http://127.0.0.1:${a.adminPort}/metrics`)).text,
+        /yunity_socketio_disconnects_total\{reason="taken over"\} 1/);
+      // A pid nobody holds waits out the claim and starts afresh.
+      const started = Date.now();
+      const stranger = await connect(4, `http://127.0.0.1:${b.port}`, { transports: ['websocket'], auth: { pid: 'q'.repeat(20) } });
+      assert.notEqual(stranger._pid, 'q'.repeat(20));
+      assert.ok(Date.now() - started >= 250, 'the claim was waited for');
+      stranger.close();
+    } finally {
+      s.close();
+      await a.stop(); await b.stop(); await proxy.stop();
+    }
+  });
+}
+
 test('a redis restart (AOF) while a client is away: its record and the stream survive; nothing lost', async () => {
   const server = await start();
   const user = unique('u');

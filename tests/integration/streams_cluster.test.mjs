@@ -5,15 +5,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Server, BIN, connect, messageCount, quiet, until, httpGet } from './lib/harness.mjs';
+import { Server, TcpProxy, BIN, connect, messageCount, quiet, until, httpGet, TIME_FACTOR } from './lib/harness.mjs';
 import { slotOwner, startCluster } from './lib/cluster.mjs';
 
 const OFFSET_ECHO = path.resolve(path.dirname(BIN), '../tests/plugins/offset-echo.so');
-let nodes = [], server;
+let nodes = [], server, url;
 
 before(async () => {
   nodes = await startCluster(3);
-  const url = `redis-cluster://127.0.0.1:${nodes[0].port},127.0.0.1:${nodes[1].port}`;
+  url = `redis-cluster://127.0.0.1:${nodes[0].port},127.0.0.1:${nodes[1].port}`;
   server = await Server.start({ redis: { url }, plugins: ['socketio', 'redis-session', 'redis-streams', 'admin-http', OFFSET_ECHO],
     config: { 'redis-streams': { block_ms: 200, info_interval_ms: 300 } } });
   await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200,
@@ -63,4 +63,35 @@ test('entries are read on the master of the stream\'s slot, and still after the 
     await server.waitLog(new RegExp(`(redirected \\(MOVED\\) to 127\\.0\\.0\\.1:${to.port}|redis: reading stream notifications on)`), 5000, logFrom);
     await until(async () => (await httpGet(`http://127.0.0.1:${server.adminPort}/readyz`)).status === 200, 'ready', 5000);
   } finally { c.close(); }
+});
+
+// The claim for a pid with no record (recovery.test.mjs, recovery_streams.test.mjs) in a cluster: the claim's key
+// lives on one master, whose keyspace events every instance follows; the record is written on its own key's master.
+test('a client whose network vanished comes back to a second instance on the cluster: the first lets its pid go', async () => {
+  const second = await Server.start({ redis: { url },
+    plugins: ['socketio', 'redis-session', 'redis-streams', 'admin-http'],
+    config: { 'redis-streams': { block_ms: 200, info_interval_ms: 300 } } });
+  const proxy = await TcpProxy.start(server.port);
+  const sid = 'claims-cluster';
+  await (await owner(`session-store-${sid}`)).node.command('SET', `session-store-${sid}`, 'u-claims');
+  const c = await connect(4, `http://127.0.0.1:${proxy.port}`, { transports: ['websocket'], reconnection: true,
+    reconnectionDelay: 100, reconnectionDelayMax: 100, randomizationFactor: 0 }, sid);
+  c.on('connect', () => c.emit('authenticate', { sessionId: sid }));
+  try {
+    await until(async () => (await httpGet(`http://127.0.0.1:${second.adminPort}/readyz`)).status === 200,
+      'the second server to be ready', 10000 * TIME_FACTOR);
+    await server.waitMembership(sid, 'u-claims', c);
+    await xadd(['u-claims'], 1);
+    await messageCount(c, 1);
+    const pid = c._pid;
+    proxy.point(second.port);
+    proxy.vanish();
+    await xadd(['u-claims'], 2);  // routed by the first server to the connection it still holds
+    await until(() => c.connected && c._pid === pid && c.recovered, 'recovered on the second server', 5000 * TIME_FACTOR);
+    await xadd(['u-claims'], 3);
+    await messageCount(c, 3);
+    await quiet(c, 3);
+    assert.deepEqual(c.messages.map((m) => m.data), [1, 2, 3]);
+    assert.match(server.log, /its client came back to another instance with its pid: closing it/);
+  } finally { c.close(); await proxy.stop(); await second.stop(); }
 });

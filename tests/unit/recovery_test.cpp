@@ -302,6 +302,54 @@ TEST_CASE("recovery: a pid still held by a live connection is taken over: closed
     CHECK(closes.size() == 3);
 }
 
+namespace {
+
+// A shared store as redis-session is one: what the core saved, and the core's answer to another instance's claim.
+struct SharedRecords : RecoveryRecords {
+    std::map<std::string, std::string> saved;
+    Release release;
+    void save(const std::string& pid, std::string record, std::chrono::milliseconds) override { saved[pid] = record; }
+    void take(const std::string& pid, Taken done) override {
+        auto it = saved.find(pid);
+        if (it == saved.end()) return done(std::nullopt, {});
+        auto record = std::move(it->second);
+        saved.erase(it);
+        done(std::move(record), {});
+    }
+    void on_claim(Release r) override { release = std::move(r); }
+};
+
+}  // namespace
+
+TEST_CASE("recovery: a claim made on another instance closes the connection holding the pid and saves its record") {
+    Core c;
+    SharedRecords shared;
+    c.services[std::string(RecoveryRecords::service_name)] = &shared;
+    c.recovery.plugins_started();
+    REQUIRE(shared.release);
+    std::vector<ConnectionId> closed;
+    c.bus.subscribe<events::CloseConnection>("test", [&](const events::CloseConnection& e) {
+        closed.push_back(e.connection);
+        c.bus.publish(events::ConnectionClosed{e.connection, e.reason});
+    });
+    c.open(1, "P");
+    c.bus.publish(events::Authenticate{1, "s"});
+    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.bus.publish(note({"u"}, "1-1"));
+    c.run();
+
+    CHECK_FALSE(shared.release("nobody's"));
+    CHECK(shared.release("P"));
+    // Written before the answer, so the claimant reads it next: the session, and where the client's knowledge began
+    // (nothing was routed when it was given the pid; the claimant's own offset says how far it got).
+    CHECK(shared.saved.at("P") == "\ns");
+    c.run();
+    CHECK(closed == std::vector<ConnectionId>{1});
+    CHECK(c.registry.find(1) == nullptr);
+    CHECK(shared.saved.size() == 1);   // the close wrote nothing more
+    CHECK_FALSE(shared.release("P"));  // let go once
+}
+
 TEST_CASE("recovery: unknown pid, logged out, unknown offset, no session: answered, with a fresh pid") {
     Core c;
     c.open(1, "fresh1");

@@ -30,6 +30,8 @@ struct Settings {
     std::chrono::milliseconds canary_timeout{3000};
     // Connection state recovery's records (the core's recovery window as their TTL), shared by every instance.
     std::string recovery_prefix = "yunity-recovery:";
+    // How long a claim for a pid with no record waits for another instance to let it go.
+    std::chrono::milliseconds claim_wait{300};
 };
 
 const SettingsTable<Settings>& settings_table() {
@@ -52,6 +54,10 @@ const SettingsTable<Settings>& settings_table() {
         {"recovery_prefix", &Settings::recovery_prefix,
          "the key prefix of connection state recovery's records (`<prefix><pid>`, expiring after the recovery "
          "window), so that a client can come back to any instance, or after a restart; needs GETDEL (redis 6.2)"},
+        {"claim_wait_ms", &Settings::claim_wait,
+         "a client back with a pid that has no record may come from a connection another instance still holds "
+         "(its network changed unseen): the claim is written as `<recovery_prefix>claim:<pid>`, the holder closes "
+         "that connection and writes its record, and the record is looked for again for this long; 0: not asked"},
     };
     return table;
 }
@@ -85,7 +91,7 @@ public:
         }
         if (c.settings().recovery_window.count() > 0) {
             records_ = std::make_unique<RedisRecoveryRecords>(
-                settings_.recovery_prefix,
+                c.io(), settings_.recovery_prefix, settings_.claim_wait,
                 [this](const std::string& key) {
                     Node* node = node_for(key);
                     return node ? node->commands : nullptr;
@@ -156,6 +162,7 @@ public:
     // links stay up until redis has answered them (or the command timeout), within the core's drain.
     void stop() override {
         if (canary_) canary_->stop();
+        if (records_) records_->stop();
         stopping_ = true;
         if (!records_ || records_->writes_in_flight() == 0) stop_links();
         else c_.logger()->info("writing {} recovery records before stopping", records_->writes_in_flight());
@@ -184,6 +191,16 @@ private:
             [this, skip = channel_prefix.size()](std::string_view, std::string_view channel, std::string_view event) {
                 on_keyspace(std::string(channel.substr(skip)), event);
             });
+        if (records_ && settings_.claim_wait.count() > 0) {
+            // Claims for pids this instance may hold, from instances that found no record (see claim_wait_ms).
+            const std::string claims =
+                "__keyspace@" + std::to_string(endpoint_->db()) + "__:" + records_->claim_prefix();
+            node.keyspace->psubscribe(
+                escape_glob(claims) + "*",
+                [this, skip = claims.size()](std::string_view, std::string_view channel, std::string_view event) {
+                    if (event == "set") records_->claimed(std::string(channel.substr(skip)));
+                });
+        }
         node.commands->on_connected([this, &node] { on_commands_connected(node); });
         node.keyspace->on_connected([this] { on_keyspace_connected(); });
         node.commands->on_disconnected([this, &node](const std::string& why) {

@@ -31,6 +31,14 @@ public:
     // none when there is none (never written, expired, or taken). `error` is set when the store could not be
     // asked (then `record` is none too). `done` runs on the core's executor, exactly once.
     virtual void take(const std::string& pid, Taken done) = 0;
+
+    // Who lets a pid go: `release(pid)` closes this instance's connection that holds the pid, if any, saves its
+    // record (through save(), before returning) and returns true; false when no connection here holds it. The core
+    // sets it once the plugins have started. A store shared by instances calls it when a client claims, on another
+    // instance, a pid that has no record (its connection here dropped without the server seeing it: a network
+    // change), and that instance looks for the record again for a while. A store of one process ignores it.
+    using Release = std::function<bool(const std::string& pid)>;
+    virtual void on_claim(Release release) { (void)release; }
 };
 
 }  // namespace yunity
