@@ -57,7 +57,8 @@ void Recovery::opened(const events::ConnectionOpened& e) {
 void Recovery::track_pid(ConnectionId id, const std::string& pid) {
     // The view is of the pid in tracked_, not of the caller's string.
     const auto& kept = tracked_.at(id).pid;
-    holders_.insert_or_assign(std::string_view(kept), id);
+    holders_.erase(std::string_view(kept));  // a kept key would still view the string of its first holder
+    holders_.emplace(std::string_view(kept), id);
 }
 
 void Recovery::untrack_pid(ConnectionId id, const std::string& pid) {
@@ -103,6 +104,9 @@ void Recovery::resume(const events::Resume& e) {
     }
     pending_[e.connection] = Pending{e.pid, e.offset, false, {}};
     if (e.pid.empty()) return try_finish(e.connection);  // explicit: the Authenticate just before named the session
+    // Its own pid (a client connecting a namespace again on the same connection): nothing to find or take over.
+    if (auto h = holders_.find(std::string_view(e.pid)); h != holders_.end() && h->second == e.connection)
+        return fail(e.connection, "unknown pid");
     if (take_over(e.connection, e.pid)) return;
     records().take(e.pid, [this, id = e.connection](std::optional<std::string> record, std::string error) {
         on_taken(id, std::move(record), error);
@@ -115,8 +119,9 @@ void Recovery::resume(const events::Resume& e) {
 // claim takes it over: its record is made here rather than stored, the connection is closed (writing none), and
 // the replay from the client's offset covers what was sent to it.
 bool Recovery::take_over(ConnectionId id, const std::string& pid) {
-    if (auto h = holders_.find(std::string_view(pid)); h == holders_.end() || h->second == id) return false;
-    auto [old, tracked] = *let_go(pid);
+    auto let = let_go(pid);
+    if (!let) return false;
+    auto& [old, tracked] = *let;
     std::optional<std::string> record;
     if (const auto* info = registry_.find(old); info && info->session_id)
         record = encode_record(tracked.start, *info->session_id);

@@ -66,7 +66,8 @@ test('entries are read on the master of the stream\'s slot, and still after the 
 });
 
 // The claim for a pid with no record (recovery.test.mjs, recovery_streams.test.mjs) in a cluster: the claim's key
-// lives on one master, whose keyspace events every instance follows; the record is written on its own key's master.
+// lives on one master, whose keyspace events every instance follows; the record is written on its own key's master
+// (the same one or another: the pid is the server's, random).
 test('a client whose network vanished comes back to a second instance on the cluster: the first lets its pid go', async () => {
   const second = await Server.start({ redis: { url },
     plugins: ['socketio', 'redis-session', 'redis-streams', 'admin-http'],

@@ -295,11 +295,13 @@ TEST_CASE("recovery: a pid still held by a live connection is taken over: closed
     CHECK(closes.back() == "#5 taken over");
     CHECK(c.seen == std::vector<std::string>{"resumed #6 no fresh6 unknown pid"});
 
-    // Presenting the pid one holds itself takes nothing over.
+    // Presenting the pid one holds itself (a namespace connected again) takes nothing over, and asks no store.
+    c.open(7, "S");
     c.seen.clear();
-    c.bus.publish(events::Resume{4, "P", "1-5"});
+    c.bus.publish(events::Resume{7, "S", ""});
     c.run();
     CHECK(closes.size() == 3);
+    CHECK(c.seen == std::vector<std::string>{"resumed #7 no S unknown pid"});
 }
 
 namespace {

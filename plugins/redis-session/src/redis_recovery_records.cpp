@@ -37,6 +37,7 @@ RedisRecoveryRecords::RedisRecoveryRecords(boost::asio::io_context& io, std::str
 RedisRecoveryRecords::~RedisRecoveryRecords() { stop(); }
 
 void RedisRecoveryRecords::stop() {
+    stopped_ = true;
     for (auto& weak : std::exchange(waits_, {})) {
         auto wait = weak.lock();
         if (!wait || !wait->done) continue;
@@ -65,7 +66,7 @@ void RedisRecoveryRecords::take(const std::string& pid, Taken done) {
              if (!reply) return done(std::nullopt, error.empty() ? "no reply" : error);
              if (reply->is_string()) return done(reply->str, {});
              // nil: never written, expired, taken by another connection, or held by another instance
-             if (claim_wait_.count() <= 0) return done(std::nullopt, {});
+             if (claim_wait_.count() <= 0 || stopped_) return done(std::nullopt, {});
              claim(pid, std::move(done));
          });
 }

@@ -62,6 +62,7 @@ private:
     std::string prefix_;
     std::chrono::milliseconds claim_wait_;
     Release release_;
+    bool stopped_ = false;
     std::vector<std::weak_ptr<Wait>> waits_;
     Route route_;
     RouteTo route_to_;

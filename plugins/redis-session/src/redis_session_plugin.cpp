@@ -57,7 +57,8 @@ const SettingsTable<Settings>& settings_table() {
         {"claim_wait_ms", &Settings::claim_wait,
          "a client back with a pid that has no record may come from a connection another instance still holds "
          "(its network changed unseen): the claim is written as `<recovery_prefix>claim:<pid>`, the holder closes "
-         "that connection and writes its record, and the record is looked for again for this long; 0: not asked"},
+         "that connection and writes its record, and the record is looked for again for this long; 0: not asked "
+         "(the claims of other instances are answered all the same)"},
     };
     return table;
 }
@@ -191,8 +192,9 @@ private:
             [this, skip = channel_prefix.size()](std::string_view, std::string_view channel, std::string_view event) {
                 on_keyspace(std::string(channel.substr(skip)), event);
             });
-        if (records_ && settings_.claim_wait.count() > 0) {
-            // Claims for pids this instance may hold, from instances that found no record (see claim_wait_ms).
+        if (records_) {
+            // Claims for pids this instance may hold, from instances that found no record (see claim_wait_ms):
+            // answered whatever this instance's own claim_wait_ms.
             const std::string claims =
                 "__keyspace@" + std::to_string(endpoint_->db()) + "__:" + records_->claim_prefix();
             node.keyspace->psubscribe(
