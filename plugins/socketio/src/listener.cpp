@@ -1,9 +1,11 @@
 #include "listener.hpp"
 #include "sockets.hpp"
 
+#include "delay_queue.hpp"
 #include "engine.hpp"
 #include "flush_queue.hpp"
 #include "http_connection.hpp"
+#include "websocket_connection.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -19,7 +21,8 @@ Listener::Listener(Engine& engine, const std::string& address, std::uint16_t por
     : engine_(engine),
       acceptor_(engine.io()),
       retry_(engine.io()),
-      flush_queue_(std::make_shared<FlushQueue>(engine.io().get_executor())) {
+      flush_queue_(std::make_shared<FlushQueue>(engine.io().get_executor())),
+      open_delays_(std::make_shared<DelayQueue>(engine.io().get_executor(), WebsocketConnection::open_packet_delay)) {
     if (tls_cert.empty() != tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
     if (!tls_cert.empty()) {
         // TLS 1.2 and later only, with the library's default ciphers (OpenSSL's are sound; browsers and Node agree).

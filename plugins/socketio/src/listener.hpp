@@ -14,6 +14,7 @@ class context;
 
 namespace yunity::socketio {
 
+class DelayQueue;
 class Engine;
 class FlushQueue;
 
@@ -44,6 +45,7 @@ public:
         return live_;
     }
     FlushQueue& flush_queue() { return *flush_queue_; }
+    DelayQueue& open_delays() { return *open_delays_; }  // websocket open packets, each due after its 101
 
 private:
     void do_accept();
@@ -59,6 +61,7 @@ private:
     std::uint16_t port_ = 0;
     std::unique_ptr<boost::asio::ssl::context> tls_;
     std::shared_ptr<FlushQueue> flush_queue_;
+    std::shared_ptr<DelayQueue> open_delays_;
     bool stopped_ = false;
     std::shared_ptr<LiveSet> live_ = std::make_shared<LiveSet>();
 };

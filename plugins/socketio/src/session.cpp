@@ -6,12 +6,21 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <cassert>
+#include <charconv>
 
 namespace yunity::socketio {
 
 namespace {
+
+template <typename Number>
+void append_number(std::string& out, Number n) {
+    std::array<char, 24> digits;
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
+    out.append(digits.data(), end);
+}
 
 // Control packets are the same bytes every time: share them instead of allocating per send.
 const std::shared_ptr<const std::string> ping_packet = std::make_shared<const std::string>("2");
@@ -45,14 +54,22 @@ const std::string& Session::raw_path() const {
 
 std::string Session::open_packet() const {
     const auto& c = engine_.config();
-    std::string out = "0{\"sid\":\"";
+    // One allocation: this is written for every connection, thousands of times a second in a reconnect storm.
+    std::string out;
+    out.reserve(128);
+    out += "0{\"sid\":\"";
     out += sid();
     out += "\",\"upgrades\":";
     out += transport_ == Transport::polling && c.allow_upgrades ? "[\"websocket\"]" : "[]";
-    out += ",\"pingInterval\":" + std::to_string(c.ping_interval.count());
-    out += ",\"pingTimeout\":" + std::to_string(c.ping_timeout.count());
-    if (protocol_ == Protocol::eio4_sio5) out += ",\"maxPayload\":" + std::to_string(c.max_payload);
-    out += "}";
+    out += ",\"pingInterval\":";
+    append_number(out, c.ping_interval.count());
+    out += ",\"pingTimeout\":";
+    append_number(out, c.ping_timeout.count());
+    if (protocol_ == Protocol::eio4_sio5) {
+        out += ",\"maxPayload\":";
+        append_number(out, c.max_payload);
+    }
+    out += '}';
     return out;
 }
 
@@ -301,7 +318,9 @@ void Session::on_socketio_connect(const sio::Packet& packet) {
 }
 
 std::string Session::connect_reply() const {
-    std::string out = "40{\"sid\":\"";
+    std::string out;
+    out.reserve(64);
+    out += "40{\"sid\":\"";
     out += socket_id();
     out += '"';
     if (!pid_.empty()) {

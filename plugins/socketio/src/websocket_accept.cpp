@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <memory>
 
 namespace yunity::socketio {
 
@@ -12,12 +13,18 @@ std::optional<std::string> websocket_accept(std::string_view key) {
     if (key.size() != 24 || key.substr(22) != "==" ||
         key.substr(0, 22).find_first_not_of(alphabet) != std::string_view::npos)
         return std::nullopt;
-    std::string input(key);
-    input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    // The digest is fetched from the provider once and its context kept per thread: EVP_Digest with EVP_sha1()
+    // fetched and allocated both again for every handshake (four allocations, a storm's worth of them).
+    static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                                       &EVP_MD_CTX_free);
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int digest_size = 0;
-    if (EVP_Digest(input.data(), input.size(), digest.data(), &digest_size, EVP_sha1(), nullptr) != 1 ||
-        digest_size != 20)
+    if (!sha1 || !context || EVP_DigestInit_ex2(context.get(), sha1, nullptr) != 1 ||
+        EVP_DigestUpdate(context.get(), key.data(), key.size()) != 1 ||
+        EVP_DigestUpdate(context.get(), guid.data(), guid.size()) != 1 ||
+        EVP_DigestFinal_ex(context.get(), digest.data(), &digest_size) != 1 || digest_size != 20)
         return std::nullopt;
     std::array<unsigned char, 29> encoded{};  // 4 * ceil(20 / 3) + the terminating NUL
     const int n = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(digest_size));

@@ -1,5 +1,6 @@
 #include "websocket_connection.hpp"
 
+#include "delay_queue.hpp"
 #include "engine.hpp"
 #include "engineio_codec.hpp"
 #include "flush_queue.hpp"
@@ -15,11 +16,6 @@ namespace {
 
 namespace asio = boost::asio;
 using error_code = boost::system::error_code;
-
-// The open packet follows the 101 response after this pause: a client of the `ws` library that awaits 'open'
-// before listening for messages (the official test suites do) loses a frame that arrives in the same read as
-// the 101; engine.io's own pace leaves such a gap, and so do we.
-constexpr std::chrono::milliseconds open_packet_delay{2};
 
 }  // namespace
 
@@ -70,8 +66,7 @@ void WebsocketConnection::run(WebsocketStart start) {
     session_ = session;
     session->attach_websocket(shared_from_this());
     write();
-    auto timer = std::make_shared<asio::steady_timer>(executor(), open_packet_delay);
-    timer->async_wait([self = shared_from_this(), timer](const error_code&) { self->open(); });
+    listener_.open_delays().add(std::static_pointer_cast<Delayed>(shared_from_this()));
 }
 
 void WebsocketConnection::open() {
