@@ -53,3 +53,33 @@ TEST_CASE("delay queue: each is due its delay after it was added, in order; one 
     CHECK(d->at - a->at >= 30ms);
     CHECK(queue->size() == 0);
 }
+
+TEST_CASE("delay queue: idle, then added to again, it arms again; a due() that adds with no delay does not spin") {
+    boost::asio::io_context io;
+    std::vector<std::string> log;
+    auto queue = std::make_shared<DelayQueue>(io.get_executor(), 10ms);
+    auto a = std::make_shared<Marker>(log, "a");
+    queue->add(a);
+    io.run();
+    CHECK(log == std::vector<std::string>{"a"});
+    io.restart();
+    auto b = std::make_shared<Marker>(log, "b");
+    queue->add(b);  // the queue was empty and its timer idle
+    io.run();
+    CHECK(log == std::vector<std::string>{"a", "b"});
+
+    // With no delay, each due() adds the next: every one is due at once, yet each waits for the next run.
+    auto none = std::make_shared<DelayQueue>(io.get_executor(), 0ms);
+    auto c = std::make_shared<Marker>(log, "c");
+    int runs = 0;
+    c->then = [&] {
+        if (++runs < 5) none->add(c);
+    };
+    none->add(c);
+    io.restart();
+    io.run_one();  // one firing of the timer: one due(), the one added meanwhile left for the next
+    CHECK(runs == 1);
+    io.run();
+    CHECK(runs == 5);
+    CHECK(none->size() == 0);
+}

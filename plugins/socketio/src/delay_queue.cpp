@@ -12,7 +12,8 @@ void DelayQueue::arm() {
     timer_.expires_at(queue_.front().first);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         self->armed_ = false;
-        if (!ec) self->run();
+        if (ec == boost::asio::error::operation_aborted) return;
+        self->run();  // on any other error too: what is due goes out now rather than wait for the next add()
     });
 }
 

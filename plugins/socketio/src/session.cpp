@@ -328,7 +328,8 @@ std::string Session::connect_reply() const {
         out += pid();
         out += '"';
     }
-    return out + "}";
+    out += '}';
+    return out;
 }
 
 std::optional<std::pair<std::string, std::string>> Session::recovery_claim(const sio::Packet& packet) {
