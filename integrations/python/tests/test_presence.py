@@ -97,6 +97,10 @@ class PresenceTest(unittest.TestCase):
         harness.until(lambda: self.online(user), "online after connecting", 2)
         self.assertEqual(self.changes.wait(1), [{"user": user, "online": True}])
         on_b = connect(self.b, user)  # a second connection, on the other instance: no change
+        # b writes its user to redis after the connection joined it: once it is there, a's going changes nothing.
+        instance_b = re.search(r"presence as instance (\S+) in ", self.b.output.text()).group(1)
+        harness.until(lambda: redis_server.client.sismember(f"presence:instance:{instance_b}", user),
+                      "b's presence in redis")
         on_a.stop()
         time.sleep(0.5)
         self.assertTrue(self.online(user))
