@@ -166,6 +166,62 @@ test('4.x: an unknown pid is not recovered; the connection works afresh', async 
   } finally { s.close(); }
 });
 
+// redis' count of calls to a command (`INFO commandstats`), e.g. 'getdel'.
+async function calls(command) {
+  const info = String(await redis.command('INFO', 'commandstats'));
+  const m = info.match(new RegExp(`cmdstat_${command}:calls=(\\d+)`));
+  return m ? Number(m[1]) : 0;
+}
+
+test('4.x: a flood of unknown pids: each waits its claim out and costs a bounded few redis commands; a real recovery amid it works', async () => {
+  const user = unique('u');
+  const session = await login(user);
+  const s = await reconnecting(session, user, { reconnectionDelay: 400, reconnectionDelayMax: 400 });
+  const unknownBefore = await metric('yunity_recoveries_total', 'result="failed",reason="unknown pid"');
+  const getdelBefore = await calls('getdel');
+  const waves = 4, perWave = 50;  // under max_pending_per_address (64)
+  // The real client drops (the server sees it) and comes back during the flood, with a notification in between.
+  s.io.engine.close();
+  await publish([user], 'while away');
+  const flood = [];
+  for (let w = 0; w < waves; w += 1) {
+    const wave = await Promise.all(Array.from({ length: perWave }, async (_, i) => {
+      const pid = `flood-${w}-${i}-${Math.random().toString(36).slice(2)}`;
+      const started = Date.now();
+      const c = await connect(4, server.url, { transports: ['websocket'], auth: { pid, offset: '1-1' } });
+      const answer = { pid, got: c._pid, recovered: c.recovered, ms: Date.now() - started };
+      c.close();
+      return answer;
+    }));
+    flood.push(...wave);
+  }
+  try {
+    assert.equal(flood.length, waves * perWave);
+    for (const f of flood) {
+      assert.equal(f.recovered, false, `${f.pid} recovered`);
+      assert.notEqual(f.got, f.pid);
+      assert.match(f.got, /^[A-Za-z0-9_-]{20}$/);
+      // The claim is waited out (claim_wait_ms, 300 by default, and its last look), not longer.
+      assert.ok(f.ms < 300 + 1000 * TIME_FACTOR, `${f.pid} answered after ${f.ms} ms`);
+    }
+    assert.equal(await metric('yunity_recoveries_total', 'result="failed",reason="unknown pid"'),
+      unknownBefore + waves * perWave);
+    // Per unknown pid: the record's GETDEL, then at most 4 looks again (after 20, 40, 80 and 160 ms).
+    const getdels = (await calls('getdel')) - getdelBefore;
+    assert.ok(getdels <= 5 * waves * perWave + 5, `${getdels} GETDELs for ${waves * perWave} unknown pids`);
+    // The real client got its notification back, once, and goes on live.
+    await until(() => s.connects === 1, 'the real client back', 5000 * TIME_FACTOR);
+    assert.equal(s.recovered, true);
+    await messageCount(s, 1);
+    await publish([user], 'live');
+    await messageCount(s, 2);
+    await quiet(s, 2);
+    // The claims expire (written for twice claim_wait_ms): the flood leaves nothing in redis.
+    await until(async () => (await redis.command('KEYS', 'yunity-recovery:claim:flood-*')).length === 0,
+      'the claims expired', 3000 * TIME_FACTOR);
+  } finally { s.close(); }
+});
+
 test('4.x: a session logged out while the client was away gets nothing back', async () => {
   const user = unique('u');
   const session = await login(user);
