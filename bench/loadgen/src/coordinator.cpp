@@ -661,6 +661,11 @@ int Coordinator::run() {
         connect.AddMember("server_rss_bytes_per_connection", round_to(per_conn, 0), a);
         connect.AddMember("server_cpu_seconds", round_to(idle_after.cpu_s - idle_before.cpu_s, 3), a);
         connect.AddMember("loadgen_cpu_seconds", round_to(loadgen_after.cpu_s - loadgen_before.cpu_s, 3), a);
+        // The kernel's part of each side: on loopback, most of a reconnection's cost is TCP's, on both ends.
+        connect.AddMember("server_system_cpu_seconds", round_to(idle_after.system_cpu_s - idle_before.system_cpu_s, 3),
+                          a);
+        connect.AddMember("loadgen_system_cpu_seconds",
+                          round_to(loadgen_after.system_cpu_s - loadgen_before.system_cpu_s, 3), a);
         if (!options_.server_pids.empty())
             std::fprintf(stderr, "ys-loadgen: server RSS %llu kB -> %llu kB: %.0f bytes per connection\n",
                          static_cast<unsigned long long>(idle_before.rss_kb),
@@ -687,6 +692,9 @@ int Coordinator::run() {
                 v.AddMember("server_cpu_seconds", round_to(after.cpu_s - before.cpu_s, 3), a);
                 v.AddMember("loadgen_cpu_seconds", round_to(loadgen_after_storm.cpu_s - loadgen_before_storm.cpu_s, 3),
                             a);
+                v.AddMember("server_system_cpu_seconds", round_to(after.system_cpu_s - before.system_cpu_s, 3), a);
+                v.AddMember("loadgen_system_cpu_seconds",
+                            round_to(loadgen_after_storm.system_cpu_s - loadgen_before_storm.system_cpu_s, 3), a);
                 v.AddMember("server_rss_kb", after.rss_kb, a);
                 std::fprintf(stderr,
                              "ys-loadgen: storm: %llu clients dropped and reconnected: all sent authenticate after "
