@@ -166,6 +166,10 @@ struct Core {
     // A connection without a pid (an explicit resume's) holding `session`, which is `user`'s.
     void join(ConnectionId id, const std::string& session, const std::string& user) {
         open(id, "");
+        login(id, session, user);
+    }
+    // Connection `id` authenticates with `session`, which the resolver finds to be `user`'s.
+    void login(ConnectionId id, const std::string& session, const std::string& user) {
         bus.publish(events::Authenticate{id, session});
         bus.publish(events::SessionResolved{session, user});
     }
@@ -184,8 +188,7 @@ struct Core {
 TEST_CASE("recovery: a pid's session comes back re-resolved; the missed notifications come after Resumed, once") {
     Core c;
     c.open(1, "P");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.login(1, "s", "u");
     c.bus.publish(note({"u"}, "1-1"));
     c.run();
     CHECK(c.seen == std::vector<std::string>{"deliver #1 1-1"});
@@ -242,8 +245,7 @@ TEST_CASE("recovery: a pid still held by a live connection is taken over: closed
         c.bus.publish(events::ConnectionClosed{e.connection, e.reason});
     });
     c.open(1, "P");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.login(1, "s", "u");
     c.bus.publish(note({"u"}, "1-1"));
     c.run();
     // The client is gone, but the server has not seen it: connection 1 is still here and gets these.
@@ -335,8 +337,7 @@ TEST_CASE("recovery: a claim made on another instance closes the connection hold
         c.bus.publish(events::ConnectionClosed{e.connection, e.reason});
     });
     c.open(1, "P");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.login(1, "s", "u");
     c.bus.publish(note({"u"}, "1-1"));
     c.run();
 
@@ -361,8 +362,7 @@ TEST_CASE("recovery: unknown pid, logged out, unknown offset, no session: answer
 
     c.seen.clear();
     c.open(2, "P2");
-    c.bus.publish(events::Authenticate{2, "s2"});
-    c.bus.publish(events::SessionResolved{"s2", std::string("u2")});
+    c.login(2, "s2", "u2");
     c.bus.publish(events::ConnectionClosed{2, CloseReason::transport_error});
     c.run();
     c.open(3, "fresh3");
@@ -420,8 +420,7 @@ TEST_CASE("recovery: off with a zero window; the records of live connections sav
 
     Core c;
     c.open(1, "P");
-    c.bus.publish(events::Authenticate{1, "s"});
-    c.bus.publish(events::SessionResolved{"s", std::string("u")});
+    c.login(1, "s", "u");
     c.run();
     c.recovery.save_all();
     c.bus.publish(events::ConnectionClosed{1, CloseReason::server_shutdown});
@@ -583,8 +582,7 @@ TEST_CASE("recovery: a storm's resolutions finish each its own waiting connectio
     for (int i = 1; i <= n; ++i) {
         const auto id = static_cast<ConnectionId>(i);
         c.open(id, "P" + std::to_string(i));
-        c.bus.publish(events::Authenticate{id, "s" + std::to_string(i)});
-        c.bus.publish(events::SessionResolved{"s" + std::to_string(i), "u" + std::to_string(i)});
+        c.login(id, "s" + std::to_string(i), "u" + std::to_string(i));
     }
     c.bus.publish(note({"u7", "u8"}, "1-1"));
     c.run();
