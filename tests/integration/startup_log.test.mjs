@@ -3,6 +3,7 @@
 // redis-streams source, through a graceful stop.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { Redis, Server, TIME_FACTOR } from './lib/harness.mjs';
 
 let redis, server;
@@ -20,6 +21,10 @@ test('a normal start logs no warning; losing redis does', async () => {
   await server.waitLog(/ info +\[redis-pubsub\] redis: ready: /, 5000 * TIME_FACTOR);
   assert.match(server.log, / info +\[redis-session\] redis link: connecting to /);
   assert.deepEqual(warningsIn(server.log), []);
+  // The listen queue the kernel granted: the 65,535 asked for, capped at net.core.somaxconn.
+  const granted = Math.min(65535, Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8')));
+  assert.match(server.log, new RegExp(`listening on \\S+ for socket\\.io clients; the kernel's listen queue holds ${granted} ` +
+    `connections${granted < 65535 ? ' \\(net\\.core\\.somaxconn; reconnect storms want more: docs/operations\\.md\\)' : '\n'}`));
 
   const from = server.log.length;
   await redis.stop();

@@ -9,12 +9,31 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <stdexcept>
+#include <string>
 
 namespace yunity::socketio {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// The listen queue asked for. The kernel caps it at net.core.somaxconn (4096 by default): asking for more lets an
+// operator who raises that for reconnect storms (docs/operations.md) get it without a new build.
+constexpr int requested_backlog = 65535;
+
+// The listen queue the kernel grants; 0 when its cap cannot be read (not Linux).
+int granted_backlog() {
+    std::ifstream in("/proc/sys/net/core/somaxconn");
+    int cap = 0;
+    if (!(in >> cap) || cap <= 0) return 0;
+    return std::min(cap, requested_backlog);
+}
+
+}  // namespace
 
 Listener::Listener(Engine& engine, const std::string& address, std::uint16_t port, const std::string& tls_cert,
                    const std::string& tls_key)
@@ -45,9 +64,7 @@ Listener::Listener(Engine& engine, const std::string& address, std::uint16_t por
     if (!ec) acceptor_.bind(endpoint, ec);
     // Accepted sockets inherit TCP_NODELAY from the listening one (Linux): no setsockopt per connection.
     if (!ec) acceptor_.set_option(tcp::no_delay(true), ec);
-    // The kernel caps the backlog at net.core.somaxconn (4096 by default): asking for more lets an operator who
-    // raises it for reconnect storms (docs/operations.md) get it without a new build.
-    if (!ec) acceptor_.listen(65535, ec);
+    if (!ec) acceptor_.listen(requested_backlog, ec);
     if (!ec) acceptor_.non_blocking(true, ec);
     if (ec) throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
@@ -56,8 +73,15 @@ Listener::Listener(Engine& engine, const std::string& address, std::uint16_t por
 Listener::~Listener() = default;
 
 void Listener::start() {
-    engine_.log().info("listening on {}:{} for socket.io clients{}", acceptor_.local_endpoint().address().to_string(),
-                       port_, tls_ ? " (TLS)" : "");
+    // A storm of more reconnections than the queue holds loses SYNs, and each costs its client a second: say what
+    // the kernel granted, where an operator starting the server looks.
+    const int backlog = granted_backlog();
+    std::string queue;
+    if (backlog > 0) queue = "; the kernel's listen queue holds " + std::to_string(backlog) + " connections";
+    if (backlog > 0 && backlog < requested_backlog)
+        queue += " (net.core.somaxconn; reconnect storms want more: docs/operations.md)";
+    engine_.log().info("listening on {}:{} for socket.io clients{}{}", acceptor_.local_endpoint().address().to_string(),
+                       port_, tls_ ? " (TLS)" : "", queue);
     do_accept();
 }
 
